@@ -1,0 +1,39 @@
+"""One typed settings object, read from ``HOOKLINE_*`` environment variables.
+
+Broker quirks of the embedded tansu broker (see ../shared/BROKER.md) live in
+``embedded_broker``; the logic never branches on anything else.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOOKLINE_", extra="ignore", frozen=True)
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    #: ``chdb:///path`` for embedded ClickHouse, ``http://user:pass@host:8123/db`` for a server.
+    clickhouse_dsn: str = "chdb:///./data/clickhouse"
+    #: Bearer token for ``POST /api/accounts``; account routes are refused while unset.
+    admin_token: SecretStr | None = None
+    #: Base URL printed in integration URLs (``<public_url>/hooks/<token>``).
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: Embedded tansu profile: short group timeouts, unbatched table recovery.
+    embedded_broker: bool = False
+    #: Duplicate deliveries inside this window produce no second set of commands.
+    dedup_window_seconds: int = Field(default=24 * 3600, ge=1)
+    #: History sink batching.
+    history_batch_size: int = Field(default=2000, ge=1)
+    history_flush_seconds: float = Field(default=0.5, gt=0)
+    log_level: str = "INFO"
+    #: Faust worker's web port (0 disables its web server).
+    worker_web_port: int = 0
+
+    @cached_property
+    def bootstrap_list(self) -> list[str]:
+        return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]

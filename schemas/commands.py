@@ -1,0 +1,48 @@
+"""Action commands: what the stream processors ask the executors to do to a lead.
+
+Written to ``hookline.commands`` keyed by lead (``<account_id>:<phone>``) so one
+executor owns a lead. ``command_id`` is derived from the delivery and the
+action, so a redelivered webhook yields the same ids and executors apply each
+command at most once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.config import ActionType
+from schemas.types import E164, Id, utcnow
+
+
+def command_id_for(integration_id: str, delivery_id: str, action_id: str) -> str:
+    digest = hashlib.sha256(f"{integration_id}\x00{delivery_id}\x00{action_id}".encode())
+    return digest.hexdigest()[:32]
+
+
+def lead_key(account_id: str, phone: str) -> str:
+    return f"{account_id}:{phone}"
+
+
+class ActionCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: str
+    account_id: Id
+    integration_id: Id
+    request_id: str
+    event_id: Id
+    action_id: Id
+    type: ActionType
+    phone: E164
+    lead_name: str | None = None
+    #: Rendered parameters: tag / field+value / flow / text / quick_reply.
+    params: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def lead_key(self) -> str:
+        return lead_key(self.account_id, self.phone)

@@ -1,0 +1,116 @@
+"""Config records, written by the management API to the compacted topic
+``hookline.config`` (key ``<kind>:<id>``, tombstone = delete) and read from
+there by every process.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from schemas.mapping import Mapping
+from schemas.types import Id, Plan, utcnow
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"  # type: ignore[attr-defined]
+
+
+class Account(_Record):
+    kind: Literal["account"] = "account"
+    name: str = Field(min_length=1, max_length=200)
+    plan: Plan
+    #: sha256 hex of the API key; the key itself is shown once, at creation.
+    api_key_hash: str
+
+
+class UrlToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: sha256 hex of the URL token; the token itself is shown at creation and rotation.
+    hash: str
+    #: None while current; set when rotated away (grace period end).
+    expires_at: datetime | None = None
+
+
+class Integration(_Record):
+    kind: Literal["integration"] = "integration"
+    account_id: Id
+    name: str = Field(min_length=1, max_length=200)
+    platform: str = Field(default="generic", min_length=1, max_length=64)
+    enabled: bool = True
+    tokens: list[UrlToken]
+    #: Signature/token secret for the platform's verifier; never returned by the API.
+    secret: str | None = None
+
+
+class IntegrationMapping(_Record):
+    """The mapping of one integration; ``id`` is the integration id."""
+
+    kind: Literal["mapping"] = "mapping"
+    account_id: Id
+    mapping: Mapping
+
+
+class CustomField(_Record):
+    kind: Literal["custom_field"] = "custom_field"
+    account_id: Id
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=500)
+
+
+class ConversionEvent(_Record):
+    kind: Literal["conversion_event"] = "conversion_event"
+    account_id: Id
+    integration_id: Id
+    name: str = Field(min_length=1, max_length=200)
+    #: Matches when the mapped event value equals this (e.g. PURCHASE_CANCELED).
+    identification: str = Field(min_length=1, max_length=200)
+
+
+ActionType = Literal[
+    "add_tag", "remove_tag", "update_field", "send_chatbot", "send_message", "send_quick_reply"
+]
+SEND_ACTIONS: frozenset[str] = frozenset({"send_chatbot", "send_message", "send_quick_reply"})
+
+
+class Action(_Record):
+    """One action of a conversion event. Which parameters apply depends on ``type``
+    (checked by :class:`schemas.api.ActionIn` when written)."""
+
+    kind: Literal["action"] = "action"
+    account_id: Id
+    integration_id: Id
+    event_id: Id
+    type: ActionType
+    tag: str | None = None
+    field: str | None = None
+    #: Literal or template over the mapped payload, e.g. ``{{fields.product}}``.
+    value: str | None = None
+    flow: str | None = None
+    text: str | None = None
+    quick_reply: str | None = None
+
+    @property
+    def is_send(self) -> bool:
+        return self.type in SEND_ACTIONS
+
+
+ConfigRecord = Annotated[
+    Account | Integration | IntegrationMapping | CustomField | ConversionEvent | Action,
+    Field(discriminator="kind"),
+]
+CONFIG_RECORD = TypeAdapter(ConfigRecord)
+CONFIG_KINDS = ("account", "integration", "mapping", "custom_field", "conversion_event", "action")
+
+
+def config_key(kind: str, record_id: str) -> str:
+    return f"{kind}:{record_id}"

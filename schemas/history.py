@@ -1,0 +1,97 @@
+"""History records, written to ``hookline.history`` and stored in ClickHouse
+by the history sink (one table per ``kind``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from schemas.config import ActionType
+from schemas.types import Id, utcnow
+
+WebhookStatus = Literal["matched", "unmatched", "error", "duplicate", "ping"]
+
+
+class WebhookHistory(BaseModel):
+    """One processed webhook, matched or not, with its mapping errors."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["webhook"] = "webhook"
+
+    request_id: str
+    account_id: Id
+    integration_id: Id
+    delivery_id: str | None = None
+    received_at: datetime
+    processed_at: datetime = Field(default_factory=utcnow)
+    status: WebhookStatus
+    event: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    phone_raw: str | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    errors: list[str] = Field(default_factory=list)
+    matched_event_ids: list[str] = Field(default_factory=list)
+    command_ids: list[str] = Field(default_factory=list)
+    action_types: list[str] = Field(default_factory=list)
+    content_type: str | None = None
+    body_format: str = "raw"
+    #: The body as text (utf-8, invalid bytes replaced), for the "view" page.
+    body_text: str = ""
+    #: The parsed body as JSON text, "" when unparseable.
+    parsed_json: str = ""
+
+
+class CommandResult(BaseModel):
+    """What an executor did with one command."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["command"] = "command"
+
+    command_id: str
+    account_id: Id
+    integration_id: Id
+    request_id: str
+    phone: str
+    type: ActionType
+    status: Literal["applied", "duplicate", "failed"]
+    detail: str = ""
+    applied_at: datetime = Field(default_factory=utcnow)
+
+
+class MessageSent(BaseModel):
+    """A message handed to a channel (the default channel only records it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["message"] = "message"
+
+    command_id: str
+    account_id: Id
+    phone: str
+    channel: str
+    message_type: Literal["text", "chatbot", "quick_reply"]
+    content: str
+    sent_at: datetime = Field(default_factory=utcnow)
+
+
+class ConfigChange(BaseModel):
+    """Audit log entry for a config record (also used to restore an empty broker)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["config"] = "config"
+
+    key: str
+    account_id: str
+    record_kind: str
+    #: The record as JSON, "" for a delete.
+    record_json: str
+    deleted: bool = False
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+HistoryRecord = Annotated[
+    WebhookHistory | CommandResult | MessageSent | ConfigChange, Field(discriminator="kind")
+]
+HISTORY_RECORD = TypeAdapter(HistoryRecord)
