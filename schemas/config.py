@@ -18,11 +18,17 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Id
+    created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
     @property
     def key(self) -> str:
         return f"{self.kind}:{self.id}"  # type: ignore[attr-defined]
+
+    @property
+    def owner(self) -> str:
+        """The account this record belongs to (tenant isolation)."""
+        return getattr(self, "account_id", None) or self.id
 
 
 class Account(_Record):

@@ -1,0 +1,45 @@
+"""A process's live view of config: a :class:`ConfigState` fed by a reader of the
+compacted config topic. Not ready until it has read up to the high watermark."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import ValidationError
+
+from hookline.config.state import ConfigState
+from hookline.kafka import CompactedTopicReader
+from schemas.topics import CONFIG
+
+log = logging.getLogger(__name__)
+
+
+class ConfigView:
+    def __init__(self, bootstrap: str) -> None:
+        self.state = ConfigState()
+        self._reader = CompactedTopicReader(bootstrap, CONFIG.name, self._on_record)
+
+    @property
+    def ready(self) -> bool:
+        return self._reader.ready
+
+    def _on_record(self, key: bytes | None, value: bytes | None) -> None:
+        if key is None:
+            return
+        try:
+            record = None if value is None else CONFIG.decode(value)
+        except ValidationError as exc:
+            # A record this version cannot read must not stop the process; it is skipped loudly.
+            log.error("unreadable config record", extra={"key": key.decode(errors="replace"),
+                                                         "error": str(exc)})
+            return
+        self.state.apply(key.decode(), record)
+
+    async def start(self, ready_timeout: float = 30.0) -> None:
+        await self._reader.start(ready_timeout)
+
+    async def wait_applied(self, partition: int, offset: int, timeout: float = 10.0) -> None:
+        await self._reader.wait_applied(partition, offset, timeout)
+
+    async def stop(self) -> None:
+        await self._reader.stop()

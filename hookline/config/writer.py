@@ -1,0 +1,26 @@
+"""Writes config records (and tombstones) to the config topic, then waits until
+the local view has applied them, so an API client reads its own writes."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+
+from hookline.config.view import ConfigView
+from schemas.config import ConfigRecord
+from schemas.topics import CONFIG
+
+
+class ConfigWriter:
+    def __init__(self, producer: AIOKafkaProducer, view: ConfigView) -> None:
+        self._producer = producer
+        self._view = view
+
+    async def put(self, record: ConfigRecord) -> None:
+        await self._send(record.key, CONFIG.encode(record))
+
+    async def delete(self, key: str) -> None:
+        await self._send(key, None)
+
+    async def _send(self, key: str, value: bytes | None) -> None:
+        metadata = await self._producer.send_and_wait(CONFIG.name, key=key.encode(), value=value)
+        await self._view.wait_applied(metadata.partition, metadata.offset)

@@ -1,0 +1,1 @@
+"""History: the sink that writes records to ClickHouse and the queries that read them."""

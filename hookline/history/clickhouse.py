@@ -1,0 +1,102 @@
+"""ClickHouse connection and DDL. Embedded: ``chdb:///DIR`` (in-process engine,
+one process per directory); otherwise an ``http(s)://`` DSN to a server.
+
+The chdb client is synchronous and not for concurrent use, so every call goes
+through one worker thread (:class:`ClickHouse`)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+DDL_DIR = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+class ClickHouseUnavailable(RuntimeError):
+    pass
+
+
+def connect(dsn: str) -> Client:
+    try:
+        if dsn.startswith("chdb://"):
+            path = dsn.removeprefix("chdb://")
+            Path(path).mkdir(parents=True, exist_ok=True)
+            return clickhouse_connect.get_client(interface="chdb", path=path)
+        return clickhouse_connect.get_client(dsn=dsn)
+    except ImportError as exc:
+        raise ClickHouseUnavailable(
+            "embedded ClickHouse needs the 'embedded' extra: pip install -e '.[embedded]'"
+        ) from exc
+    except Exception as exc:
+        raise ClickHouseUnavailable(f"cannot open ClickHouse at {dsn!r}: {exc}") from exc
+
+
+def checked_identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"invalid ClickHouse identifier {name!r}")
+    return name
+
+
+def ddl_statements(database: str) -> list[str]:
+    db = checked_identifier(database)
+    statements: list[str] = []
+    for path in sorted(DDL_DIR.glob("*.sql")):
+        text = "\n".join(
+            line for line in path.read_text().splitlines() if not line.lstrip().startswith("--")
+        )
+        statements += [s.strip().replace("{db}", db) for s in text.split(";") if s.strip()]
+    return statements
+
+
+class ClickHouse:
+    """Async facade over one client, serialised on a single thread."""
+
+    def __init__(self, client: Client, database: str,
+                 thread: ThreadPoolExecutor | None = None) -> None:
+        self.client = client
+        self.database = checked_identifier(database)
+        self._thread = thread or ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
+
+    def with_database(self, database: str) -> ClickHouse:
+        """Another database on the same client and thread (tests isolate by database)."""
+        return ClickHouse(self.client, database, self._thread)
+
+    @classmethod
+    def open(cls, dsn: str, database: str = "hookline") -> ClickHouse:
+        return cls(connect(dsn), database)
+
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, lambda: fn(*args, **kwargs))
+
+    async def migrate(self) -> None:
+        for statement in ddl_statements(self.database):
+            await self._call(self.client.command, statement)
+
+    async def insert(self, table: str, rows: list[list[Any]], columns: list[str]) -> None:
+        await self._call(self.client.insert, f"{self.database}.{checked_identifier(table)}",
+                         rows, column_names=columns)
+
+    async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """``sql`` may name tables as ``{db}.table``; values go in ``{name:Type}`` parameters."""
+        result = await self._call(self.client.query, sql.replace("{db}", self.database),
+                                  parameters=parameters or {})
+        return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+    async def ping(self) -> bool:
+        try:
+            await self._call(self.client.command, "SELECT 1")
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+        self.client.close()

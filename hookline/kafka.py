@@ -1,0 +1,155 @@
+"""Kafka plumbing shared by every process: topic creation, the producer, and a
+reader that follows a compacted topic from the beginning.
+
+"Caught up" means position >= the high watermark seen in Fetch responses, not
+``end_offsets``: the embedded broker answers ListOffsets wrongly (BROKER.md),
+and the high watermark is right on every broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from schemas.topics import ALL_TOPICS, TopicSpec
+
+log = logging.getLogger(__name__)
+
+#: Room for a max-size body base64-encoded inside an envelope.
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec] = ALL_TOPICS) -> None:
+    """Create topics with explicit partition counts; existing ones are left alone."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        for spec in specs:
+            configs = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+            if spec.compacted:
+                configs["cleanup.policy"] = "compact"
+            try:
+                await admin.create_topics([NewTopic(spec.name, spec.partitions, 1, topic_configs=configs)])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+def new_producer(bootstrap: str, **overrides: object) -> AIOKafkaProducer:
+    """acks=all: a 2xx answer means the record is on every in-sync replica."""
+    options: dict[str, object] = {
+        "bootstrap_servers": bootstrap,
+        "acks": "all",
+        "linger_ms": 2,
+        "max_request_size": MAX_MESSAGE_BYTES,
+        "request_timeout_ms": 10_000,
+        "enable_idempotence": False,  # unsupported by tansu; effects are idempotent instead
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+RecordHandler = Callable[[bytes | None, bytes | None], Awaitable[None] | None]
+
+
+class CompactedTopicReader:
+    """Reads every partition of a topic from the beginning and keeps following it,
+    handing each (key, value) to ``handler``; ``value is None`` is a tombstone."""
+
+    def __init__(self, bootstrap: str, topic: str, handler: RecordHandler) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topic
+        self._handler = handler
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self._failure: BaseException | None = None
+        #: partition -> next offset to apply; lets writers wait to read their own writes.
+        self._applied: dict[int, int] = {}
+        self._progress = asyncio.Condition()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def start(self, ready_timeout: float = 30.0) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+        )
+        await consumer.start()
+        partitions = consumer.partitions_for_topic(self._topic)
+        if not partitions:
+            await consumer.stop()
+            raise RuntimeError(f"topic {self._topic} does not exist (run `hookline topics`)")
+        tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._run(tps), name=f"reader:{self._topic}")
+        await self.wait_ready(ready_timeout)
+
+    async def wait_ready(self, timeout: float) -> None:
+        waiter = asyncio.create_task(self._ready.wait())
+        done, _ = await asyncio.wait({waiter, self._task}, timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+            if self._failure is not None:
+                raise RuntimeError(f"reading {self._topic} failed: {self._failure}")
+            raise TimeoutError(f"not caught up with {self._topic} after {timeout} s")
+
+    async def _caught_up(self, tps: list[TopicPartition]) -> bool:
+        assert self._consumer is not None
+        for tp in tps:
+            highwater = self._consumer.highwater(tp)
+            if highwater is None or await self._consumer.position(tp) < highwater:
+                return False
+        return True
+
+    async def _run(self, tps: list[TopicPartition]) -> None:
+        assert self._consumer is not None
+        try:
+            while True:
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
+                for tp, records in batches.items():
+                    for record in records:
+                        outcome = self._handler(record.key, record.value)
+                        if outcome is not None:
+                            await outcome
+                    if records:
+                        async with self._progress:
+                            self._applied[tp.partition] = records[-1].offset + 1
+                            self._progress.notify_all()
+                if not self._ready.is_set() and await self._caught_up(tps):
+                    self._ready.set()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._failure = exc
+            log.exception("compacted topic reader stopped", extra={"topic": self._topic})
+            raise
+
+    async def wait_applied(self, partition: int, offset: int, timeout: float = 10.0) -> None:
+        """Wait until the record at ``offset`` has been handed to the handler."""
+        async with self._progress:
+            await asyncio.wait_for(
+                self._progress.wait_for(lambda: self._applied.get(partition, 0) > offset), timeout
+            )
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()

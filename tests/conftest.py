@@ -1,0 +1,69 @@
+"""Real services for tests: the embedded tansu broker and ClickHouse (chdb).
+
+Both are session-scoped and started on demand. With ``CI=true`` a missing
+binary or package fails the run; elsewhere it skips with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from hookline.embedded.broker import BrokerUnavailable, EmbeddedBroker
+from hookline.history.clickhouse import ClickHouse, ClickHouseUnavailable
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> None:
+    """A missing service is a failure in CI and a skip on a developer machine."""
+    if IN_CI:
+        pytest.fail(f"required test service unavailable (CI=true): {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[EmbeddedBroker]:
+    instance = EmbeddedBroker()
+    try:
+        instance.start()
+    except BrokerUnavailable as exc:
+        unavailable(str(exc))
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+async def bootstrap(broker: EmbeddedBroker) -> str:
+    """A running broker with every hookline topic created."""
+    from hookline.kafka import ensure_topics
+
+    await ensure_topics(broker.bootstrap)
+    return broker.bootstrap
+
+
+@pytest.fixture(scope="session")
+def clickhouse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouse]:
+    path = tmp_path_factory.mktemp("clickhouse")
+    try:
+        instance = ClickHouse.open(f"chdb://{path}", "default")
+    except ClickHouseUnavailable as exc:
+        unavailable(str(exc))
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+async def clickhouse(clickhouse_server: ClickHouse) -> AsyncIterator[ClickHouse]:
+    """A fresh, migrated database per test on the session's ClickHouse."""
+    db = clickhouse_server.with_database(f"t_{secrets.token_hex(6)}")
+    await db.migrate()
+    yield db
+    await db._call(db.client.command, f"DROP DATABASE IF EXISTS {db.database}")
+
+
+def unique_topic(prefix: str = "test") -> str:
+    return f"{prefix}.{secrets.token_hex(6)}"
