@@ -1,0 +1,67 @@
+"""Hotmart webhook 2.0.0 (purchases, cart abandonment, subscriptions).
+
+Sources: https://developers.hotmart.com/docs/en/2.0.0/webhook/purchase-webhook/ and
+.../cancel-subscription-webhook/ (event catalogue as captured in
+github:api-evangelist/hotmart asyncapi/hotmart-webhooks.yml @ cb28a13); the purchase shape
+from Hotmart-generated test postbacks (shared/samples/hotmart__*.json).
+"""
+
+from hookline.presets import Preset
+from schemas.mapping import Mapping
+
+_SUBSCRIBER_CELL = (
+    "data.subscriber.phone.cell && "
+    "join('', [data.subscriber.phone.dddCell, data.subscriber.phone.cell][?@])"
+)
+_SUBSCRIBER_PHONE = (
+    "data.subscriber.phone.phone && "
+    "join('', [data.subscriber.phone.dddPhone, data.subscriber.phone.phone][?@])"
+)
+
+PRESET = Preset(
+    id="hotmart",
+    display_name="Hotmart",
+    signature_scheme="hotmart",
+    event="event",
+    mapping=Mapping(
+        event="event",
+        # Purchases carry data.buyer; SUBSCRIPTION_CANCELLATION carries data.subscriber.
+        name="data.buyer.name || data.subscriber.name",
+        phone=f"data.buyer.checkout_phone || {_SUBSCRIBER_CELL} || {_SUBSCRIBER_PHONE}",
+        fields={
+            "email": "data.buyer.email || data.subscriber.email",
+            "document": "data.buyer.document",
+            "product": "data.product.name",
+            "value": "data.purchase.price.value || data.actual_recurrence_value",
+            "status": "data.purchase.status",
+            "transaction_id": "data.purchase.transaction",
+        },
+        default_region="BR",
+    ),
+    delivery_id="id",
+    events={
+        "PURCHASE_APPROVED": "Compra aprovada",
+        "PURCHASE_COMPLETE": "Compra completa",
+        "PURCHASE_CANCELED": "Compra cancelada",
+        "PURCHASE_BILLET_PRINTED": "Boleto impresso",
+        "PURCHASE_PROTEST": "Pedido de reembolso (disputa)",
+        "PURCHASE_REFUNDED": "Compra reembolsada",
+        "PURCHASE_CHARGEBACK": "Chargeback",
+        "PURCHASE_EXPIRED": "Compra expirada",
+        "PURCHASE_DELAYED": "Compra atrasada",
+        "PURCHASE_OUT_OF_SHOPPING_CART": "Abandono de carrinho",
+        "SUBSCRIPTION_CANCELLATION": "Cancelamento de assinatura",
+        "SWITCH_PLAN": "Troca de plano",
+        "UPDATE_SUBSCRIPTION_CHARGE_DATE": "Alteração da data de cobrança",
+        "CLUB_FIRST_ACCESS": "Primeiro acesso à área de membros",
+        "CLUB_MODULE_COMPLETED": "Módulo concluído",
+    },
+    documented=True,
+    source="https://developers.hotmart.com/docs/en/2.0.0/webhook/purchase-webhook/",
+    notes=(
+        "checkout_phone has no country code (default region BR). data.buyer.checkout_phone_code "
+        "is undocumented and not concatenated. SUBSCRIPTION_CANCELLATION sends "
+        "data.subscriber.phone{dddCell,cell,dddPhone,phone}: cell first, then landline. "
+        "Auth: static X-HOTMART-HOTTOK header."
+    ),
+)

@@ -1,0 +1,50 @@
+"""Kiwify sales webhooks: flat order JSON with webhook_event_type, order_status and Customer.
+
+Sources: https://docs.kiwify.com.br/api-reference/webhooks (sales webhooks; signature in the
+query string); field names corroborated by a Kiwify test delivery recorded in
+github:betiol/shopee-video-downloader WEBHOOK_FUNCIONANDO.md and the Customer block
+{full_name, email, mobile, CPF} transcribed at
+https://docs.integracoesinteligentes.xyz/integrations/kiwify/subscription/.
+"""
+
+from hookline.presets import Preset
+from schemas.mapping import Mapping
+
+PRESET = Preset(
+    id="kiwify",
+    display_name="Kiwify",
+    signature_scheme="kiwify",
+    event="webhook_event_type",
+    mapping=Mapping(
+        event="webhook_event_type",
+        name="Customer.full_name",
+        phone="Customer.mobile",
+        fields={
+            "email": "Customer.email",
+            "document": "Customer.CPF",
+            "value": "Commissions.charge_amount",
+            "status": "order_status",
+            "transaction_id": "order_id",
+        },
+        default_region="BR",
+    ),
+    delivery_id=None,
+    events={
+        "order_approved": "Compra aprovada",
+        "order_rejected": "Compra recusada",
+        "order_refunded": "Compra reembolsada",
+        "chargeback": "Chargeback",
+        "billet_created": "Boleto gerado",
+        "pix_created": "Pix gerado",
+        "subscription_canceled": "Assinatura cancelada",
+        "subscription_late": "Assinatura atrasada",
+        "subscription_renewed": "Assinatura renovada",
+    },
+    documented=True,
+    source="https://docs.kiwify.com.br/api-reference/webhooks",
+    notes=(
+        "Customer.mobile carries the country code (e.g. 5511...). Commissions.charge_amount "
+        "is in cents. No delivery id is documented: dedup falls back to the body hash. "
+        "Abandoned-cart deliveries use a different, flatter shape not covered here."
+    ),
+)

@@ -1,0 +1,16 @@
+"""Logzz: payload format not publicly documented in the material available.
+
+See ``notes``: nothing about the payload is asserted; discovery proposes the mapping.
+"""
+
+from hookline.presets.generic import undocumented
+
+PRESET = undocumented(
+    "logzz",
+    "Logzz",
+    "none",
+    notes=(
+        "No public documentation of Logzz webhook payloads was found in the material available "
+        "here: generic event guess, mapping from discovery."
+    ),
+)

@@ -1,0 +1,60 @@
+"""Stripe events: {id, object: "event", type, data.object}.
+
+Source: github:stripe/stripe-python tests/test_webhook.py @ 6c6e373 (signature) and Stripe-CLI
+fixtures in github:stripe-ruby-mock/stripe-ruby-mock lib/stripe_mock/webhook_fixtures @ 2908ae2.
+"""
+
+from hookline.presets import Preset
+from schemas.mapping import Mapping
+
+PRESET = Preset(
+    id="stripe",
+    display_name="Stripe",
+    signature_scheme="stripe",
+    event="type",
+    mapping=Mapping(
+        event="type",
+        # checkout.session.* carry customer_details; customer.* / charge.* carry name/phone.
+        name=(
+            "data.object.customer_details.name || data.object.billing_details.name "
+            "|| data.object.name"
+        ),
+        phone=(
+            "data.object.customer_details.phone || data.object.billing_details.phone "
+            "|| data.object.phone"
+        ),
+        fields={
+            "email": (
+                "data.object.customer_details.email || data.object.customer_email "
+                "|| data.object.billing_details.email || data.object.email"
+            ),
+            "value": "data.object.amount_total || data.object.amount",
+            "status": "data.object.payment_status || data.object.status",
+            "transaction_id": "data.object.id",
+        },
+        default_region="BR",
+    ),
+    delivery_id="id",
+    events={
+        "checkout.session.completed": "Checkout concluído",
+        "checkout.session.expired": "Checkout expirado",
+        "checkout.session.async_payment_succeeded": "Pagamento assíncrono confirmado",
+        "checkout.session.async_payment_failed": "Pagamento assíncrono falhou",
+        "payment_intent.succeeded": "Pagamento aprovado",
+        "payment_intent.payment_failed": "Pagamento falhou",
+        "charge.succeeded": "Cobrança aprovada",
+        "charge.refunded": "Cobrança reembolsada",
+        "charge.dispute.created": "Disputa aberta",
+        "customer.created": "Cliente criado",
+        "customer.subscription.created": "Assinatura criada",
+        "customer.subscription.deleted": "Assinatura cancelada",
+        "invoice.paid": "Fatura paga",
+        "invoice.payment_failed": "Falha no pagamento da fatura",
+    },
+    documented=True,
+    source="https://docs.stripe.com/api/events/object",
+    notes=(
+        "Phones are E.164 when present (checkout needs phone_number_collection enabled). "
+        "customer_details.name is absent on older API versions."
+    ),
+)

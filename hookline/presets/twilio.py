@@ -1,0 +1,39 @@
+"""Twilio messaging webhooks: form-encoded POST (From, To, Body, MessageSid, SmsStatus, ...).
+
+Source: github:twilio/twilio-python tests/unit/test_request_validator.py @ 306691e and
+https://www.twilio.com/docs/messaging/guides/webhook-request (request parameters).
+"""
+
+from hookline.presets import Preset
+from schemas.mapping import Mapping
+
+PRESET = Preset(
+    id="twilio",
+    display_name="Twilio",
+    signature_scheme="twilio",
+    event="SmsStatus || MessageStatus || CallStatus",
+    mapping=Mapping(
+        event="SmsStatus || MessageStatus || CallStatus",
+        # WhatsApp senders add ProfileName; SMS carries no name, so the number stands in.
+        name="ProfileName || From",
+        phone="From",
+        fields={"body": "Body", "to": "To", "message_sid": "MessageSid"},
+        default_region="BR",
+    ),
+    delivery_id="MessageSid || SmsSid || CallSid",
+    events={
+        "received": "Mensagem recebida",
+        "queued": "Mensagem na fila",
+        "sent": "Mensagem enviada",
+        "delivered": "Mensagem entregue",
+        "read": "Mensagem lida",
+        "undelivered": "Mensagem não entregue",
+        "failed": "Mensagem falhou",
+    },
+    documented=True,
+    source="https://www.twilio.com/docs/messaging/guides/webhook-request",
+    notes=(
+        "No event field: the configured URL decides incoming vs status callback; SmsStatus is "
+        "the closest thing. From is E.164 ('whatsapp:+55...' for WhatsApp senders). No email."
+    ),
+)

@@ -1,0 +1,34 @@
+"""VTEX Orders Hook: thin order-status notifications.
+
+Source: vtexdocs "Orders Feed v3" guide (https://developers.vtex.com/docs/guides/orders-feed):
+hook body {Domain, OrderId, State, LastState, LastChange, CurrentChange, Origin{Account, Key}};
+the first call after configuration is the ping {"hookConfig": "ping"}.
+"""
+
+from hookline.presets import Preset
+
+PRESET = Preset(
+    id="vtex",
+    display_name="VTEX",
+    signature_scheme="header_token",
+    event="State",
+    # Only the order id and state travel: the client profile needs the OMS API, so there is
+    # no default lead mapping.
+    mapping=None,
+    delivery_id=None,
+    events={
+        "order-created": "Pedido criado",
+        "payment-pending": "Pagamento pendente",
+        "payment-approved": "Pagamento aprovado",
+        "ready-for-handling": "Pronto para manuseio",
+        "handling": "Em manuseio",
+        "invoiced": "Faturado",
+        "canceled": "Cancelado",
+    },
+    documented=True,
+    source="https://developers.vtex.com/docs/guides/orders-feed",
+    notes=(
+        "No signature: VTEX sends the static headers you set in hook.headers (use "
+        'header_token). The configuration ping {"hookConfig": "ping"} must get a 200.'
+    ),
+)
