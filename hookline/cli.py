@@ -11,7 +11,13 @@ from hookline import __version__
 
 #: name -> "module:attribute" of a click command.
 SUBCOMMANDS: dict[str, str] = {
+    "api": "hookline.commands:api",
+    "dev": "hookline.commands:dev",
+    "gateway": "hookline.commands:gateway",
     "preview": "hookline.preview:preview",
+    "sink": "hookline.commands:sink",
+    "topics": "hookline.commands:topics",
+    "worker": "hookline.worker:worker",
 }
 
 
@@ -31,3 +37,7 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="hookline")
 def main() -> None:
     """hookline: receive any platform's webhooks and turn them into lead actions."""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The long-lived clients an HTTP process needs, with one explicit lifecycle.
+
+``Runtime`` is stored on the aiohttp app (``app[RUNTIME]``) and opened/closed by
+its ``cleanup_ctx``: the config view (ready only once caught up), the producer,
+and, for processes that serve history, the ClickHouse facade."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+
+from hookline.config.view import ConfigView
+from hookline.config.writer import ConfigWriter
+from hookline.history.clickhouse import ClickHouse
+from hookline.kafka import new_producer
+from hookline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    view: ConfigView
+    producer: AIOKafkaProducer
+    clickhouse: ClickHouse | None = None
+    writer: ConfigWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = ConfigWriter(self.producer, self.view)
+
+    @classmethod
+    def create(cls, settings: Settings, clickhouse: ClickHouse | None = None) -> Runtime:
+        return cls(settings, ConfigView(settings.bootstrap_servers),
+                   new_producer(settings.bootstrap_servers), clickhouse)
+
+    @property
+    def ready(self) -> bool:
+        return self.view.ready
+
+    async def start(self) -> None:
+        await self.producer.start()
+        await self.view.start()
+
+    async def stop(self) -> None:
+        # Flush what was accepted before closing (graceful shutdown).
+        await self.producer.flush()
+        await self.producer.stop()
+        await self.view.stop()
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def runtime_context(runtime: Runtime):
+    """An aiohttp cleanup_ctx that starts the runtime with the app and stops it after."""
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await runtime.start()
+        yield
+        await runtime.stop()
+
+    return lifecycle

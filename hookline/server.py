@@ -1,0 +1,59 @@
+"""The aiohttp application: gateway routes, API routes or both (one front port
+in embedded mode; separate processes in production), with the middleware
+every route shares: request id, access log, JSON errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from aiohttp import web
+
+from hookline.runtime import RUNTIME, Runtime, runtime_context
+
+log = logging.getLogger("hookline.http")
+
+
+@web.middleware
+async def request_context(request: web.Request, handler) -> web.StreamResponse:
+    request_id = uuid.uuid4().hex[:16]
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+        if exc.status >= 400 and exc.content_type != "application/json":
+            response = web.json_response({"ok": False, "error": exc.reason}, status=exc.status)
+    except Exception:
+        log.exception("unhandled error", extra={"http_request_id": request_id,
+                                                "path": request.path})
+        response = web.json_response(
+            {"ok": False, "error": "internal error", "request_id": request_id}, status=500)
+    response.headers["X-Request-Id"] = request_id
+    log.info("http request", extra={
+        "http_request_id": request_id, "method": request.method,
+        # The token in /hooks/{token} is a credential: log the route, not the path.
+        "route": request.match_info.route.resource.canonical
+        if request.match_info.route.resource else request.path,
+        "status": response.status, "ms": round((time.perf_counter() - started) * 1000, 2)})
+    return response
+
+
+def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) -> web.Application:
+    app = web.Application(middlewares=[request_context], client_max_size=runtime.settings.max_body_bytes)
+    app[RUNTIME] = runtime
+    app.cleanup_ctx.append(runtime_context(runtime))
+    if gateway:
+        from ingest.routes import add_routes
+
+        add_routes(app)
+    if api:
+        from hookline.api.app import add_api_routes
+
+        add_api_routes(app)
+        if not gateway:
+            from hookline.metrics import metrics_handler
+
+            app.router.add_get("/metrics", metrics_handler)
+    return app

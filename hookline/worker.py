@@ -1,0 +1,31 @@
+"""``hookline worker``: the faust worker running the webhook agent and the
+executor agent. Scale out by starting more (partitions bound parallelism)."""
+
+from __future__ import annotations
+
+import click
+import faust
+
+from actions.agent import register_executor_agent
+from hookline.logs import logging_config
+from hookline.settings import Settings
+from streams.agents import register_webhook_agent
+from streams.app import ConfigService, build_app
+
+
+def build_worker(settings: Settings) -> faust.Worker:
+    app = build_app(settings)
+    config = ConfigService(settings.bootstrap_servers)
+    register_webhook_agent(app, config, settings)
+    register_executor_agent(app, settings)
+    return faust.Worker(app, config, loglevel=settings.log_level,
+                        logging_config=logging_config(settings.log_level), redirect_stdouts=False)
+
+
+@click.command()
+def worker() -> None:
+    """Run the stream processors and executors (faust worker).
+
+    Reads HOOKLINE_BOOTSTRAP_SERVERS; stops cleanly on Ctrl-C / SIGTERM.
+    """
+    build_worker(Settings()).execute_from_commandline()

@@ -1,0 +1,61 @@
+"""The faust app shared by the stream processors and the executors.
+
+Built by a factory (not a module global) so settings decide the broker and
+the embedded-broker profile. Config is not a faust GlobalTable: every process
+reads the compacted config topic through the same :class:`ConfigView`, whose
+"caught up" test uses the Fetch high watermark (faust's table recovery relies on
+ListOffsets, which the embedded broker answers wrongly; see BROKER.md)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import faust
+import mode
+
+from hookline.config.view import ConfigView
+from hookline.kafka import MAX_MESSAGE_BYTES
+from hookline.settings import Settings
+
+
+class ConfigService(mode.Service):
+    """Owns the worker's config view; agents wait for :attr:`ready`."""
+
+    def __init__(self, bootstrap: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.view = ConfigView(bootstrap)
+        self.ready = asyncio.Event()
+
+    async def on_start(self) -> None:
+        await self.view.start()
+        self.ready.set()
+
+    async def on_stop(self) -> None:
+        await self.view.stop()
+
+
+def embedded_profile(settings: Settings) -> dict[str, object]:
+    """Quicker group joins and unbatched recovery for the embedded tansu broker."""
+    if not settings.embedded_broker:
+        return {}
+    return {
+        "broker_session_timeout": 6,
+        "broker_heartbeat_interval": 1,
+        "broker_rebalance_timeout": 6,
+    }
+
+
+def build_app(settings: Settings) -> faust.App:
+    return faust.App(
+        "hookline-worker",
+        broker=[f"kafka://{server}" for server in settings.bootstrap_list],
+        store="memory://",
+        web_enabled=settings.worker_web_port > 0,
+        web_port=settings.worker_web_port or 6066,
+        topic_disable_leader=True,
+        producer_acks=-1,
+        producer_max_request_size=MAX_MESSAGE_BYTES,
+        consumer_max_fetch_size=MAX_MESSAGE_BYTES,
+        stream_wait_empty=False,
+        **embedded_profile(settings),
+    )

@@ -1,0 +1,125 @@
+"""From one webhook envelope to its outcome: a history record, the action
+commands to emit, and whether it is a dead letter. Pure: config comes in as a
+:class:`ConfigState`, nothing is sent from here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from hookline.config.state import ConfigState
+from schemas.commands import ActionCommand, command_id_for
+from schemas.config import Action
+from schemas.envelope import WebhookEnvelope
+from schemas.history import WebhookHistory, WebhookStatus
+from streams.body import ParsedBody, parse_body
+from streams.mapping import MappedLead, apply_mapping
+from streams.templates import render
+
+#: Bodies kept in history are capped; the full raw body stays on the topic.
+HISTORY_BODY_LIMIT = 64 * 1024
+
+
+@dataclass
+class Outcome:
+    history: WebhookHistory
+    commands: list[ActionCommand] = field(default_factory=list)
+    #: Set when the webhook cannot be processed as configured (dead letter).
+    failure: str | None = None
+
+
+def _delivery_key(envelope: WebhookEnvelope) -> str:
+    return envelope.delivery_id or envelope.request_id
+
+
+def action_params(action: Action, context: dict[str, Any]) -> dict[str, Any]:
+    match action.type:
+        case "add_tag" | "remove_tag":
+            return {"tag": action.tag}
+        case "update_field":
+            return {"field": action.field, "value": render(action.value or "", context)}
+        case "send_chatbot":
+            return {"flow": action.flow}
+        case "send_message":
+            return {"text": render(action.text or "", context)}
+        case "send_quick_reply":
+            return {"quick_reply": action.quick_reply}
+    raise ValueError(f"unknown action type {action.type!r}")
+
+
+def _history(envelope: WebhookEnvelope, parsed: ParsedBody | None, status: WebhookStatus,
+             lead: MappedLead | None = None, errors: list[str] | None = None) -> WebhookHistory:
+    parsed_json = ""
+    if parsed is not None and parsed.data is not None:
+        parsed_json = json.dumps(parsed.data, ensure_ascii=False, default=str)[:HISTORY_BODY_LIMIT]
+    return WebhookHistory(
+        request_id=envelope.request_id,
+        account_id=envelope.account_id,
+        integration_id=envelope.integration_id,
+        delivery_id=envelope.delivery_id,
+        received_at=envelope.received_at,
+        status=status,
+        event=lead.event if lead else None,
+        name=lead.name if lead else None,
+        phone=lead.phone if lead else None,
+        phone_raw=lead.phone_raw if lead else None,
+        fields=lead.fields if lead else {},
+        errors=errors if errors is not None else (lead.errors if lead else []),
+        content_type=envelope.content_type,
+        body_format=parsed.format if parsed else "raw",
+        body_text=envelope.body[:HISTORY_BODY_LIMIT].decode("utf-8", errors="replace"),
+        parsed_json=parsed_json,
+    )
+
+
+def process_envelope(envelope: WebhookEnvelope, config: ConfigState, *,
+                     duplicate: bool = False) -> Outcome:
+    if envelope.kind == "ping":
+        return Outcome(_history(envelope, None, "ping"))
+
+    parsed = parse_body(envelope.body, envelope.content_type)
+    integration = config.integration(envelope.integration_id)
+    account = config.account(envelope.account_id)
+    problem = None
+    if integration is None or account is None:
+        problem = "integration no longer exists"
+    elif not account.plan.allows_webhooks:
+        problem = f"plan {account.plan} does not allow webhooks"
+    elif (mapping := config.mapping(integration.id)) is None:
+        problem = "integration has no mapping yet"
+    if problem is not None:
+        return Outcome(_history(envelope, parsed, "error", errors=[problem]), failure=problem)
+
+    lead = apply_mapping(mapping, parsed.data, envelope.headers, envelope.query)
+    if not lead.ok:
+        return Outcome(_history(envelope, parsed, "error", lead), failure="; ".join(lead.errors))
+
+    events = config.matching_events(integration.id, lead.event or "")
+    if not events:
+        return Outcome(_history(envelope, parsed, "unmatched", lead))
+    history = _history(envelope, parsed, "duplicate" if duplicate else "matched", lead)
+    history.matched_event_ids = [e.id for e in events]
+    if duplicate:
+        return Outcome(history)
+
+    context = {"event": lead.event, "name": lead.name, "phone": lead.phone, "fields": lead.fields}
+    commands = [
+        ActionCommand(
+            command_id=command_id_for(integration.id, _delivery_key(envelope), action.id),
+            account_id=envelope.account_id,
+            integration_id=integration.id,
+            request_id=envelope.request_id,
+            event_id=event.id,
+            action_id=action.id,
+            type=action.type,
+            phone=lead.phone,
+            lead_name=lead.name,
+            params=action_params(action, context),
+        )
+        for event in events
+        for action in config.actions_of(event.id)
+    ]
+    history.command_ids = [c.command_id for c in commands]
+    history.action_types = [c.type for c in commands]
+    return Outcome(history, commands)
