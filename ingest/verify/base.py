@@ -1,0 +1,85 @@
+"""The vocabulary of verification: the request as received, the rejection, the verifier."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from schemas.signature import SignatureConfig
+
+
+class Headers(Mapping[str, str]):
+    """Read-only header map with case-insensitive lookup (keys are stored lower-case).
+
+    The repr names the headers but never shows their values: tokens travel in them.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._items = {str(name).lower(): value for name, value in headers.items()}
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({sorted(self._items)!r})"
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class UnverifiedRequest:
+    """A webhook exactly as the platform sent it, before any check."""
+
+    method: str
+    #: Full URL as the platform called it, query string included (Twilio signs it).
+    url: str
+    #: Any mapping; normalised to :class:`Headers` (case-insensitive lookup).
+    headers: Mapping[str, str]
+    #: Raw body after gzip decoding: every HMAC is computed over these bytes.
+    body: bytes
+    #: Unix seconds when the gateway received the request (timestamp tolerance).
+    received_at: float
+    #: Query parameters; when empty, parsed from ``url``.
+    query: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        query = self.query or parse_qs(urlsplit(self.url).query, keep_blank_values=True)
+        object.__setattr__(self, "method", self.method.upper())
+        object.__setattr__(self, "headers", Headers(self.headers))
+        object.__setattr__(self, "query", {key: list(values) for key, values in query.items()})
+        object.__setattr__(self, "body", bytes(self.body))
+
+    def __repr__(self) -> str:
+        # No URL, header values or body: they may carry tokens.
+        return f"UnverifiedRequest({self.method}, {self.headers!r}, {len(self.body)} bytes)"
+
+
+class SignatureRejected(Exception):
+    """The request failed its scheme's check. ``reason`` never contains the secret."""
+
+    def __init__(self, reason: str, *, scheme: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.scheme = scheme
+
+
+class Verifier(Protocol):
+    """One signature scheme. Registered by name with ``@register("name")``."""
+
+    #: The registered scheme name (set by ``register``).
+    name: str
+    #: Which optional :class:`SignatureConfig` fields this scheme reads; others are refused.
+    options: frozenset[str]
+
+    def verify(self, request: UnverifiedRequest, config: SignatureConfig) -> None:
+        """Return if the request is authentic, else raise :class:`SignatureRejected`."""
+        ...

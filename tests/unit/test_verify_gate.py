@@ -1,0 +1,191 @@
+"""The gate, the registry, the request types and SignatureConfig."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from ingest.verify import (
+    NO_SCHEME,
+    PLATFORM_SCHEMES,
+    SignatureRejected,
+    UnknownSchemeError,
+    UnverifiedRequest,
+    VerifiedRequest,
+    get_verifier,
+    register,
+    registry,
+    scheme_names,
+    verify,
+)
+from ingest.verify.checks import body_fields
+from schemas.signature import SignatureConfig
+
+SECRET = "s3cr3t-never-shown"
+ALL_SCHEMES = [
+    "asaas", "calendly", "eduzz", "header_token", "hmac", "hotmart", "kiwify",
+    "nuvemshop", "shopify", "stripe", "ticto", "twilio", "woocommerce", "yampi",
+]  # fmt: skip
+
+
+def _req(body: bytes = b"", headers: dict[str, str] | None = None) -> UnverifiedRequest:
+    url = "https://hooks.example/in/tok?a=1&a=2&b="
+    return UnverifiedRequest(
+        method="post", url=url, headers=headers or {}, body=body, received_at=0
+    )
+
+
+def test_every_scheme_is_registered_under_its_fixed_name() -> None:
+    assert scheme_names() == ALL_SCHEMES
+    assert all(get_verifier(name).name == name for name in ALL_SCHEMES)
+
+
+def test_platform_schemes_cover_the_platforms_and_point_at_registered_schemes() -> None:
+    platforms = set(ALL_SCHEMES) - {"hmac", "header_token"} | {"generic"}
+    assert set(PLATFORM_SCHEMES) == platforms
+    assert PLATFORM_SCHEMES["generic"] == "hmac"
+    assert all(PLATFORM_SCHEMES[p] == p for p in platforms - {"generic"})
+
+
+@pytest.mark.parametrize("name", ["stripe", NO_SCHEME])
+def test_duplicate_or_reserved_registration_raises(name: str) -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        register(name)(type("Dummy", (), {"options": frozenset()}))
+    assert scheme_names() == ALL_SCHEMES
+
+
+def test_register_instantiates_and_names_the_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_VERIFIERS", dict(registry._VERIFIERS))
+
+    @register("always_reject")
+    class Rejecting:
+        options = frozenset()
+
+        def verify(self, request: UnverifiedRequest, config: SignatureConfig) -> None:
+            raise SignatureRejected(f"nope, the secret is {SECRET}")
+
+    assert Rejecting.name == "always_reject"
+    assert isinstance(get_verifier("always_reject"), Rejecting)
+    # The gate redacts a reason that would leak the secret, whatever the verifier did.
+    with pytest.raises(SignatureRejected) as info:
+        verify(_req(), SignatureConfig(scheme="always_reject", secret=SECRET))
+    assert info.value.reason == "signature rejected"
+    assert info.value.scheme == "always_reject"
+
+
+def test_unknown_scheme_lists_the_valid_names() -> None:
+    expected = "unknown signature scheme 'nope', expected one of: " + ", ".join(ALL_SCHEMES)
+    with pytest.raises(UnknownSchemeError) as info:
+        get_verifier("nope")
+    assert str(info.value) == expected
+    with pytest.raises(ValidationError, match="expected one of: asaas, calendly"):
+        SignatureConfig(scheme="nope", secret=SECRET)
+    with pytest.raises(ValidationError, match="expected one of"):
+        SignatureConfig(scheme=NO_SCHEME, secret=SECRET)
+
+
+def test_none_config_passes_through_as_scheme_none() -> None:
+    request = _req(b"anything")
+    verified = verify(request, None)
+    assert isinstance(verified, VerifiedRequest)
+    assert verified.scheme == NO_SCHEME
+    assert verified.request is request
+
+
+def test_accepted_request_carries_its_scheme() -> None:
+    config = SignatureConfig(scheme="asaas", secret=SECRET)
+    verified = verify(_req(headers={"Asaas-Access-Token": SECRET}), config)
+    assert verified.scheme == "asaas"
+
+
+def test_verified_request_is_only_built_by_the_gate_and_is_immutable() -> None:
+    with pytest.raises(TypeError, match="only built by"):
+        VerifiedRequest(_req(), "stripe")
+    verified = verify(_req(), None)
+    with pytest.raises(AttributeError):
+        verified.scheme = "stripe"  # type: ignore[misc]
+
+
+def test_rejection_names_the_scheme_and_never_the_secret() -> None:
+    config = SignatureConfig(scheme="header_token", secret=SECRET)
+    with pytest.raises(SignatureRejected) as info:
+        verify(_req(headers={"X-Webhook-Token": SECRET + "x"}), config)
+    assert info.value.reason == "token mismatch"
+    assert info.value.scheme == "header_token"
+    for text in (str(info.value), repr(info.value), repr(config), str(config)):
+        assert SECRET not in text
+    assert SECRET not in config.model_dump_json()
+    assert config.secret.get_secret_value() == SECRET
+
+
+def test_config_errors_never_print_the_secret() -> None:
+    with pytest.raises(ValidationError) as info:
+        SignatureConfig(scheme="stripe", secret=SECRET, algorithm="sha1")
+    assert "does not use: algorithm" in str(info.value)
+    assert SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"scheme": "stripe", "secret": ""},
+        {"scheme": "stripe", "secret": SECRET, "colour": "red"},
+        {"scheme": "shopify", "secret": SECRET, "encoding": "hex"},
+        {"scheme": "hmac", "secret": SECRET, "tolerance_seconds": 10},
+        {"scheme": "ticto", "secret": SECRET, "header": "X-Token"},
+        {"scheme": "hmac", "secret": SECRET, "algorithm": "md5"},
+        {"scheme": "hmac", "secret": SECRET, "header": "Bad Header"},
+        {"scheme": "stripe", "secret": SECRET, "tolerance_seconds": 0},
+    ],
+)
+def test_invalid_configs_fail_at_load(fields: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        SignatureConfig(**fields)  # type: ignore[arg-type]
+
+
+def test_config_accepts_the_options_its_scheme_reads() -> None:
+    config = SignatureConfig(
+        scheme="hmac", secret=SECRET, header="X-Hub-Signature-256", algorithm="sha512",
+        encoding="base64", prefix="sha256=",
+    )  # fmt: skip
+    assert config.algorithm == "sha512"
+    assert SignatureConfig(scheme="calendly", secret=SECRET, tolerance_seconds=60)
+
+
+def test_request_headers_are_case_insensitive_and_repr_hides_values() -> None:
+    request = _req(b'{"token": "abc"}', {"X-HOTMART-HOTTOK": SECRET, "Content-Type": "a/b"})
+    assert request.method == "POST"
+    assert request.headers["x-hotmart-hottok"] == SECRET
+    assert request.headers.get("CONTENT-TYPE") == "a/b"
+    assert "X-Hotmart-Hottok" in request.headers
+    assert sorted(request.headers) == ["content-type", "x-hotmart-hottok"]
+    assert SECRET not in repr(request) and "abc" not in repr(request)
+    assert "x-hotmart-hottok" in repr(request)
+
+
+def test_request_query_defaults_to_the_url_query() -> None:
+    assert _req().query == {"a": ["1", "2"], "b": [""]}
+    explicit = UnverifiedRequest(
+        method="POST", url="https://h/x", headers={}, body=b"", received_at=0,
+        query={"signature": ["ab"]},
+    )  # fmt: skip
+    assert explicit.query == {"signature": ["ab"]}
+
+
+@pytest.mark.parametrize(
+    "body", [b"{", b'{"token": ', b"{" * 100_000, b'{"token": "\xff"}', b" [1, 2]", b"{}"]
+)
+def test_bad_or_non_object_json_yields_no_fields(body: bytes) -> None:
+    assert body_fields(_req(body)) == {}
+
+
+def test_undecodable_form_bodies_do_not_raise() -> None:
+    assert body_fields(_req(b"\xff\xfe=1&token=\xff")) == {"\ufffd\ufffd": "1", "token": "\ufffd"}
+
+
+def test_body_fields_reads_json_objects_and_forms() -> None:
+    payload = {"token": "t", "n": 7, "flag": True, "obj": {"token": "inner"}}
+    assert body_fields(_req(json.dumps(payload).encode())) == {"token": "t", "n": "7"}
+    assert body_fields(_req(b"token=a&token=b&x=&y=%2B1")) == {"token": "a", "x": "", "y": "+1"}
