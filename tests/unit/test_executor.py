@@ -1,0 +1,45 @@
+from actions.executor import execute
+from schemas.commands import ActionCommand
+from schemas.leads import APPLIED_COMMANDS_KEPT, LeadState
+
+
+def _command(command_id: str, type_: str, **params: str) -> ActionCommand:
+    return ActionCommand(command_id=command_id, account_id="acc_1", integration_id="int_1",
+                         request_id="r", event_id="conversion_1", action_id="action_1",
+                         type=type_, phone="+5511999999999", lead_name="Ana", params=params)
+
+
+def test_tags_fields_and_messages() -> None:
+    first = execute(None, _command("c1", "add_tag", tag="vip"))
+    assert first.result.status == "applied" and first.lead.tags == ["vip"]
+    assert first.lead.name == "Ana" and first.lead.version == 1
+    second = execute(first.lead, _command("c2", "update_field", field="plano", value="ouro"))
+    assert second.lead.fields == {"plano": "ouro"} and second.lead.tags == ["vip"]
+    third = execute(second.lead, _command("c3", "remove_tag", tag="vip"))
+    assert third.lead.tags == []
+    sent = execute(third.lead, _command("c4", "send_message", text="Oi Ana"))
+    assert sent.outgoing is not None and sent.outgoing.content == "Oi Ana"
+    assert sent.outgoing.message_type == "text"
+
+
+def test_a_command_is_applied_at_most_once() -> None:
+    lead = execute(None, _command("c1", "send_message", text="x")).lead
+    again = execute(lead, _command("c1", "send_message", text="x"))
+    assert again.result.status == "duplicate"
+    assert again.outgoing is None and not again.changed and again.lead is lead
+
+
+def test_input_lead_is_not_mutated_and_memory_is_bounded() -> None:
+    lead = LeadState(account_id="acc_1", phone="+5511999999999",
+                     applied=[f"old{i}" for i in range(APPLIED_COMMANDS_KEPT)])
+    result = execute(lead, _command("new", "add_tag", tag="t"))
+    assert lead.tags == [] and "new" not in lead.applied
+    assert len(result.lead.applied) == APPLIED_COMMANDS_KEPT
+    assert result.lead.applied[-1] == "new" and "old0" not in result.lead.applied
+
+
+def test_missing_parameter_fails_without_changing_the_lead() -> None:
+    lead = LeadState(account_id="acc_1", phone="+5511999999999")
+    result = execute(lead, _command("c1", "add_tag"))
+    assert result.result.status == "failed" and "tag" in result.result.detail
+    assert not result.changed
