@@ -145,8 +145,10 @@ class HistoryStore:
     async def latest_config(self) -> list[dict[str, Any]]:
         """The last state of every config key (deleted ones included), oldest first."""
         rows = await self.db.query(
-            "SELECT key, argMax(record_json, (changed_at, deleted)) AS record_json,"
-            " argMax(deleted, (changed_at, deleted)) AS deleted, max(changed_at) AS changed_at"
-            " FROM {db}.config_log GROUP BY key ORDER BY changed_at"
+            "SELECT key, argMax(record_json, (changed_at, deleted)) AS last_json,"
+            " argMax(deleted, (changed_at, deleted)) AS last_deleted,"
+            " max(changed_at) AS last_changed"
+            " FROM {db}.config_log GROUP BY key ORDER BY last_changed"
         )
-        return [_aware(r) for r in rows]
+        return [{"key": r["key"], "record_json": r["last_json"], "deleted": r["last_deleted"],
+                 "changed_at": _aware(r)["last_changed"]} for r in rows]
