@@ -1,0 +1,180 @@
+"""The whole pipeline through HTTP only, in ``hookline dev``: account,
+integration, Hotmart mapping, conversion event with three actions, the real
+Hotmart PURCHASE_CANCELED sample, then lead, messages and history — in the API
+and in ClickHouse — and again after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+
+from tests.devserver import DevServer, query_clickhouse
+from tests.samples import load_samples
+
+pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
+PHONE = "+5599999999900"
+
+
+def _sample(name: str) -> bytes:
+    (sample,) = [s for s in load_samples() if s.name == name]
+    return sample.raw
+
+
+async def _eventually(check, timeout: float = 30.0, interval: float = 0.3):
+    async with asyncio.timeout(timeout):
+        while True:
+            result = await check()
+            if result:
+                return result
+            await asyncio.sleep(interval)
+
+
+class Api:
+    def __init__(self, session: aiohttp.ClientSession, base: str, key: str) -> None:
+        self.session, self.base, self.headers = session, base, {"Authorization": f"Bearer {key}"}
+
+    async def call(self, method: str, path: str, expect: int, body=None) -> dict:
+        async with self.session.request(method, self.base + path, json=body,
+                                        headers=self.headers) as response:
+            text = await response.text()
+            assert response.status == expect, f"{method} {path}: {response.status} {text}"
+            return json.loads(text) if text else {}
+
+
+async def _account(session, server: DevServer, plan: str) -> Api:
+    admin = Api(session, server.base, server.admin_token)
+    created = await admin.call("POST", "/api/accounts", 201, {"name": f"Loja {plan}", "plan": plan})
+    return Api(session, server.base, created["api_key"])
+
+
+async def _configure(api: Api) -> dict:
+    integration = await api.call("POST", "/api/integrations", 201,
+                                 {"name": "Hotmart", "platform": "hotmart"})
+    await api.call("PUT", f"/api/integrations/{integration['id']}/mapping", 200, {
+        "event": "event", "name": "data.buyer.name", "phone": "data.buyer.checkout_phone",
+        "fields": {"email": "data.buyer.email", "product": "data.product.name"},
+        "default_region": "BR"})
+    await api.call("POST", "/api/custom-fields", 201, {"name": "produto", "description": "x"})
+    event = await api.call("POST", f"/api/integrations/{integration['id']}/events", 201,
+                           {"name": "Compra cancelada", "identification": "PURCHASE_CANCELED"})
+    actions = f"/api/integrations/{integration['id']}/events/{event['id']}/actions"
+    await api.call("POST", actions, 201, {"type": "add_tag", "tag": "compra-cancelada"})
+    await api.call("POST", actions, 201, {"type": "update_field", "field": "produto",
+                                          "value": "{{fields.product}}"})
+    await api.call("POST", actions, 201, {"type": "send_message",
+                                          "text": "Oi {{name}}, sua compra foi cancelada."})
+    await api.call("POST", actions, 409, {"type": "send_chatbot", "flow": "recuperacao"})
+    return integration
+
+
+async def _post(session, url: str, body: bytes, expect: int = 200) -> dict:
+    async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as r:
+        payload = await r.json()
+        assert r.status == expect, payload
+        return payload
+
+
+async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
+    server = DevServer(tmp_path / "dev")
+    server.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = await _account(session, server, "business")
+            integration = await _configure(api)
+            url = integration["url"]
+            assert url.startswith(server.base + "/hooks/")
+            lead_path = f"/api/leads/{quote(PHONE)}"
+
+            accepted = await _post(session, url, _sample("hotmart__PURCHASE_CANCELED.json"))
+            assert accepted["ok"] is True and accepted["id"]
+
+            async def lead_done():
+                async with session.get(server.base + lead_path, headers=api.headers) as r:
+                    return (await r.json()) if r.status == 200 else None
+
+            lead = await _eventually(lead_done)
+            assert lead["tags"] == ["compra-cancelada"]
+            assert lead["fields"] == {"produto": "Produto test postback2"}
+            assert lead["name"] == "Teste Comprador"
+            messages = await _eventually(
+                lambda: _messages(api, lead_path))
+            assert [m["content"] for m in messages] == ["Oi Teste Comprador, sua compra foi cancelada."]
+            history = await _eventually(lambda: _history(api, integration["id"], 1))
+            assert history[0]["status"] == "matched"
+            assert history[0]["action_types"] == ["add_tag", "update_field", "send_message"]
+
+            # The platform retries the same delivery: nothing changes.
+            await _post(session, url, _sample("hotmart__PURCHASE_CANCELED.json"))
+            history = await _eventually(lambda: _history(api, integration["id"], 2))
+            assert sorted(h["status"] for h in history) == ["duplicate", "matched"]
+            await asyncio.sleep(1.0)
+            assert len(await _messages(api, lead_path)) == 1
+            assert (await api.call("GET", lead_path, 200))["tags"] == ["compra-cancelada"]
+
+            # A payload without a phone: history and dead letters, with the reason.
+            no_phone = json.loads(_sample("hotmart__PURCHASE_CANCELED.json"))
+            no_phone["id"] = "no-phone-1"
+            del no_phone["data"]["buyer"]["checkout_phone"]
+            await _post(session, url, json.dumps(no_phone).encode())
+            history = await _eventually(lambda: _history(api, integration["id"], 3))
+            errors = [h for h in history if h["status"] == "error"]
+            assert errors and "missing required field: phone" in errors[0]["errors"]
+            dead = await _eventually(lambda: _deadletters(api, integration["id"]))
+            assert "phone" in dead[0]["reason"]
+
+            # Unknown token, and an account whose plan does not allow webhooks.
+            await _post(session, server.base + "/hooks/not-a-token", b"{}", expect=404)
+            basic = await _account(session, server, "basic")
+            refused = await basic.call("POST", "/api/integrations", 403,
+                                       {"name": "x", "platform": "hotmart"})
+            assert "Business or Elite" in refused["error"]
+    finally:
+        assert server.stop() == 0, server.log_tail()
+    assert "hookline dev: stopped" in server.output
+
+    rows = query_clickhouse(server.data_dir, (
+        "SELECT status, phone, action_types FROM hookline.webhooks FINAL"
+        f" WHERE integration_id = '{integration['id']}' ORDER BY processed_at"))
+    assert [r["status"] for r in rows] == ["matched", "duplicate", "error"]
+    assert rows[0]["phone"] == PHONE
+    leads = query_clickhouse(server.data_dir,
+                             f"SELECT tags FROM hookline.leads FINAL WHERE phone = '{PHONE}'")
+    assert leads == [{"tags": ["compra-cancelada"]}]
+
+    # Restart on the same data: config and leads come back from ClickHouse.
+    server.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = Api(session, server.base, api.headers["Authorization"].split()[1])
+            assert (await api.call("GET", lead_path, 200))["tags"] == ["compra-cancelada"]
+            again = json.loads(_sample("hotmart__PURCHASE_CANCELED.json"))
+            again["id"] = "second-cancel"
+            await _post(session, url, json.dumps(again).encode())
+            messages = await _eventually(lambda: _at_least(api, lead_path, 2))
+            assert len(messages) == 2
+            assert (await api.call("GET", lead_path, 200))["tags"] == ["compra-cancelada"]
+    finally:
+        assert server.stop() == 0, server.log_tail()
+
+
+async def _messages(api: Api, lead_path: str) -> list:
+    return (await api.call("GET", lead_path + "/messages", 200))["messages"]
+
+
+async def _at_least(api: Api, lead_path: str, count: int):
+    messages = await _messages(api, lead_path)
+    return messages if len(messages) >= count else None
+
+
+async def _history(api: Api, integration_id: str, count: int):
+    items = (await api.call("GET", f"/api/integrations/{integration_id}/history", 200))["items"]
+    return items if len(items) >= count else None
+
+
+async def _deadletters(api: Api, integration_id: str):
+    return (await api.call("GET", f"/api/integrations/{integration_id}/deadletters", 200))["items"]
