@@ -1,0 +1,166 @@
+"""Apply an integration's field mapping to one request: the lead, or why not.
+
+Pure and total: for any body, headers and query it returns a
+:class:`MappedLead`; problems are collected in ``errors`` (clear sentences
+that end up in history and dead letters) instead of raised.
+
+- ``event`` and ``name`` must be scalars: strings are stripped, numbers and
+  booleans become their JSON text (``7``, ``true``), an empty result counts as
+  missing, and an object/array is an error.
+- ``phone`` goes through :func:`streams.phone.normalise_phone` with the
+  mapping's ``default_region``.
+- custom ``fields`` keep their JSON value, None when absent (not an error).
+- a jmespath runtime error (``join`` over a null, ...) is reported as
+  ``expression error in <field>: ...`` for required and custom fields alike:
+  the mapping is broken for this payload and must be fixed, then replayed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping as ReadOnlyMap
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.mapping import HeaderSource, Mapping, QuerySource, Source, compile_expression
+from streams.body import ParsedBody, parse_body
+from streams.phone import normalise_phone
+
+
+@dataclass(slots=True)
+class MappedLead:
+    event: str | None = None
+    name: str | None = None
+    #: E.164 (``+5511999999999``), None when missing or refused.
+    phone: str | None = None
+    #: The phone as found in the request, kept even when refused.
+    phone_raw: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _Failed(Exception):
+    """A source could not be evaluated; the message is already user-facing."""
+
+
+class _Request:
+    """The three places a source reads from: parsed body, headers, query string."""
+
+    def __init__(
+        self,
+        body: Any,
+        headers: ReadOnlyMap[str, str] | None,
+        query: ReadOnlyMap[str, list[str]] | None,
+    ) -> None:
+        self.body = body
+        # HTTP header names are case-insensitive; the gateway lower-cases them anyway.
+        self.headers = {str(k).lower(): v for k, v in (headers or {}).items()}
+        self.query = query or {}
+
+    def resolve(self, label: str, source: Source) -> Any:
+        if isinstance(source, HeaderSource):
+            return self.headers.get(source.header.lower())
+        if isinstance(source, QuerySource):
+            return _first(self.query.get(source.query))
+        try:
+            return compile_expression(source).search(self.body)
+        except Exception as exc:  # jmespath type errors, invalid functions, deep data...
+            raise _Failed(f"expression error in {label}: {exc}") from None
+
+
+def apply_mapping(
+    mapping: Mapping,
+    body: Any,
+    headers: ReadOnlyMap[str, str] | None = None,
+    query: ReadOnlyMap[str, list[str]] | None = None,
+) -> MappedLead:
+    """Map one request (``body`` is :attr:`ParsedBody.data`) to a lead. Never raises."""
+    request = _Request(body, headers, query)
+    lead = MappedLead()
+    lead.event = _scalar(request, "event", mapping.event, lead.errors)
+    lead.name = _scalar(request, "name", mapping.name, lead.errors)
+    _phone(request, mapping, lead)
+    for name, source in mapping.fields.items():
+        try:
+            lead.fields[name] = request.resolve(f"fields.{name}", source)
+        except _Failed as exc:
+            lead.fields[name] = None
+            lead.errors.append(str(exc))
+    return lead
+
+
+def map_request(
+    mapping: Mapping,
+    raw: bytes,
+    content_type: str | None,
+    headers: ReadOnlyMap[str, str] | None = None,
+    query: ReadOnlyMap[str, list[str]] | None = None,
+) -> tuple[ParsedBody, MappedLead]:
+    """Parse the raw body and map it: what a worker does with one webhook envelope.
+
+    Without ``content_type`` the request's own Content-Type header is used, if any.
+    """
+    if content_type is None:
+        content_type = {str(k).lower(): v for k, v in (headers or {}).items()}.get("content-type")
+    parsed = parse_body(raw, content_type)
+    return parsed, apply_mapping(mapping, parsed.data, headers, query)
+
+
+def _scalar(request: _Request, label: str, source: Source, errors: list[str]) -> str | None:
+    try:
+        value = request.resolve(label, source)
+        text = _text(label, value)
+    except _Failed as exc:
+        errors.append(str(exc))
+        return None
+    if not text:
+        errors.append(f"missing required field: {label}")
+        return None
+    return text
+
+
+def _phone(request: _Request, mapping: Mapping, lead: MappedLead) -> None:
+    try:
+        value = request.resolve("phone", mapping.phone)
+        if isinstance(value, dict | list):
+            raise _Failed(f"phone is not a scalar (got {_json_type(value)})")
+    except _Failed as exc:
+        lead.errors.append(str(exc))
+        return
+    if value is None or (isinstance(value, str) and not value.strip()):
+        lead.errors.append("missing required field: phone")
+        return
+    result = normalise_phone(value, mapping.default_region)
+    lead.phone_raw = result.raw
+    if result.error:
+        lead.errors.append(f"invalid phone '{result.raw}': {result.error}")
+    else:
+        lead.phone = result.e164
+
+
+def _text(label: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        raise _Failed(f"{label} is not a scalar (got {_json_type(value)})")
+    try:
+        # JSON spelling for numbers and booleans: 7, 1.5, true (not Python's True).
+        text = json.dumps(value) if isinstance(value, bool | int | float) else str(value)
+    except ValueError as exc:  # ints past Python's 4300-digit str() limit
+        raise _Failed(f"{label} is not usable: {exc}") from None
+    return text.strip()
+
+
+def _json_type(value: Any) -> str:
+    return "object" if isinstance(value, dict) else "array"
+
+
+def _first(values: Any) -> Any:
+    """Query values are lists (repeated keys keep every value); a mapping reads the first."""
+    if isinstance(values, list | tuple):
+        return values[0] if values else None
+    return values

@@ -1,0 +1,187 @@
+"""Phone normalisation to E.164, the form WhatsApp and the lead store key on.
+
+Rules, in order (``region`` is the integration's default region, BR unless set):
+
+1. Input must be a ``str`` or an ``int`` (an integral ``float`` is accepted as
+   an int; ``bool``, ``None``, lists and dicts are errors). Spaces, dashes,
+   dots, slashes and parentheses are ignored.
+2. ``+`` starts an international number and is kept as is: ``+14133881111``.
+3. ``00`` is read as the international prefix: ``0055 11 99999-9999`` ->
+   ``+5511999999999``. Brazil dials abroad as ``00`` + carrier code + country
+   (``0021 1 413...``), so when ``+`` + rest is not a valid number but the
+   region's own reading is, the region's reading wins.
+4. Digits only, starting with the region's country code and longer than any
+   national number of the region, but of a national length once the code is
+   removed: already international without the ``+``. For BR that is 12-13
+   digits starting with ``55`` (``5511999999999`` -> ``+5511999999999``); 10-11
+   digits starting with 55 stay national, since 55 is also an area code (RS).
+5. Anything else is a national number of ``region``: the country code is
+   added (``99999999900`` -> ``+5599999999900``) and a leading trunk ``0`` is
+   dropped (``011999999999`` -> ``+5511999999999``).
+6. The result must be a *possible* number (phonenumbers.is_possible_number
+   with reason: too short, too long, invalid length, invalid country code).
+   We are stricter in one way: a number whose length fits only a local number
+   (no area code, e.g. a BR mobile written ``99999-9999``) and which is not a
+   valid number is refused, because a wrong area code would silently reach
+   someone else. Validity against assigned ranges is *not* required: test
+   numbers and new ranges must pass.
+
+Letters are accepted the way phonenumbers reads them (phone keypad, so the
+vanity number ``555-555-BILL`` becomes ``5555552455``). Extensions are dropped
+from the E.164 form (``raw`` keeps the input). Nothing is dropped silently:
+a number we refuse comes back with ``error`` and its ``raw`` text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
+
+_SEPARATORS = re.compile(r"[\s\-./()\u2010-\u2015]")
+
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "invalid country code",
+    NumberParseException.NOT_A_NUMBER: "not a number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+_POSSIBLE_REASONS = {
+    ValidationResult.INVALID_COUNTRY_CODE: "invalid country code",
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_LENGTH: "invalid length",
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "too short: local number without area code",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneResult:
+    #: ``+`` and digits, or None when the input was refused.
+    e164: str | None
+    #: The input as text (stripped), kept for history and dead letters.
+    raw: str | None
+    error: str | None = None
+
+
+class _Refused(Exception):
+    pass
+
+
+def normalise_phone(raw: Any, region: str = "BR") -> PhoneResult:
+    """Normalise ``raw`` to E.164 using ``region`` for national numbers. Never raises."""
+    text = _as_text(raw)
+    try:
+        _check_type(raw)
+        number = _parse(text or "", (region or "BR").upper())
+        _check_possible(number)
+    except _Refused as exc:
+        return PhoneResult(None, text, str(exc))
+    except NumberParseException as exc:
+        return PhoneResult(None, text, _PARSE_REASONS.get(exc.error_type, "not a number"))
+    except Exception as exc:  # phonenumbers on hostile input: report, never crash
+        return PhoneResult(None, text, f"not a number ({type(exc).__name__})")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return PhoneResult(e164, text, None)
+
+
+def _check_type(raw: Any) -> None:
+    if raw is None:
+        raise _Refused("empty")
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise _Refused(f"not a number (got {type(raw).__name__})")
+    if isinstance(raw, float) and not raw.is_integer():
+        raise _Refused("not a number (got a fraction)")
+    if not isinstance(raw, str) and raw < 0:
+        raise _Refused("not a number (negative)")
+    if isinstance(raw, int) and raw.bit_length() > 256:
+        raise _Refused("too long")
+
+
+def _as_text(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, int) and raw.bit_length() > 256:
+        return None  # str() of a huge int is slow, or refused past 4300 digits
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
+
+
+def _parse(text: str, region: str) -> PhoneNumber:
+    digits = _SEPARATORS.sub("", text)
+    if not digits:
+        raise _Refused("empty")
+    if digits.startswith("+"):
+        return phonenumbers.parse(text, region)
+    if digits.startswith("00"):
+        return _best(("+" + digits[2:], None), (text, region))
+    if digits.isdigit() and _international_without_plus(digits, region):
+        return phonenumbers.parse("+" + digits, None)
+    return phonenumbers.parse(text, region)
+
+
+def _best(*candidates: tuple[str, str | None]) -> PhoneNumber:
+    """First valid reading, else first possible one, else the first reading's error."""
+    parsed: list[PhoneNumber] = []
+    first_error: NumberParseException | None = None
+    for text, region in candidates:
+        try:
+            parsed.append(phonenumbers.parse(text, region))
+        except NumberParseException as exc:
+            first_error = first_error or exc
+    for test in (phonenumbers.is_valid_number, phonenumbers.is_possible_number):
+        for number in parsed:
+            if test(number):
+                return number
+    if parsed:
+        return parsed[0]
+    raise first_error or _Refused("not a number")
+
+
+def _international_without_plus(digits: str, region: str) -> bool:
+    meta = PhoneMetadata.metadata_for_region(region)
+    if meta is None or not meta.country_code:
+        return False
+    code = str(meta.country_code)
+    national = _national_lengths(meta)
+    return (
+        digits.startswith(code)
+        and len(digits) > max(national, default=0)
+        and len(digits) - len(code) in national
+    )
+
+
+def _national_lengths(meta: PhoneMetadata) -> set[int]:
+    lengths = set(meta.general_desc.possible_length or ())
+    for desc in (meta.fixed_line, meta.mobile):
+        if desc is not None and desc.possible_length:
+            lengths.update(desc.possible_length)
+    return lengths
+
+
+def _check_possible(number: PhoneNumber) -> None:
+    result = phonenumbers.is_possible_number_with_reason(number)
+    if result != ValidationResult.IS_POSSIBLE:
+        raise _Refused(_POSSIBLE_REASONS.get(result, "not a possible number"))
+    if _local_only_length(number) and not phonenumbers.is_valid_number(number):
+        raise _Refused(_POSSIBLE_REASONS[ValidationResult.IS_POSSIBLE_LOCAL_ONLY])
+
+
+def _local_only_length(number: PhoneNumber) -> bool:
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    meta = PhoneMetadata.metadata_for_region(region)
+    if meta is None:
+        return False
+    length = len(phonenumbers.national_significant_number(number))
+    local: set[int] = set()
+    full: set[int] = set()
+    for desc in (meta.fixed_line, meta.mobile):
+        if desc is not None:
+            local.update(desc.possible_length_local_only or ())
+            full.update(desc.possible_length or ())
+    return length in local and length not in full

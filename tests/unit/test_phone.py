@@ -1,0 +1,119 @@
+import dataclasses
+
+import pytest
+
+from streams.phone import PhoneResult, normalise_phone
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        # National BR numbers get +55 (Hotmart's checkout_phone has no country code).
+        ("99999999900", "+5599999999900"),
+        ("11999999999", "+5511999999999"),
+        ("(11) 99999-9999", "+5511999999999"),
+        ("11 3222.1111", "+551132221111"),
+        # DDD 55 (Rio Grande do Sul): 10-11 digits starting with 55 stay national.
+        ("55999998888", "+5555999998888"),
+        ("5532221111", "+555532221111"),
+        # Trunk prefix 0 before the area code.
+        ("011999999999", "+5511999999999"),
+        ("0 11 99999-9999", "+5511999999999"),
+        # Already international: with +, with 00, or 12-13 digits starting with 55.
+        ("+14133881111", "+14133881111"),
+        ("+55 (11) 99999-9999", "+5511999999999"),
+        ("00 1 413 388 1111", "+14133881111"),
+        ("0055 11 99999 9999", "+5511999999999"),
+        ("5511999999999", "+5511999999999"),
+        ("551132221111", "+551132221111"),
+        ("555532221111", "+555532221111"),
+        # Brazil's 00 + carrier code + country: the region's own reading wins.
+        ("0021 1 413 388 1111", "+14133881111"),
+        # ints (JSON numbers) and integral floats.
+        (5511999999999, "+5511999999999"),
+        (11999999999, "+5511999999999"),
+        (5511999999999.0, "+5511999999999"),
+        # Whitespace, unicode dashes, non-breaking spaces, tel: URIs.
+        ("  +55\u00a011\u201399999\u20139999 ", "+5511999999999"),
+        ("tel:+55-11-99999-9999", "+5511999999999"),
+        # Nationwide BR numbers without area code that *are* valid.
+        ("4004-0001", "+5540040001"),
+        ("0800 123 4567", "+558001234567"),
+        # Extensions are not part of E.164.
+        ("+55 11 99999-9999 ext. 123", "+5511999999999"),
+    ],
+)
+def test_normalises_to_e164(raw, e164):
+    assert normalise_phone(raw, "BR") == PhoneResult(e164, _text(raw), None)
+
+
+def _text(raw):
+    return str(int(raw)) if isinstance(raw, float) else str(raw).strip()
+
+
+def test_default_region_is_br():
+    assert normalise_phone("11999999999").e164 == "+5511999999999"
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [
+        ("(413) 388-1111", "US", "+14133881111"),
+        ("14133881111", "US", "+14133881111"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("+5511999999999", "US", "+5511999999999"),
+        ("11999999999", "br", "+5511999999999"),
+    ],
+)
+def test_other_regions(raw, region, e164):
+    assert normalise_phone(raw, region).e164 == e164
+
+
+def test_vanity_letters_use_the_phone_keypad():
+    # Shopify's test order: billing phone "555-555-BILL"; B=2, I=4, L=5.
+    assert normalise_phone("555-555-BILL", "US").e164 == "+15555552455"
+    assert normalise_phone("555-555-BILL", "BR").e164 == "+555555552455"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        (" - ( ) ", "empty"),
+        (None, "empty"),
+        ("123", "too short"),
+        ("1" * 40, "too long"),
+        ("1" * 300, "too long"),
+        ("+999 1234567", "invalid country code"),
+        ("+0123", "invalid country code"),
+        ("abc", "not a number"),
+        ("não informado", "not a number"),
+        ("+", "not a number"),
+        # A BR mobile without its area code would get a wrong DDD: refused.
+        ("99999-9999", "too short: local number without area code"),
+        ("3222-1111", "too short: local number without area code"),
+        (True, "not a number (got bool)"),
+        ({"ddd": "11"}, "not a number (got dict)"),
+        (["11999999999"], "not a number (got list)"),
+        (5.5, "not a number (got a fraction)"),
+        (float("nan"), "not a number (got a fraction)"),
+        (-5511999999999, "not a number (negative)"),
+        pytest.param(10**5000, "too long", id="huge-int"),
+    ],
+)
+def test_refused_numbers_keep_raw_and_reason(raw, reason):
+    result = normalise_phone(raw, "BR")
+    assert result.e164 is None
+    assert result.error == reason
+    if isinstance(raw, str):
+        assert result.raw == raw.strip()
+
+
+def test_refused_unknown_region():
+    assert normalise_phone("11999999999", "XX").error == "invalid country code"
+
+
+def test_result_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        normalise_phone("11999999999").e164 = "x"  # type: ignore[misc]

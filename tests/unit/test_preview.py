@@ -1,0 +1,170 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hookline.cli import main
+
+HOOKLINE = Path(sys.executable).with_name("hookline")
+KEYS = ["event", "name", "phone", "phone_raw", "fields", "errors", "body_format"]
+MAPPING = {
+    "event": "event",
+    "name": "data.buyer.name",
+    "phone": "data.buyer.checkout_phone",
+    "fields": {"email": "data.buyer.email"},
+}
+BODY = {
+    "event": "PURCHASE_APPROVED",
+    "data": {"buyer": {"name": "São João 🙂", "checkout_phone": "99999999900", "email": "a@b.c"}},
+}
+
+
+@pytest.fixture
+def files(tmp_path):
+    def write(name: str, content) -> str:
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content if isinstance(content, str) else json.dumps(content), "utf-8")
+        return str(path)
+
+    return write
+
+
+def run(*args: str, stdin: bytes | None = None):
+    return CliRunner().invoke(main, ["preview", *args], input=stdin)
+
+
+def test_maps_cleanly_exit_0(files):
+    result = run(files("body.json", BODY), "--mapping", files("m.json", MAPPING))
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert list(out) == KEYS
+    assert out == {
+        "event": "PURCHASE_APPROVED",
+        "name": "São João 🙂",
+        "phone": "+5599999999900",
+        "phone_raw": "99999999900",
+        "fields": {"email": "a@b.c"},
+        "errors": [],
+        "body_format": "json",
+    }
+    assert "São João 🙂" in result.stdout  # ensure_ascii=False
+    assert result.stderr == ""
+
+
+def test_maps_with_errors_exit_1(files):
+    body = {"event": "X", "data": {"buyer": {"checkout_phone": "123"}}}
+    result = run(files("body.json", body), "--mapping", files("m.json", MAPPING))
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert out["errors"] == ["missing required field: name", "invalid phone '123': too short"]
+    assert (out["phone"], out["phone_raw"]) == (None, "123")
+
+
+def test_unparseable_body_is_noted_on_stderr(files):
+    result = run(files("body.xml", b"<order/>"), "--mapping", files("m.json", MAPPING))
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["body_format"] == "xml"
+    assert result.stderr.startswith("note: body read as xml: unparseable as")
+
+
+def test_stdin_body_and_sniffed_form(files):
+    raw = b"event=lead&data.buyer.name=Ana&phone=%2B14133881111"
+    mapping = files("m.json", {"event": "event", "name": '"data.buyer.name"', "phone": "phone"})
+    result = run("-", "--mapping", mapping, stdin=raw)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["body_format"], out["name"], out["phone"]) == ("form", "Ana", "+14133881111")
+
+
+def test_headers_query_content_type_and_region(files):
+    mapping = files(
+        "m.json",
+        {"event": {"header": "X-Shopify-Topic"}, "name": {"query": "who"}, "phone": "phone"},
+    )
+    body = files("body.txt", b"phone=(413)388-1111")
+    result = run(
+        body,
+        "--mapping",
+        mapping,
+        "--content-type",
+        "application/x-www-form-urlencoded",
+        "--header",
+        "x-shopify-topic:  orders/paid ",
+        "--query",
+        "who=Zo%C3%AB&who=ignored",
+        "--region",
+        "us",
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["event"], out["name"], out["phone"]) == ("orders/paid", "Zoë", "+14133881111")
+
+
+def test_content_type_header_is_used_when_no_option(files):
+    result = run(
+        files("body", b'{"event": "e"}'),
+        "--mapping",
+        files("m.json", MAPPING),
+        "--header",
+        "Content-Type: application/json",
+    )
+    assert json.loads(result.stdout)["body_format"] == "json"
+
+
+def test_lone_surrogates_do_not_crash_output(files):
+    body = (
+        b'{"event": "e\\ud800", "data": {"buyer": {"name": "n", "checkout_phone": "11999999999"}}}'
+    )
+    result = run(files("body.json", body), "--mapping", files("m.json", MAPPING))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["event"] == "e\ud800"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mapping", "{m}"], "No such file"),  # FILE missing
+        (["{body}"], "--mapping MAPPING.json"),
+        (["{body}", "--mapping", "{missing}"], "cannot read"),
+        (["{body}", "--mapping", "{not_json}"], "is not valid JSON"),
+        (["{body}", "--mapping", "{bad_expr}"], "invalid jmespath expression"),
+        (["{body}", "--mapping", "{bad_source}"], 'expected a jmespath expression, {"header"'),
+        (["{body}", "--mapping", "{m}", "--region", "XX"], "unknown phone region 'XX'"),
+        (["{body}", "--mapping", "{m}", "--header", "no colon"], "expected 'Name: value'"),
+    ],
+)
+def test_bad_usage_exit_2(files, tmp_path, args, message):
+    paths = {
+        "body": files("body.json", BODY),
+        "m": files("m.json", MAPPING),
+        "missing": str(tmp_path / "missing.json"),
+        "not_json": files("not.json", "{event: 1"),
+        "bad_expr": files("bad.json", {**MAPPING, "event": "foo["}),
+        "bad_source": files("src.json", {**MAPPING, "phone": {"cookie": "x"}}),
+    }
+    if args[0] == "--mapping":
+        args = ["/no/such/body.json", *args]
+    result = run(*(arg.format(**paths) for arg in args))
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_help_runs_as_a_real_command():
+    proc = subprocess.run(
+        [str(HOOKLINE), "preview", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for text in ("--mapping", "--content-type", "--header", "--query", "--region", "Example"):
+        assert text in proc.stdout
