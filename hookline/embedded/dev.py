@@ -112,6 +112,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> N
         print(f"hookline dev: API      {base}/api  (OpenAPI: {base}/api/openapi.json)", flush=True)
         print(f"hookline dev: webhooks {base}/hooks/<token>", flush=True)
         print(f"hookline dev: metrics  {base}/metrics   data: {data_dir}", flush=True)
+        print(f"hookline dev: broker   {broker.bootstrap}", flush=True)
         print(f"hookline dev: restored {restored['config']} config records and "
               f"{restored['leads']} leads from ClickHouse", flush=True)
         ready = asyncio.create_task(wait_for_worker(broker.bootstrap, worker))

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from tests.devserver import DevServer, query_clickhouse
+from hookline.embedded.devprocess import DevServer, query_clickhouse
 from tests.samples import load_samples
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]

@@ -1,4 +1,5 @@
-"""Run ``hookline dev`` as a subprocess for end-to-end tests and benchmarks."""
+"""Run ``hookline dev`` as a child process: used by the end-to-end tests and the
+benchmarks, which talk to it over HTTP only."""
 
 from __future__ import annotations
 

@@ -1,0 +1,183 @@
+"""Drive N webhooks through ``hookline dev`` and print throughput and latency.
+
+    python bench/e2e.py --webhooks 5000 --concurrency 32
+
+Figures:
+- accepted/s: webhooks answered 200 by the gateway (each durably in Kafka);
+- processed/s: webhooks whose three actions were applied by the executors;
+- end-to-end latency: gateway receive -> last action applied (from ClickHouse);
+- baseline: raw aiokafka produce rate (acks=all) to the same broker in the same
+  run, so the gateway's cost shows as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hookline.embedded.devprocess import DevServer, query_clickhouse  # noqa: E402
+
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "hotmart__PURCHASE_CANCELED.json"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def configure(session: aiohttp.ClientSession, server: DevServer) -> tuple[str, str]:
+    async def call(path: str, body: dict, key: str, method: str = "POST") -> dict:
+        async with session.request(method, server.base + path, json=body,
+                                   headers={"Authorization": f"Bearer {key}"}) as r:
+            assert r.status in (200, 201), await r.text()
+            return await r.json()
+
+    account = await call("/api/accounts", {"name": "bench", "plan": "elite"}, server.admin_token)
+    key = account["api_key"]
+    integration = await call("/api/integrations", {"name": "bench", "platform": "hotmart"}, key)
+    iid = integration["id"]
+    await call(f"/api/integrations/{iid}/mapping", {
+        "event": "event", "name": "data.buyer.name", "phone": "data.buyer.checkout_phone",
+        "fields": {"product": "data.product.name"}}, key, "PUT")
+    await call("/api/custom-fields", {"name": "produto", "description": ""}, key)
+    event = await call(f"/api/integrations/{iid}/events",
+                       {"name": "cancel", "identification": "PURCHASE_CANCELED"}, key)
+    actions = f"/api/integrations/{iid}/events/{event['id']}/actions"
+    await call(actions, {"type": "add_tag", "tag": "cancelou"}, key)
+    await call(actions, {"type": "update_field", "field": "produto", "value": "{{fields.product}}"}, key)
+    await call(actions, {"type": "send_message", "text": "Oi {{name}}"}, key)
+    return iid, integration["url"]
+
+
+def bodies(count: int) -> list[bytes]:
+    template = json.loads(SAMPLE.read_text())["body"]
+    out = []
+    for i in range(count):
+        template["id"] = f"bench-{i}"
+        template["data"]["buyer"]["checkout_phone"] = f"119{i % 100_000_000:08d}"
+        out.append(json.dumps(template).encode())
+    return out
+
+
+async def drive(url: str, payloads: list[bytes], concurrency: int) -> tuple[float, list[float]]:
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for p in payloads:
+        queue.put_nowait(p)
+    latencies: list[float] = []
+    done = 0
+    step = max(1, len(payloads) // 10)
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        nonlocal done
+        while not queue.empty():
+            body = queue.get_nowait()
+            started = time.perf_counter()
+            async with session.post(url, data=body,
+                                    headers={"Content-Type": "application/json"}) as r:
+                await r.read()
+                assert r.status == 200, r.status
+            latencies.append(time.perf_counter() - started)
+            done += 1
+            if done % step == 0:
+                print(f"  sent {done}/{len(payloads)}", file=sys.stderr, flush=True)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies
+
+
+async def raw_produce_rate(bootstrap: str, payloads: list[bytes], concurrency: int) -> float:
+    from hookline.kafka import new_producer
+
+    producer = new_producer(bootstrap)
+    await producer.start()
+    try:
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(body: bytes) -> None:
+            async with semaphore:
+                await producer.send_and_wait("bench.baseline", key=b"k", value=body)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(p) for p in payloads))
+        return len(payloads) / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+
+
+async def wait_processed(session: aiohttp.ClientSession, server: DevServer, count: int,
+                         timeout: float) -> None:
+    """Poll the dev server's Prometheus metrics until every command result is stored."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with session.get(server.base + "/metrics") as r:
+            text = await r.text()
+        stored = sum(float(line.split()[-1]) for line in text.splitlines()
+                     if line.startswith('hookline_history_rows_total{table="commands"}'))
+        print(f"  command results stored: {int(stored)}/{count}", file=sys.stderr, flush=True)
+        if stored >= count:
+            return
+        await asyncio.sleep(1)
+    raise TimeoutError(f"only part of {count} commands processed in {timeout} s")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--webhooks", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+
+    data = Path(tempfile.mkdtemp(prefix="hookline-bench-"))
+    server = DevServer(data)
+    print(f"starting hookline dev in {data} ...", file=sys.stderr)
+    server.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            integration_id, url = await configure(session, server)
+            payloads = bodies(args.webhooks)
+            print(f"driving {args.webhooks} webhooks at concurrency {args.concurrency}",
+                  file=sys.stderr)
+            elapsed, latencies = await drive(url, payloads, args.concurrency)
+            await wait_processed(session, server, 3 * args.webhooks, args.timeout)
+        bootstrap = next(line.split()[-1] for line in server.output if "broker " in line)
+        print("measuring the raw produce baseline ...", file=sys.stderr)
+        baseline = await raw_produce_rate(bootstrap, payloads, args.concurrency)
+    finally:
+        server.stop()
+
+    rows = query_clickhouse(data, (
+        "SELECT w.request_id AS id, toFloat64(w.received_at) AS received,"
+        " toFloat64(max(c.applied_at)) AS applied"
+        " FROM hookline.webhooks AS w FINAL INNER JOIN hookline.commands AS c FINAL"
+        " ON c.request_id = w.request_id"
+        f" WHERE w.integration_id = '{integration_id}' AND c.status = 'applied'"
+        " GROUP BY w.request_id, w.received_at"))
+    e2e = [r["applied"] - r["received"] for r in rows]
+    span = max(r["applied"] for r in rows) - min(r["received"] for r in rows)
+    accepted_rate = args.webhooks / elapsed
+    print(f"webhooks:            {args.webhooks} (concurrency {args.concurrency})")
+    print(f"accepted/s:          {accepted_rate:,.0f}")
+    print(f"accept latency:      p50 {percentile(latencies, .5) * 1000:.1f} ms"
+          f"  p99 {percentile(latencies, .99) * 1000:.1f} ms")
+    print(f"processed/s:         {len(rows) / span:,.0f}  ({len(rows)} webhooks, 3 actions each)")
+    print(f"end-to-end latency:  p50 {statistics.median(e2e) * 1000:.0f} ms"
+          f"  p99 {percentile(e2e, .99) * 1000:.0f} ms")
+    print(f"baseline raw produce/s (acks=all, same broker): {baseline:,.0f}"
+          f"  -> gateway/raw ratio {accepted_rate / baseline:.2f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
