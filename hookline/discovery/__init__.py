@@ -1,0 +1,31 @@
+"""Discovery: learn a webhook's shape from the payloads it sends.
+
+- :func:`infer_structure` / :func:`merge`: the paths seen across recent payloads;
+- :func:`suggest_mapping`: a proposed :class:`~schemas.mapping.Mapping` with confidences;
+- :func:`detect_platform`: which preset a request most likely comes from.
+
+All pure; ``python -m hookline.discovery.evaluate`` measures the suggestions on the shared
+samples.
+"""
+
+from hookline.discovery.detect import Detection, detect_platform
+from hookline.discovery.structure import PathStats, Structure, infer_structure, merge
+from hookline.discovery.suggest import (
+    FieldSuggestion,
+    IncompleteSuggestionError,
+    Suggestion,
+    suggest_mapping,
+)
+
+__all__ = [
+    "Detection",
+    "FieldSuggestion",
+    "IncompleteSuggestionError",
+    "PathStats",
+    "Structure",
+    "Suggestion",
+    "detect_platform",
+    "infer_structure",
+    "merge",
+    "suggest_mapping",
+]

@@ -1,0 +1,162 @@
+"""How well :func:`suggest_mapping` does: ``python -m hookline.discovery.evaluate``.
+
+For every sample in the samples directory (``HOOKLINE_SAMPLES_DIR``, default the repo's
+sibling ``shared/samples``), the body is parsed as the gateway would, a Structure is built
+from that single payload and its request headers, and each suggested source for event,
+name, phone and email is evaluated and compared with the value at the sample's recorded
+path. A cell is ``ok``, ``wrong`` (a different value or nothing), or ``-`` when the sample
+records no value for that field (nothing to find, not scored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jmespath
+
+from hookline.discovery.structure import infer_structure
+from hookline.discovery.suggest import FieldSuggestion, suggest_mapping
+from schemas.mapping import HeaderSource
+from streams.body import parse_body
+
+FIELDS = ("event", "name", "phone", "email")
+
+#: Headers the platform sends with such a delivery, for samples whose event travels in a
+#: header (the sample records the header name in ``event_header``; the value is an example).
+REQUEST_HEADERS: dict[str, dict[str, str]] = {
+    "shopify": {
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        "X-Shopify-Shop-Domain": "jsmith.myshopify.com",
+    },
+}
+
+
+def samples_dir() -> Path:
+    configured = os.environ.get("HOOKLINE_SAMPLES_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "samples"
+
+
+@dataclass
+class Sample:
+    file: str
+    platform: str
+    data: Any
+    headers: dict[str, str]
+    #: field -> expected value (None when the sample records nothing there).
+    expected: dict[str, Any] = field(default_factory=dict)
+
+
+def _value(source: Any, data: Any, headers: dict[str, str]) -> Any:
+    if source is None:
+        return None
+    if isinstance(source, HeaderSource):
+        lowered = {k.lower(): v for k, v in headers.items()}
+        return lowered.get(source.header.lower())
+    try:
+        return jmespath.search(str(source), data)
+    except jmespath.exceptions.JMESPathError:
+        return None
+
+
+def load_samples(directory: Path | None = None) -> list[Sample]:
+    directory = directory or samples_dir()
+    out = []
+    for path in sorted(directory.glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        body = record["body"]
+        raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        data = parse_body(raw, record.get("content_type")).data
+        platform = path.name.split("__", 1)[0]
+        headers = dict(REQUEST_HEADERS.get(platform, {})) if record.get("event_header") else {}
+        paths = record.get("paths", {})
+        expected = {name: _value(paths.get(name), data, headers) for name in FIELDS}
+        if expected["event"] is None and record.get("event_header"):
+            header_name = record["event_header"].split(" ", 1)[0]
+            expected["event"] = headers.get(header_name)
+        out.append(Sample(path.name, platform, data, headers, expected))
+    return out
+
+
+def fixtures_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "platforms"
+
+
+def load_fixtures(directory: Path | None = None) -> list[Sample]:
+    """Payloads written from platform docs, with hand-written expected values."""
+    out = []
+    for path in sorted((directory or fixtures_dir()).glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        body = record["body"]
+        raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        data = parse_body(raw, record.get("content_type")).data
+        expected = dict(record["expected"])
+        expected["phone"] = expected.pop("phone_raw")
+        platform = path.name.split("__", 1)[0]
+        out.append(Sample(path.name, platform, data, record.get("headers", {}), expected))
+    return out
+
+
+def _same(found: Any, expected: Any) -> bool:
+    if found is None:
+        return False
+    return str(found).strip() == str(expected).strip()
+
+
+def score_sample(sample: Sample) -> dict[str, str]:
+    """field -> 'ok' / 'wrong' / '-' for one sample, suggesting from that payload alone."""
+    structure = infer_structure([sample.data], [sample.headers] if sample.headers else [])
+    suggestion = suggest_mapping(structure, sample.headers)
+    found: dict[str, FieldSuggestion | None] = {
+        "event": suggestion.event,
+        "name": suggestion.name,
+        "phone": suggestion.phone,
+        "email": suggestion.fields.get("email"),
+    }
+    cells = {}
+    for name in FIELDS:
+        expected = sample.expected[name]
+        if expected is None:
+            cells[name] = "-"
+            continue
+        proposal = found[name]
+        value = _value(proposal.source if proposal else None, sample.data, sample.headers)
+        cells[name] = "ok" if _same(value, expected) else "wrong"
+    return cells
+
+
+def table(samples: list[Sample]) -> tuple[list[tuple[str, dict[str, str]]], int, int]:
+    rows = [(sample.file, score_sample(sample)) for sample in samples]
+    right = sum(cell == "ok" for _, cells in rows for cell in cells.values())
+    scored = sum(cell != "-" for _, cells in rows for cell in cells.values())
+    return rows, right, scored
+
+
+def render(rows: list[tuple[str, dict[str, str]]], right: int, scored: int) -> str:
+    width = max([len("sample"), *(len(name) for name, _ in rows)])
+    lines = [f"{'sample':<{width}}  " + "  ".join(f"{f:<6}" for f in FIELDS) + "  right"]
+    for name, cells in rows:
+        ok = sum(c == "ok" for c in cells.values())
+        total = sum(c != "-" for c in cells.values())
+        lines.append(
+            f"{name:<{width}}  " + "  ".join(f"{cells[f]:<6}" for f in FIELDS) + f"  {ok}/{total}"
+        )
+    lines.append(f"{'total':<{width}}  " + " " * (8 * len(FIELDS)) + f"{right}/{scored}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    print(f"shared samples ({samples_dir()}):")
+    print(render(*table(load_samples())))
+    print(f"\nfixtures written from platform docs ({fixtures_dir()}):")
+    print(render(*table(load_fixtures())))
+
+
+if __name__ == "__main__":
+    main()
