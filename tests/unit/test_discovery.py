@@ -9,6 +9,8 @@ from typing import Any
 
 import jmespath
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hookline.discovery import (
     IncompleteSuggestionError,
@@ -286,3 +288,30 @@ def test_nothing_recognisable_gives_no_guess() -> None:
 def test_headers_outrank_body_shape() -> None:
     found = detect_platform({"id": 5}, {"X-Shopify-Topic": "orders/paid"})
     assert found[0][:2] == ("shopify", 0.99)
+
+
+# --------------------------------------------------------------------------- robustness
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_json, min_size=1, max_size=3))
+def test_any_payload_gives_compilable_paths_and_a_usable_suggestion(bodies: list[Any]) -> None:
+    structure = infer_structure(bodies)
+    for path in structure.paths:
+        jmespath.compile(path)
+    suggestion = suggest_mapping(structure)
+    try:
+        mapping = suggestion.to_mapping()
+    except IncompleteSuggestionError as exc:
+        assert exc.missing == suggestion.missing and exc.missing
+        return
+    for body in bodies:
+        apply_mapping(mapping, body)  # never raises
