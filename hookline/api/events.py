@@ -1,0 +1,92 @@
+"""Conversion events of an integration and their actions (at most one send action each)."""
+
+from __future__ import annotations
+
+from hookline.api.call import ApiError, Call, not_found
+from schemas.api import (
+    ActionIn,
+    ActionOut,
+    ActionParams,
+    ErrorDetail,
+    EventCreate,
+    EventList,
+    EventOut,
+    UpdateField,
+)
+from schemas.config import SEND_ACTIONS, Action, ConversionEvent, Integration
+from schemas.types import new_id
+
+
+def owned_event(call: Call) -> ConversionEvent:
+    """The event in the path, which must belong to the integration in the path."""
+    integration = call.owned(Integration, call.path("id"))
+    event = call.owned(ConversionEvent, call.path("event_id"))
+    if event.integration_id != integration.id:
+        raise not_found("conversion_event")
+    return event
+
+
+async def create_event(call: Call) -> EventOut:
+    body: EventCreate = call.body
+    integration = call.owned(Integration, call.path("id"))
+    event = ConversionEvent(
+        id=new_id("evt"),
+        account_id=integration.account_id,
+        integration_id=integration.id,
+        name=body.name,
+        identification=body.identification,
+    )
+    await call.runtime.writer.put(event)
+    return EventOut.from_event(event, [])
+
+
+async def list_events(call: Call) -> EventList:
+    integration = call.owned(Integration, call.path("id"))
+    state = call.state
+    return EventList(
+        items=[
+            EventOut.from_event(e, state.actions_of(e.id)) for e in state.events_of(integration.id)
+        ]
+    )
+
+
+async def delete_event(call: Call) -> None:
+    event = owned_event(call)
+    for action in call.state.actions_of(event.id):
+        await call.runtime.writer.delete(action.key)
+    await call.runtime.writer.delete(event.key)
+
+
+def check_action(call: Call, event: ConversionEvent, params: ActionParams) -> None:
+    """The rules that need config: the field exists; one send action per event."""
+    if isinstance(params, UpdateField):
+        names = [f.name for f in call.state.custom_fields_of(event.account_id)]
+        if params.field not in names:
+            known = ", ".join(sorted(names)) or "none yet; create one with POST /api/custom-fields"
+            message = f"unknown custom field {params.field!r} (this account has: {known})"
+            raise ApiError(422, message, [ErrorDetail(loc="field", message=message)])
+    if params.type in SEND_ACTIONS:
+        for action in call.state.actions_of(event.id):
+            if action.is_send:
+                raise ApiError(
+                    409,
+                    f"this event already has a send action ({action.type}"
+                    f" {action.id}); delete it first",
+                )
+
+
+async def create_action(call: Call) -> ActionOut:
+    body: ActionIn = call.body
+    event = owned_event(call)
+    check_action(call, event, body.root)
+    action = body.to_record(event, new_id("act"))
+    await call.runtime.writer.put(action)
+    return ActionOut.from_record(action)
+
+
+async def delete_action(call: Call) -> None:
+    event = owned_event(call)
+    action = call.owned(Action, call.path("action_id"))
+    if action.event_id != event.id:
+        raise not_found("action")
+    await call.runtime.writer.delete(action.key)

@@ -1,0 +1,127 @@
+"""Integrations (one webhook URL each), their URL tokens and their field mapping."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from hookline.api.call import ApiError, Call, not_found
+from hookline.config.state import secret_hash
+from schemas.api import (
+    IntegrationCreate,
+    IntegrationList,
+    IntegrationOut,
+    IntegrationPatch,
+    IntegrationWithToken,
+    RotateToken,
+)
+from schemas.config import Account, Integration, IntegrationMapping, UrlToken, config_key
+from schemas.mapping import Mapping
+from schemas.types import new_id, utcnow
+
+
+def new_token() -> str:
+    """A URL token: 24 random bytes (192 bits), URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+def new_integration(account: Account, spec: IntegrationCreate) -> tuple[Integration, str]:
+    """The record for a new integration and its URL token (shown once, stored hashed).
+
+    The one place an integration is born: platform presets hook in here."""
+    token = new_token()
+    integration = Integration(
+        id=new_id("int"),
+        account_id=account.id,
+        name=spec.name,
+        platform=spec.platform,
+        tokens=[UrlToken(hash=secret_hash(token))],
+    )
+    return integration, token
+
+
+def with_url(call: Call, integration: Integration, token: str) -> IntegrationWithToken:
+    url = f"{call.runtime.settings.public_url.rstrip('/')}/hooks/{token}"
+    return IntegrationWithToken.from_integration(integration, token=token, url=url)
+
+
+async def create_integration(call: Call) -> IntegrationWithToken:
+    account = call.account
+    if not account.plan.allows_webhooks:
+        raise ApiError(
+            403, f"webhooks need the Business or Elite plan; this account is on {account.plan}"
+        )
+    integration, token = new_integration(account, call.body)
+    await call.runtime.writer.put(integration)
+    return with_url(call, integration, token)
+
+
+async def list_integrations(call: Call) -> IntegrationList:
+    integrations = call.state.integrations_of(call.account.id)
+    return IntegrationList(items=[IntegrationOut.from_integration(i) for i in integrations])
+
+
+async def get_integration(call: Call) -> IntegrationOut:
+    return IntegrationOut.from_integration(call.owned(Integration, call.path("id")))
+
+
+async def update_integration(call: Call) -> IntegrationOut:
+    body: IntegrationPatch = call.body
+    integration = call.owned(Integration, call.path("id"))
+    if changes := body.changes():
+        integration = integration.model_copy(update={**changes, "updated_at": utcnow()})
+        await call.runtime.writer.put(integration)
+    return IntegrationOut.from_integration(integration)
+
+
+async def delete_integration(call: Call) -> None:
+    integration = call.owned(Integration, call.path("id"))
+    state = call.state
+    events = state.events_of(integration.id)
+    # Children first: if this stops half-way, the integration is still there to delete again.
+    keys = [action.key for event in events for action in state.actions_of(event.id)]
+    keys += [event.key for event in events]
+    if state.mapping(integration.id) is not None:
+        keys.append(config_key("mapping", integration.id))
+    keys.append(integration.key)
+    for key in keys:
+        await call.runtime.writer.delete(key)
+
+
+async def rotate_token(call: Call) -> IntegrationWithToken:
+    body: RotateToken = call.body
+    integration = call.owned(Integration, call.path("id"))
+    now = utcnow()
+    until = now + timedelta(seconds=body.grace_seconds)
+    # Current tokens start their grace period; tokens already past theirs are dropped.
+    kept = [
+        UrlToken(hash=t.hash, expires_at=t.expires_at or until)
+        for t in integration.tokens
+        if t.expires_at is None or t.expires_at > now
+    ]
+    token = new_token()
+    integration = integration.model_copy(
+        update={"tokens": [*kept, UrlToken(hash=secret_hash(token))], "updated_at": now}
+    )
+    await call.runtime.writer.put(integration)
+    return with_url(call, integration, token)
+
+
+async def put_mapping(call: Call) -> Mapping:
+    integration = call.owned(Integration, call.path("id"))
+    record = IntegrationMapping(
+        id=integration.id, account_id=integration.account_id, mapping=call.body
+    )
+    previous = call.state.get("mapping", integration.id)
+    if previous is not None:
+        record = record.model_copy(update={"created_at": previous.created_at})
+    await call.runtime.writer.put(record)
+    return record.mapping
+
+
+async def get_mapping(call: Call) -> Mapping:
+    integration = call.owned(Integration, call.path("id"))
+    mapping = call.state.mapping(integration.id)
+    if mapping is None:
+        raise not_found("mapping")
+    return mapping

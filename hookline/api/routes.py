@@ -1,0 +1,145 @@
+"""The route table: every management API route, declared once.
+
+:func:`hookline.api.app.add_api_routes` registers exactly these routes and
+:mod:`hookline.api.openapi` documents exactly these, so the document cannot
+drift from the code: the request and query models declared here are the ones
+requests are validated with, and a handler must return the declared response
+model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from hookline.api import accounts, events, fields, history, integrations, openapi
+from hookline.api.auth import Auth
+from hookline.api.call import Call
+from schemas import api as m
+from schemas.mapping import Mapping
+
+Handler = Callable[[Call], Awaitable[BaseModel | web.StreamResponse | None]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    #: Status of a successful answer; 204 answers have no body.
+    status: int = 200
+    auth: Auth = "api_key"
+    #: Reads ClickHouse history (503 in a process without it).
+    history: bool = False
+    #: Route-specific failures, beyond those that follow from the fields above.
+    errors: tuple[int, ...] = ()
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"\{(\w+)\}", self.path)
+
+    @property
+    def error_statuses(self) -> list[int]:
+        codes = set(self.errors)
+        if self.auth != "none":
+            codes |= {401, 503}  # bad credentials; not ready (or admin token unset)
+        if self.body is not None:
+            codes |= {400, 413, 422}
+        if self.query is not None:
+            codes.add(422)
+        if self.path_params:
+            codes.add(404)
+        return sorted(codes)
+
+
+# One row per route: method, path, handler, summary, then what differs from the defaults.
+# fmt: off
+ROUTES: tuple[Route, ...] = (
+    # accounts
+    Route("POST", "/api/accounts", accounts.create_account,
+          "Create an account and its API key",
+          body=m.AccountCreate, response=m.AccountCreated, status=201, auth="admin"),
+    Route("PATCH", "/api/accounts/{id}", accounts.update_account,
+          "Change an account's name or plan",
+          body=m.AccountPatch, response=m.AccountOut, auth="admin"),
+    Route("GET", "/api/account", accounts.get_account,
+          "The calling account",
+          response=m.AccountOut),
+    # integrations
+    Route("POST", "/api/integrations", integrations.create_integration,
+          "Create an integration and its webhook URL",
+          body=m.IntegrationCreate, response=m.IntegrationWithToken, status=201, errors=(403,)),
+    Route("GET", "/api/integrations", integrations.list_integrations,
+          "List integrations",
+          response=m.IntegrationList),
+    Route("GET", "/api/integrations/{id}", integrations.get_integration,
+          "Read an integration",
+          response=m.IntegrationOut),
+    Route("PATCH", "/api/integrations/{id}", integrations.update_integration,
+          "Change an integration's name, platform, secret or enabled flag",
+          body=m.IntegrationPatch, response=m.IntegrationOut),
+    Route("DELETE", "/api/integrations/{id}", integrations.delete_integration,
+          "Delete an integration with its mapping, events and actions",
+          status=204),
+    Route("POST", "/api/integrations/{id}/rotate-token", integrations.rotate_token,
+          "Issue a new webhook URL; the old one keeps working for grace_seconds",
+          body=m.RotateToken, response=m.IntegrationWithToken),
+    Route("PUT", "/api/integrations/{id}/mapping", integrations.put_mapping,
+          "Set the field mapping (event, name, phone, custom fields)",
+          body=Mapping, response=Mapping),
+    Route("GET", "/api/integrations/{id}/mapping", integrations.get_mapping,
+          "Read the field mapping",
+          response=Mapping),
+    # custom fields
+    Route("POST", "/api/custom-fields", fields.create_custom_field,
+          "Create a custom field",
+          body=m.CustomFieldCreate, response=m.CustomFieldOut, status=201, errors=(409,)),
+    Route("GET", "/api/custom-fields", fields.list_custom_fields,
+          "List custom fields",
+          response=m.CustomFieldList),
+    Route("DELETE", "/api/custom-fields/{id}", fields.delete_custom_field,
+          "Delete a custom field that no action writes",
+          status=204, errors=(409,)),
+    # conversion events and their actions
+    Route("POST", "/api/integrations/{id}/events", events.create_event,
+          "Create a conversion event",
+          body=m.EventCreate, response=m.EventOut, status=201),
+    Route("GET", "/api/integrations/{id}/events", events.list_events,
+          "List conversion events with their actions",
+          response=m.EventList),
+    Route("DELETE", "/api/integrations/{id}/events/{event_id}", events.delete_event,
+          "Delete a conversion event and its actions",
+          status=204),
+    Route("POST", "/api/integrations/{id}/events/{event_id}/actions", events.create_action,
+          "Add an action to a conversion event (at most one send action)",
+          body=m.ActionIn, response=m.ActionOut, status=201, errors=(409,)),
+    Route("DELETE", "/api/integrations/{id}/events/{event_id}/actions/{action_id}",
+          events.delete_action,
+          "Delete an action",
+          status=204),
+    # history (ClickHouse)
+    Route("GET", "/api/leads/{phone}", history.get_lead,
+          "A lead's name, tags and fields",
+          response=m.LeadOut, history=True, errors=(422,)),
+    Route("GET", "/api/leads/{phone}/messages", history.lead_messages,
+          "Messages sent to a lead",
+          response=m.MessageList, history=True, errors=(422,)),
+    Route("GET", "/api/integrations/{id}/history", history.webhook_history,
+          "Recent webhooks of an integration, newest first",
+          query=m.LimitQuery, response=m.WebhookList, history=True),
+    Route("GET", "/api/integrations/{id}/deadletters", history.deadletters,
+          "Recent dead letters of an integration, newest first",
+          query=m.LimitQuery, response=m.DeadLetterList, history=True),
+    # this document
+    Route("GET", "/api/openapi.json", openapi.openapi_json,
+          "This API as an OpenAPI 3.1 document",
+          auth="none"),
+)
+# fmt: on

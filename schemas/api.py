@@ -1,0 +1,345 @@
+"""Request and response bodies of the management API (``/api``).
+
+Inputs forbid unknown fields and strip surrounding white space. Outputs never
+carry secrets: an API key or URL token is shown once (at creation or rotation)
+and only its hash is stored; an integration's signature secret is never
+returned, only ``has_secret``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    field_validator,
+    model_validator,
+)
+
+from schemas.config import (
+    Action,
+    ActionType,
+    ConversionEvent,
+    Integration,
+)
+from schemas.history import WebhookStatus
+from schemas.types import Id, Plan, utcnow
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Platform = Annotated[str, Field(min_length=1, max_length=64)]
+#: 30 days: an old URL token never outlives a month after rotation.
+MAX_GRACE_SECONDS = 30 * 24 * 3600
+_FIELD_NAME = re.compile(r"^[\w-]+$")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Patch(_In):
+    """A partial update: absent fields stay as they are; only ``nullable`` ones accept null."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null(self) -> Self:
+        for name in self.model_fields_set - self.nullable:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null (leave it out to keep it)")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def from_record(cls, record: BaseModel, **extra: Any) -> Self:
+        """The fields this output shares with a config record, plus ``extra``."""
+        shared = record.model_dump(include=set(cls.model_fields) - set(extra))
+        return cls.model_validate(shared | extra)
+
+
+# -- errors --------------------------------------------------------------------
+class ErrorDetail(_Out):
+    #: Where the problem is, e.g. ``fields.product`` or ``query.limit``.
+    loc: str
+    message: str
+
+
+class ErrorOut(_Out):
+    ok: Literal[False] = False
+    error: str
+    details: list[ErrorDetail] | None = None
+
+
+# -- accounts ------------------------------------------------------------------
+class AccountCreate(_In):
+    name: Name
+    plan: Plan
+
+
+class AccountPatch(_Patch):
+    name: Name | None = None
+    plan: Plan | None = None
+
+
+class AccountOut(_Out):
+    id: Id
+    name: str
+    plan: Plan
+
+
+class AccountCreated(AccountOut):
+    #: Shown only here; store it now (hookline keeps only its hash).
+    api_key: str
+
+
+# -- integrations --------------------------------------------------------------
+class IntegrationCreate(_In):
+    name: Name
+    platform: Platform = "generic"
+
+
+class IntegrationPatch(_Patch):
+    nullable: ClassVar[frozenset[str]] = frozenset({"secret"})
+
+    name: Name | None = None
+    enabled: bool | None = None
+    platform: Platform | None = None
+    #: The platform's signing secret or token; null removes it. Never returned.
+    secret: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class RotateToken(_In):
+    #: How long the previous URL keeps working, so the platform can be updated.
+    grace_seconds: int = Field(default=86400, ge=0, le=MAX_GRACE_SECONDS)
+
+
+class IntegrationOut(_Out):
+    id: Id
+    name: str
+    platform: str
+    enabled: bool
+    has_secret: bool
+    #: When the last rotated-away URL stops working; null when none is still valid.
+    old_token_valid_until: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_integration(cls, record: Integration, **extra: Any) -> Self:
+        now = utcnow()
+        grace = [t.expires_at for t in record.tokens if t.expires_at and t.expires_at > now]
+        return cls.from_record(
+            record,
+            has_secret=bool(record.secret),
+            old_token_valid_until=max(grace, default=None),
+            **extra,
+        )
+
+
+class IntegrationWithToken(IntegrationOut):
+    """Returned at creation and rotation only: the URL token is not stored in clear."""
+
+    token: str
+    url: str
+
+
+class IntegrationList(_Out):
+    items: list[IntegrationOut]
+
+
+# -- custom fields -------------------------------------------------------------
+class CustomFieldCreate(_In):
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=500)
+
+    @field_validator("name")
+    @classmethod
+    def _template_safe(cls, value: str) -> str:
+        if not _FIELD_NAME.match(value):
+            raise ValueError(
+                "a custom field name may hold only letters, digits, '_' and '-'"
+                " (templates refer to it as {{fields.<name>}})"
+            )
+        return value
+
+
+class CustomFieldOut(_Out):
+    id: Id
+    name: str
+    description: str
+    created_at: datetime
+
+
+class CustomFieldList(_Out):
+    items: list[CustomFieldOut]
+
+
+# -- actions -------------------------------------------------------------------
+Tag = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class AddTag(_In):
+    type: Literal["add_tag"]
+    tag: Tag
+
+
+class RemoveTag(_In):
+    type: Literal["remove_tag"]
+    tag: Tag
+
+
+class UpdateField(_In):
+    type: Literal["update_field"]
+    #: The name of one of the account's custom fields.
+    field: str = Field(min_length=1, max_length=100)
+    #: A literal or a template such as ``{{fields.product}}`` or ``{{name}}``; "" clears.
+    value: str = Field(max_length=1000)
+
+
+class SendChatbot(_In):
+    type: Literal["send_chatbot"]
+    flow: str = Field(min_length=1, max_length=200)
+
+
+class SendMessage(_In):
+    type: Literal["send_message"]
+    #: May hold templates, e.g. ``Oi {{name}}``.
+    text: str = Field(min_length=1, max_length=4096)
+
+
+class SendQuickReply(_In):
+    type: Literal["send_quick_reply"]
+    quick_reply: str = Field(min_length=1, max_length=200)
+
+
+ACTION_TYPES: tuple[str, ...] = get_args(ActionType)
+ActionParams = Annotated[
+    AddTag | RemoveTag | UpdateField | SendChatbot | SendMessage | SendQuickReply,
+    Field(discriminator="type"),
+]
+
+
+class ActionIn(RootModel[ActionParams]):
+    """One action to add to a conversion event; which parameters it needs depends on ``type``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("type") not in ACTION_TYPES:
+            raise ValueError(f"type must be one of: {', '.join(ACTION_TYPES)}")
+        return data
+
+    def to_record(self, event: ConversionEvent, action_id: str) -> Action:
+        return Action(
+            id=action_id,
+            account_id=event.account_id,
+            integration_id=event.integration_id,
+            event_id=event.id,
+            **self.root.model_dump(),
+        )
+
+
+class ActionOut(_Out):
+    id: Id
+    type: ActionType
+    tag: str | None = None
+    field: str | None = None
+    value: str | None = None
+    flow: str | None = None
+    text: str | None = None
+    quick_reply: str | None = None
+    created_at: datetime
+
+
+# -- conversion events ---------------------------------------------------------
+class EventCreate(_In):
+    name: Name
+    #: The mapped event value that triggers this event, e.g. ``PURCHASE_APPROVED``.
+    identification: Name
+
+
+class EventOut(_Out):
+    id: Id
+    integration_id: Id
+    name: str
+    identification: str
+    actions: list[ActionOut]
+    created_at: datetime
+
+    @classmethod
+    def from_event(cls, record: ConversionEvent, actions: list[Action]) -> Self:
+        return cls.from_record(record, actions=[ActionOut.from_record(a) for a in actions])
+
+
+class EventList(_Out):
+    items: list[EventOut]
+
+
+# -- history -------------------------------------------------------------------
+class LimitQuery(_In):
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class LeadOut(_Out):
+    phone: str
+    name: str | None
+    tags: list[str]
+    fields: dict[str, str]
+    updated_at: datetime
+
+
+class MessageOut(_Out):
+    command_id: str
+    channel: str
+    message_type: str
+    content: str
+    sent_at: datetime
+
+
+class MessageList(_Out):
+    messages: list[MessageOut]
+
+
+class WebhookOut(_Out):
+    request_id: str
+    delivery_id: str | None
+    status: WebhookStatus
+    event: str | None
+    name: str | None
+    phone: str | None
+    fields: dict[str, Any]
+    errors: list[str]
+    matched_event_ids: list[str]
+    action_types: list[str]
+    received_at: datetime
+    processed_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Self:
+        values = {name: row[name] for name in cls.model_fields if name in row}
+        return cls.model_validate({**values, "delivery_id": row.get("delivery_id") or None})
+
+
+class WebhookList(_Out):
+    items: list[WebhookOut]
+
+
+class DeadLetterOut(_Out):
+    request_id: str
+    reason: str
+    errors: list[str]
+    failed_at: datetime
+
+
+class DeadLetterList(_Out):
+    items: list[DeadLetterOut]
