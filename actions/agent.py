@@ -20,16 +20,26 @@ from streams.agents import raw_topic
 log = logging.getLogger(__name__)
 
 
-def register_executor_agent(app: faust.App, settings: Settings,
-                            channel: MessageChannel | None = None) -> None:
+def register_executor_agent(
+    app: faust.App, settings: Settings, channel: MessageChannel | None = None
+) -> None:
     channel = channel or RecordingChannel()
     recovery = {"recovery_buffer_size": 1} if settings.embedded_broker else {}
     leads = app.Table(
-        "leads", default=None, key_type=bytes, value_type=bytes,
+        "leads",
+        default=None,
+        key_type=bytes,
+        value_type=bytes,
         partitions=COMMANDS.partitions,
-        changelog_topic=app.topic(LEADS.name, key_type=bytes, value_type=bytes,
-                                  key_serializer="raw", value_serializer="raw",
-                                  partitions=LEADS.partitions, compacting=True),
+        changelog_topic=app.topic(
+            LEADS.name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=LEADS.partitions,
+            compacting=True,
+        ),
         **recovery,
     )
     history = raw_topic(app, HISTORY.name)
@@ -40,9 +50,14 @@ def register_executor_agent(app: faust.App, settings: Settings,
             try:
                 command = COMMANDS.decode(event.value)
             except ValidationError as exc:
-                log.error("undecodable command", extra={
-                    "partition": event.message.partition, "offset": event.message.offset,
-                    "error": str(exc)[:500]})
+                log.error(
+                    "undecodable command",
+                    extra={
+                        "partition": event.message.partition,
+                        "offset": event.message.offset,
+                        "error": str(exc)[:500],
+                    },
+                )
                 continue
             key = command.lead_key.encode()
             stored = leads.get(key)
@@ -52,5 +67,6 @@ def register_executor_agent(app: faust.App, settings: Settings,
                 await history.send(key=command.command_id.encode(), value=HISTORY.encode(message))
             if execution.changed:
                 leads[key] = LEADS.encode(execution.lead)
-            await history.send(key=command.command_id.encode(),
-                               value=HISTORY.encode(execution.result))
+            await history.send(
+                key=command.command_id.encode(), value=HISTORY.encode(execution.result)
+            )

@@ -25,9 +25,11 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hookline.embedded.devprocess import DevServer, query_clickhouse  # noqa: E402
+from hookline.embedded.devprocess import DevServer, query_clickhouse
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "hotmart__PURCHASE_CANCELED.json"
+SAMPLE = (
+    Path(__file__).resolve().parents[2] / "shared" / "samples" / "hotmart__PURCHASE_CANCELED.json"
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -37,8 +39,9 @@ def percentile(values: list[float], q: float) -> float:
 
 async def configure(session: aiohttp.ClientSession, server: DevServer) -> tuple[str, str]:
     async def call(path: str, body: dict, key: str, method: str = "POST") -> dict:
-        async with session.request(method, server.base + path, json=body,
-                                   headers={"Authorization": f"Bearer {key}"}) as r:
+        async with session.request(
+            method, server.base + path, json=body, headers={"Authorization": f"Bearer {key}"}
+        ) as r:
             assert r.status in (200, 201), await r.text()
             return await r.json()
 
@@ -46,15 +49,28 @@ async def configure(session: aiohttp.ClientSession, server: DevServer) -> tuple[
     key = account["api_key"]
     integration = await call("/api/integrations", {"name": "bench", "platform": "hotmart"}, key)
     iid = integration["id"]
-    await call(f"/api/integrations/{iid}/mapping", {
-        "event": "event", "name": "data.buyer.name", "phone": "data.buyer.checkout_phone",
-        "fields": {"product": "data.product.name"}}, key, "PUT")
+    await call(
+        f"/api/integrations/{iid}/mapping",
+        {
+            "event": "event",
+            "name": "data.buyer.name",
+            "phone": "data.buyer.checkout_phone",
+            "fields": {"product": "data.product.name"},
+        },
+        key,
+        "PUT",
+    )
     await call("/api/custom-fields", {"name": "produto", "description": ""}, key)
-    event = await call(f"/api/integrations/{iid}/events",
-                       {"name": "cancel", "identification": "PURCHASE_CANCELED"}, key)
+    event = await call(
+        f"/api/integrations/{iid}/events",
+        {"name": "cancel", "identification": "PURCHASE_CANCELED"},
+        key,
+    )
     actions = f"/api/integrations/{iid}/events/{event['id']}/actions"
     await call(actions, {"type": "add_tag", "tag": "cancelou"}, key)
-    await call(actions, {"type": "update_field", "field": "produto", "value": "{{fields.product}}"}, key)
+    await call(
+        actions, {"type": "update_field", "field": "produto", "value": "{{fields.product}}"}, key
+    )
     await call(actions, {"type": "send_message", "text": "Oi {{name}}"}, key)
     return iid, integration["url"]
 
@@ -82,8 +98,9 @@ async def drive(url: str, payloads: list[bytes], concurrency: int) -> tuple[floa
         while not queue.empty():
             body = queue.get_nowait()
             started = time.perf_counter()
-            async with session.post(url, data=body,
-                                    headers={"Content-Type": "application/json"}) as r:
+            async with session.post(
+                url, data=body, headers={"Content-Type": "application/json"}
+            ) as r:
                 await r.read()
                 assert r.status == 200, r.status
             latencies.append(time.perf_counter() - started)
@@ -117,15 +134,19 @@ async def raw_produce_rate(bootstrap: str, payloads: list[bytes], concurrency: i
         await producer.stop()
 
 
-async def wait_processed(session: aiohttp.ClientSession, server: DevServer, count: int,
-                         timeout: float) -> None:
+async def wait_processed(
+    session: aiohttp.ClientSession, server: DevServer, count: int, timeout: float
+) -> None:
     """Poll the dev server's Prometheus metrics until every command result is stored."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         async with session.get(server.base + "/metrics") as r:
             text = await r.text()
-        stored = sum(float(line.split()[-1]) for line in text.splitlines()
-                     if line.startswith('hookline_history_rows_total{table="commands"}'))
+        stored = sum(
+            float(line.split()[-1])
+            for line in text.splitlines()
+            if line.startswith('hookline_history_rows_total{table="commands"}')
+        )
         print(f"  command results stored: {int(stored)}/{count}", file=sys.stderr, flush=True)
         if stored >= count:
             return
@@ -148,8 +169,10 @@ async def main() -> None:
         async with aiohttp.ClientSession() as session:
             integration_id, url = await configure(session, server)
             payloads = bodies(args.webhooks)
-            print(f"driving {args.webhooks} webhooks at concurrency {args.concurrency}",
-                  file=sys.stderr)
+            print(
+                f"driving {args.webhooks} webhooks at concurrency {args.concurrency}",
+                file=sys.stderr,
+            )
             elapsed, latencies = await drive(url, payloads, args.concurrency)
             await wait_processed(session, server, 3 * args.webhooks, args.timeout)
         bootstrap = next(line.split()[-1] for line in server.output if "broker " in line)
@@ -158,25 +181,35 @@ async def main() -> None:
     finally:
         server.stop()
 
-    rows = query_clickhouse(data, (
-        "SELECT w.request_id AS id, toFloat64(w.received_at) AS received,"
-        " toFloat64(max(c.applied_at)) AS applied"
-        " FROM hookline.webhooks AS w FINAL INNER JOIN hookline.commands AS c FINAL"
-        " ON c.request_id = w.request_id"
-        f" WHERE w.integration_id = '{integration_id}' AND c.status = 'applied'"
-        " GROUP BY w.request_id, w.received_at"))
+    rows = query_clickhouse(
+        data,
+        (
+            "SELECT w.request_id AS id, toFloat64(w.received_at) AS received,"
+            " toFloat64(max(c.applied_at)) AS applied"
+            " FROM hookline.webhooks AS w FINAL INNER JOIN hookline.commands AS c FINAL"
+            " ON c.request_id = w.request_id"
+            f" WHERE w.integration_id = '{integration_id}' AND c.status = 'applied'"
+            " GROUP BY w.request_id, w.received_at"
+        ),
+    )
     e2e = [r["applied"] - r["received"] for r in rows]
     span = max(r["applied"] for r in rows) - min(r["received"] for r in rows)
     accepted_rate = args.webhooks / elapsed
     print(f"webhooks:            {args.webhooks} (concurrency {args.concurrency})")
     print(f"accepted/s:          {accepted_rate:,.0f}")
-    print(f"accept latency:      p50 {percentile(latencies, .5) * 1000:.1f} ms"
-          f"  p99 {percentile(latencies, .99) * 1000:.1f} ms")
+    print(
+        f"accept latency:      p50 {percentile(latencies, 0.5) * 1000:.1f} ms"
+        f"  p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
+    )
     print(f"processed/s:         {len(rows) / span:,.0f}  ({len(rows)} webhooks, 3 actions each)")
-    print(f"end-to-end latency:  p50 {statistics.median(e2e) * 1000:.0f} ms"
-          f"  p99 {percentile(e2e, .99) * 1000:.0f} ms")
-    print(f"baseline raw produce/s (acks=all, same broker): {baseline:,.0f}"
-          f"  -> gateway/raw ratio {accepted_rate / baseline:.2f}")
+    print(
+        f"end-to-end latency:  p50 {statistics.median(e2e) * 1000:.0f} ms"
+        f"  p99 {percentile(e2e, 0.99) * 1000:.0f} ms"
+    )
+    print(
+        f"baseline raw produce/s (acks=all, same broker): {baseline:,.0f}"
+        f"  -> gateway/raw ratio {accepted_rate / baseline:.2f}"
+    )
 
 
 if __name__ == "__main__":

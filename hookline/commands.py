@@ -16,9 +16,13 @@ from hookline.settings import Settings
 @click.command()
 @click.option("--port", default=8080, show_default=True, help="Front port for /api and /hooks.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("data"), show_default=True,
-              help="ClickHouse data and logs live here; survives restarts.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    show_default=True,
+    help="ClickHouse data and logs live here; survives restarts.",
+)
 def dev(port: int, host: str, data_dir: Path) -> None:
     """Run the whole pipeline on this machine (embedded broker and ClickHouse).
 

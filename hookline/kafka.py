@@ -35,7 +35,9 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec] = ALL_TOPICS)
             if spec.compacted:
                 configs["cleanup.policy"] = "compact"
             try:
-                await admin.create_topics([NewTopic(spec.name, spec.partitions, 1, topic_configs=configs)])
+                await admin.create_topics(
+                    [NewTopic(spec.name, spec.partitions, 1, topic_configs=configs)]
+                )
             except TopicAlreadyExistsError:
                 pass
     finally:
@@ -100,8 +102,9 @@ class CompactedTopicReader:
 
     async def wait_ready(self, timeout: float) -> None:
         waiter = asyncio.create_task(self._ready.wait())
-        done, _ = await asyncio.wait({waiter, self._task}, timeout=timeout,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {waiter, self._task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         if waiter not in done:
             waiter.cancel()
             if self._failure is not None:

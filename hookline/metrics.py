@@ -6,22 +6,32 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 WEBHOOK_REQUESTS = Counter(
-    "hookline_webhook_requests_total", "Webhook requests answered, by integration and status",
-    ["integration", "status"])
+    "hookline_webhook_requests_total",
+    "Webhook requests answered, by integration and status",
+    ["integration", "status"],
+)
 WEBHOOK_BODY_BYTES = Histogram(
-    "hookline_webhook_body_bytes", "Size of webhook request bodies",
-    buckets=(0, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304))
+    "hookline_webhook_body_bytes",
+    "Size of webhook request bodies",
+    buckets=(0, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304),
+)
 PRODUCE_SECONDS = Histogram(
-    "hookline_produce_seconds", "Time to write an accepted webhook to Kafka (acks=all)",
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+    "hookline_produce_seconds",
+    "Time to write an accepted webhook to Kafka (acks=all)",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 BROKER_ERRORS = Counter(
-    "hookline_broker_errors_total", "Failures writing to Kafka, by operation", ["operation"])
+    "hookline_broker_errors_total", "Failures writing to Kafka, by operation", ["operation"]
+)
 HISTORY_ROWS = Counter(
-    "hookline_history_rows_total", "Rows written to ClickHouse by the history sink", ["table"])
+    "hookline_history_rows_total", "Rows written to ClickHouse by the history sink", ["table"]
+)
 HISTORY_FLUSH_SECONDS = Histogram(
-    "hookline_history_flush_seconds", "Time to write one batch to ClickHouse")
+    "hookline_history_flush_seconds", "Time to write one batch to ClickHouse"
+)
 HISTORY_FAILURES = Counter(
-    "hookline_history_failures_total", "Failed ClickHouse batch writes (retried)")
+    "hookline_history_failures_total", "Failed ClickHouse batch writes (retried)"
+)
 
 
 async def metrics_handler(request: web.Request) -> web.Response:

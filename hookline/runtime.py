@@ -35,8 +35,12 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings, clickhouse: ClickHouse | None = None) -> Runtime:
-        return cls(settings, ConfigView(settings.bootstrap_servers),
-                   new_producer(settings.bootstrap_servers), clickhouse)
+        return cls(
+            settings,
+            ConfigView(settings.bootstrap_servers),
+            new_producer(settings.bootstrap_servers),
+            clickhouse,
+        )
 
     @property
     def ready(self) -> bool:

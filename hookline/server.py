@@ -26,22 +26,33 @@ async def request_context(request: web.Request, handler) -> web.StreamResponse:
         if exc.status >= 400 and exc.content_type != "application/json":
             response = web.json_response({"ok": False, "error": exc.reason}, status=exc.status)
     except Exception:
-        log.exception("unhandled error", extra={"http_request_id": request_id,
-                                                "path": request.path})
+        log.exception(
+            "unhandled error", extra={"http_request_id": request_id, "path": request.path}
+        )
         response = web.json_response(
-            {"ok": False, "error": "internal error", "request_id": request_id}, status=500)
+            {"ok": False, "error": "internal error", "request_id": request_id}, status=500
+        )
     response.headers["X-Request-Id"] = request_id
-    log.info("http request", extra={
-        "http_request_id": request_id, "method": request.method,
-        # The token in /hooks/{token} is a credential: log the route, not the path.
-        "route": request.match_info.route.resource.canonical
-        if request.match_info.route.resource else request.path,
-        "status": response.status, "ms": round((time.perf_counter() - started) * 1000, 2)})
+    log.info(
+        "http request",
+        extra={
+            "http_request_id": request_id,
+            "method": request.method,
+            # The token in /hooks/{token} is a credential: log the route, not the path.
+            "route": request.match_info.route.resource.canonical
+            if request.match_info.route.resource
+            else request.path,
+            "status": response.status,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
     return response
 
 
 def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) -> web.Application:
-    app = web.Application(middlewares=[request_context], client_max_size=runtime.settings.max_body_bytes)
+    app = web.Application(
+        middlewares=[request_context], client_max_size=runtime.settings.max_body_bytes
+    )
     app[RUNTIME] = runtime
     app.cleanup_ctx.append(runtime_context(runtime))
     if gateway:

@@ -18,8 +18,13 @@ def build_worker(settings: Settings) -> faust.Worker:
     config = ConfigService(settings.bootstrap_servers)
     register_webhook_agent(app, config, settings)
     register_executor_agent(app, settings)
-    return faust.Worker(app, config, loglevel=settings.log_level,
-                        logging_config=logging_config(settings.log_level), redirect_stdouts=False)
+    return faust.Worker(
+        app,
+        config,
+        loglevel=settings.log_level,
+        logging_config=logging_config(settings.log_level),
+        redirect_stdouts=False,
+    )
 
 
 @click.command()

@@ -80,5 +80,7 @@ class Mapping(BaseModel):
     def _known_region(cls, value: str) -> str:
         region = value.upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"unknown phone region {value!r} (expected an ISO 3166 code such as BR)")
+            raise ValueError(
+                f"unknown phone region {value!r} (expected an ISO 3166 code such as BR)"
+            )
         return region

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 
 def raw_topic(app: faust.App, name: str) -> faust.TopicT:
-    return app.topic(name, key_type=bytes, value_type=bytes,
-                     key_serializer="raw", value_serializer="raw")
+    return app.topic(
+        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
 
 
 def register_webhook_agent(app: faust.App, config: ConfigService, settings: Settings) -> None:
@@ -31,8 +32,14 @@ def register_webhook_agent(app: faust.App, config: ConfigService, settings: Sett
     recovery = {"recovery_buffer_size": 1} if settings.embedded_broker else {}
     # Delivery keys seen recently. Tumbling windows with the previous window
     # consulted too: a duplicate is caught for at least `window` seconds.
-    seen = app.Table("dedup", default=int, key_type=str, value_type=int,
-                     partitions=WEBHOOKS.partitions, **recovery).tumbling(window, expires=2 * window)
+    seen = app.Table(
+        "dedup",
+        default=int,
+        key_type=str,
+        value_type=int,
+        partitions=WEBHOOKS.partitions,
+        **recovery,
+    ).tumbling(window, expires=2 * window)
     commands = raw_topic(app, COMMANDS.name)
     history = raw_topic(app, HISTORY.name)
     deadletters = raw_topic(app, DEADLETTER.name)
@@ -45,9 +52,14 @@ def register_webhook_agent(app: faust.App, config: ConfigService, settings: Sett
                 envelope = WEBHOOKS.decode(event.value)
             except ValidationError as exc:
                 # Not ours to fix and nothing to replay it with: log loudly, move on.
-                log.error("undecodable webhook envelope", extra={
-                    "partition": event.message.partition, "offset": event.message.offset,
-                    "error": str(exc)[:500]})
+                log.error(
+                    "undecodable webhook envelope",
+                    extra={
+                        "partition": event.message.partition,
+                        "offset": event.message.offset,
+                        "error": str(exc)[:500],
+                    },
+                )
                 continue
             dedup_key = f"{envelope.integration_id}:{envelope.delivery_id or envelope.request_id}"
             recent = seen[dedup_key]
@@ -58,14 +70,23 @@ def register_webhook_agent(app: faust.App, config: ConfigService, settings: Sett
                 seen[dedup_key] = 1
             for command in outcome.commands:
                 await commands.send(key=command.lead_key.encode(), value=COMMANDS.encode(command))
-            await history.send(key=envelope.request_id.encode(), value=HISTORY.encode(outcome.history))
+            await history.send(
+                key=envelope.request_id.encode(), value=HISTORY.encode(outcome.history)
+            )
             if outcome.failure is not None:
-                await deadletters.send(key=envelope.integration_id.encode(),
-                                       value=DEADLETTER.encode(_dead_letter(envelope, outcome, event)))
-            log.debug("webhook processed", extra={
-                "request_id": envelope.request_id, "status": outcome.history.status,
-                "commands": len(outcome.commands),
-                "ms": round((time.perf_counter() - started) * 1000, 2)})
+                await deadletters.send(
+                    key=envelope.integration_id.encode(),
+                    value=DEADLETTER.encode(_dead_letter(envelope, outcome, event)),
+                )
+            log.debug(
+                "webhook processed",
+                extra={
+                    "request_id": envelope.request_id,
+                    "status": outcome.history.status,
+                    "commands": len(outcome.commands),
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
 
 
 def _dead_letter(envelope: WebhookEnvelope, outcome, event: faust.EventT) -> DeadLetter:

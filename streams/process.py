@@ -48,8 +48,13 @@ def action_params(action: Action, context: dict[str, Any]) -> dict[str, Any]:
     raise ValueError(f"unknown action type {action.type!r}")
 
 
-def _history(envelope: WebhookEnvelope, parsed: ParsedBody | None, status: WebhookStatus,
-             lead: MappedLead | None = None, errors: list[str] | None = None) -> WebhookHistory:
+def _history(
+    envelope: WebhookEnvelope,
+    parsed: ParsedBody | None,
+    status: WebhookStatus,
+    lead: MappedLead | None = None,
+    errors: list[str] | None = None,
+) -> WebhookHistory:
     parsed_json = ""
     if parsed is not None and parsed.data is not None:
         parsed_json = json.dumps(parsed.data, ensure_ascii=False, default=str)[:HISTORY_BODY_LIMIT]
@@ -73,8 +78,9 @@ def _history(envelope: WebhookEnvelope, parsed: ParsedBody | None, status: Webho
     )
 
 
-def process_envelope(envelope: WebhookEnvelope, config: ConfigState, *,
-                     duplicate: bool = False) -> Outcome:
+def process_envelope(
+    envelope: WebhookEnvelope, config: ConfigState, *, duplicate: bool = False
+) -> Outcome:
     if envelope.kind == "ping":
         return Outcome(_history(envelope, None, "ping"))
 

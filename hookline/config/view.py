@@ -30,8 +30,10 @@ class ConfigView:
             record = None if value is None else CONFIG.decode(value)
         except ValidationError as exc:
             # A record this version cannot read must not stop the process; it is skipped loudly.
-            log.error("unreadable config record", extra={"key": key.decode(errors="replace"),
-                                                         "error": str(exc)})
+            log.error(
+                "unreadable config record",
+                extra={"key": key.decode(errors="replace"), "error": str(exc)},
+            )
             return
         self.state.apply(key.decode(), record)
 

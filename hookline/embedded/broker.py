@@ -72,14 +72,17 @@ class EmbeddedBroker:
 
     def start(self, timeout: float = 15.0) -> str:
         url = f"tcp://127.0.0.1:{self.port}"
-        self._log_file = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
+        self._log_file = open(self.log_path, "ab") if self.log_path else None
         self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             [
                 broker_binary(),
                 "broker",
-                "--listener-url", url,
-                "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
             ],
             stdin=subprocess.DEVNULL,
             stdout=self._log_file or subprocess.DEVNULL,
@@ -91,8 +94,9 @@ class EmbeddedBroker:
         except BrokerUnavailable:
             self.stop()
             raise
-        log.info("embedded broker started", extra={"bootstrap": self.bootstrap,
-                                                   "pid": self._process.pid})
+        log.info(
+            "embedded broker started", extra={"bootstrap": self.bootstrap, "pid": self._process.pid}
+        )
         return self.bootstrap
 
     def stop(self, timeout: float = 5.0) -> None:

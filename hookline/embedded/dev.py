@@ -35,14 +35,20 @@ WORKER_GROUP = "hookline-worker"
 
 
 def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ,
-           "HOOKLINE_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-           "HOOKLINE_EMBEDDED_BROKER": "true",
-           "HOOKLINE_LOG_LEVEL": settings.log_level}
+    env = {
+        **os.environ,
+        "HOOKLINE_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "HOOKLINE_EMBEDDED_BROKER": "true",
+        "HOOKLINE_LOG_LEVEL": settings.log_level,
+    }
     with open(log_path, "ab") as out:
-        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "hookline.cli", "worker"], env=env,
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "hookline.cli", "worker"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
@@ -55,8 +61,9 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> Non
             process.wait()
 
 
-async def wait_for_worker(bootstrap: str, process: subprocess.Popen[bytes],
-                          timeout: float = 90.0) -> bool:
+async def wait_for_worker(
+    bootstrap: str, process: subprocess.Popen[bytes], timeout: float = 90.0
+) -> bool:
     """True once the worker's consumer group is stable with members."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -77,7 +84,7 @@ async def wait_for_worker(bootstrap: str, process: subprocess.Popen[bytes],
 
 
 async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -85,8 +92,9 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> N
 
     broker = EmbeddedBroker(log_path=data_dir / "broker.log")
     broker.start()
-    settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap,
-                                           "embedded_broker": True})
+    settings = settings.model_copy(
+        update={"bootstrap_servers": broker.bootstrap, "embedded_broker": True}
+    )
     worker: subprocess.Popen[bytes] | None = None
     runner: web.AppRunner | None = None
     sink: HistorySink | None = None
@@ -104,8 +112,11 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> N
         worker = start_worker(settings, data_dir / "worker.log")
         sink = HistorySink(settings, store)
         await sink.start()
-        runner = web.AppRunner(build_http_app(Runtime.create(settings, clickhouse)),
-                               access_log=None, shutdown_timeout=10)
+        runner = web.AppRunner(
+            build_http_app(Runtime.create(settings, clickhouse)),
+            access_log=None,
+            shutdown_timeout=10,
+        )
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         base = f"http://{host}:{port}"
@@ -113,14 +124,22 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> N
         print(f"hookline dev: webhooks {base}/hooks/<token>", flush=True)
         print(f"hookline dev: metrics  {base}/metrics   data: {data_dir}", flush=True)
         print(f"hookline dev: broker   {broker.bootstrap}", flush=True)
-        print(f"hookline dev: restored {restored['config']} config records and "
-              f"{restored['leads']} leads from ClickHouse", flush=True)
+        print(
+            f"hookline dev: restored {restored['config']} config records and "
+            f"{restored['leads']} leads from ClickHouse",
+            flush=True,
+        )
         ready = asyncio.create_task(wait_for_worker(broker.bootstrap, worker))
-        await asyncio.wait({ready, asyncio.create_task(stop.wait())},
-                           return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            {ready, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
+        )
         if ready.done():
-            print("hookline dev: worker ready" if ready.result()
-                  else "hookline dev: worker NOT ready, see worker.log", flush=True)
+            print(
+                "hookline dev: worker ready"
+                if ready.result()
+                else "hookline dev: worker NOT ready, see worker.log",
+                flush=True,
+            )
         else:
             ready.cancel()
         await stop.wait()

@@ -15,8 +15,12 @@ from hookline.embedded.broker import free_port
 
 
 class DevServer:
-    def __init__(self, data_dir: Path, admin_token: str = "admin-e2e",
-                 port: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        admin_token: str = "admin-e2e",  # noqa: S107 - a local test token
+        port: int | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.admin_token = admin_token
         self.port = port or free_port()
@@ -31,10 +35,21 @@ class DevServer:
         env = {**os.environ, "HOOKLINE_ADMIN_TOKEN": self.admin_token}
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "hookline.cli", "dev", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)],
-            env=env, stdout=subprocess.PIPE, stderr=open(self.data_dir / "dev.log", "ab"),  # noqa: SIM115
-            text=True)
+            [
+                sys.executable,
+                "-m",
+                "hookline.cli",
+                "dev",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=open(self.data_dir / "dev.log", "ab"),
+            text=True,
+        )
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
         while time.monotonic() < deadline:
@@ -75,10 +90,15 @@ def query_clickhouse(data_dir: Path, sql: str) -> list[dict]:
     (chdb allows one data directory per process)."""
     script = (
         "import json,sys,clickhouse_connect\n"
-        f"c=clickhouse_connect.get_client(interface='chdb', path={str(data_dir / 'clickhouse')!r})\n"
+        "c=clickhouse_connect.get_client(interface='chdb', path=sys.argv[2])\n"
         "r=c.query(sys.argv[1])\n"
         "print(json.dumps([dict(zip(r.column_names,row)) for row in r.result_rows],default=str))\n"
     )
-    out = subprocess.run([sys.executable, "-c", script, sql], capture_output=True, text=True,  # noqa: S603
-                         check=True, timeout=120)
+    out = subprocess.run(  # noqa: S603 - our interpreter, our script
+        [sys.executable, "-c", script, sql, str(data_dir / "clickhouse")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     return json.loads(out.stdout)

@@ -28,13 +28,21 @@ async def restore(store: HistoryStore, producer: AIOKafkaProducer) -> dict[str, 
     for row in await store.latest_config():
         if row["deleted"]:
             continue
-        await producer.send(CONFIG.name, key=row["key"].encode(), value=row["record_json"].encode(),
-                            timestamp_ms=_ms(row["changed_at"]))
+        await producer.send(
+            CONFIG.name,
+            key=row["key"].encode(),
+            value=row["record_json"].encode(),
+            timestamp_ms=_ms(row["changed_at"]),
+        )
         restored["config"] += 1
     for row in await store.all_leads():
         lead = LeadState.model_validate(row)
-        await producer.send(LEADS.name, key=f"{lead.account_id}:{lead.phone}".encode(),
-                            value=LEADS.encode(lead), timestamp_ms=_ms(lead.updated_at))
+        await producer.send(
+            LEADS.name,
+            key=f"{lead.account_id}:{lead.phone}".encode(),
+            value=LEADS.encode(lead),
+            timestamp_ms=_ms(lead.updated_at),
+        )
         restored["leads"] += 1
     await producer.flush()
     log.info("restored embedded broker from ClickHouse", extra=restored)

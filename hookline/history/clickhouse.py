@@ -58,8 +58,9 @@ def ddl_statements(database: str) -> list[str]:
 class ClickHouse:
     """Async facade over one client, serialised on a single thread."""
 
-    def __init__(self, client: Client, database: str,
-                 thread: ThreadPoolExecutor | None = None) -> None:
+    def __init__(
+        self, client: Client, database: str, thread: ThreadPoolExecutor | None = None
+    ) -> None:
         self.client = client
         self.database = checked_identifier(database)
         self._thread = thread or ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
@@ -81,13 +82,20 @@ class ClickHouse:
             await self._call(self.client.command, statement)
 
     async def insert(self, table: str, rows: list[list[Any]], columns: list[str]) -> None:
-        await self._call(self.client.insert, f"{self.database}.{checked_identifier(table)}",
-                         rows, column_names=columns)
+        await self._call(
+            self.client.insert,
+            f"{self.database}.{checked_identifier(table)}",
+            rows,
+            column_names=columns,
+        )
 
-    async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    async def query(
+        self, sql: str, parameters: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         """``sql`` may name tables as ``{db}.table``; values go in ``{name:Type}`` parameters."""
-        result = await self._call(self.client.query, sql.replace("{db}", self.database),
-                                  parameters=parameters or {})
+        result = await self._call(
+            self.client.query, sql.replace("{db}", self.database), parameters=parameters or {}
+        )
         return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
     async def ping(self) -> bool:

@@ -34,8 +34,11 @@ def _config_change(record: ConsumerRecord) -> ConfigChange:
     if record.value is not None:
         account_id = CONFIG.decode(record.value).owner
     return ConfigChange(
-        key=key, account_id=account_id, record_kind=kind,
-        record_json=(record.value or b"").decode(), deleted=record.value is None,
+        key=key,
+        account_id=account_id,
+        record_kind=kind,
+        record_json=(record.value or b"").decode(),
+        deleted=record.value is None,
         changed_at=datetime.fromtimestamp(record.timestamp / 1000, UTC),
     )
 
@@ -56,8 +59,11 @@ class HistorySink:
         self.store = store
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
-        group_timing = ({"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
-                        if settings.embedded_broker else {})
+        group_timing = (
+            {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
+            if settings.embedded_broker
+            else {}
+        )
         self._consumer_options = {
             "bootstrap_servers": settings.bootstrap_servers,
             "group_id": GROUP,
@@ -68,8 +74,9 @@ class HistorySink:
         }
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(HISTORY.name, CONFIG.name, LEADS.name, DEADLETTER.name,
-                                          **self._consumer_options)
+        self._consumer = AIOKafkaConsumer(
+            HISTORY.name, CONFIG.name, LEADS.name, DEADLETTER.name, **self._consumer_options
+        )
         await self._consumer.start()
         self._task = asyncio.create_task(self._run(), name="history-sink")
 
@@ -93,9 +100,15 @@ class HistorySink:
                     try:
                         item = decode(record)
                     except (ValidationError, KeyError, UnicodeDecodeError) as exc:
-                        log.error("undecodable record skipped by history sink", extra={
-                            "topic": record.topic, "partition": record.partition,
-                            "offset": record.offset, "error": str(exc)[:500]})
+                        log.error(
+                            "undecodable record skipped by history sink",
+                            extra={
+                                "topic": record.topic,
+                                "partition": record.partition,
+                                "offset": record.offset,
+                                "error": str(exc)[:500],
+                            },
+                        )
                         continue
                     if item is not None:
                         table, row = rows_for(item)
@@ -122,8 +135,10 @@ class HistorySink:
                 break
             except Exception as exc:  # ClickHouse down: keep the batch, retry, never commit
                 metrics.HISTORY_FAILURES.inc()
-                log.error("history batch not stored, retrying", extra={
-                    "error": str(exc)[:500], "retry_in_s": delay})
+                log.error(
+                    "history batch not stored, retrying",
+                    extra={"error": str(exc)[:500], "retry_in_s": delay},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
         metrics.HISTORY_FLUSH_SECONDS.observe(time.perf_counter() - started)

@@ -17,18 +17,60 @@ from schemas.history import CommandResult, ConfigChange, MessageSent, WebhookHis
 from schemas.leads import LeadState
 
 COLUMNS: dict[str, list[str]] = {
-    "webhooks": ["request_id", "account_id", "integration_id", "delivery_id", "received_at",
-                 "processed_at", "status", "event", "name", "phone", "phone_raw", "fields_json",
-                 "errors", "matched_event_ids", "command_ids", "action_types", "content_type",
-                 "body_format", "body_text", "parsed_json"],
-    "commands": ["command_id", "account_id", "integration_id", "request_id", "phone", "type",
-                 "status", "detail", "applied_at"],
-    "messages": ["command_id", "account_id", "phone", "channel", "message_type", "content",
-                 "sent_at"],
+    "webhooks": [
+        "request_id",
+        "account_id",
+        "integration_id",
+        "delivery_id",
+        "received_at",
+        "processed_at",
+        "status",
+        "event",
+        "name",
+        "phone",
+        "phone_raw",
+        "fields_json",
+        "errors",
+        "matched_event_ids",
+        "command_ids",
+        "action_types",
+        "content_type",
+        "body_format",
+        "body_text",
+        "parsed_json",
+    ],
+    "commands": [
+        "command_id",
+        "account_id",
+        "integration_id",
+        "request_id",
+        "phone",
+        "type",
+        "status",
+        "detail",
+        "applied_at",
+    ],
+    "messages": [
+        "command_id",
+        "account_id",
+        "phone",
+        "channel",
+        "message_type",
+        "content",
+        "sent_at",
+    ],
     "leads": ["account_id", "phone", "name", "tags", "fields", "applied", "updated_at", "version"],
     "config_log": ["key", "account_id", "record_kind", "record_json", "deleted", "changed_at"],
-    "deadletters": ["request_id", "account_id", "integration_id", "reason", "errors",
-                    "envelope_json", "source_offset", "failed_at"],
+    "deadletters": [
+        "request_id",
+        "account_id",
+        "integration_id",
+        "reason",
+        "errors",
+        "envelope_json",
+        "source_offset",
+        "failed_at",
+    ],
 }
 
 
@@ -37,11 +79,28 @@ def _utc(value: datetime) -> datetime:
 
 
 def webhook_row(r: WebhookHistory) -> list[Any]:
-    return [r.request_id, r.account_id, r.integration_id, r.delivery_id or "", _utc(r.received_at),
-            _utc(r.processed_at), r.status, r.event, r.name, r.phone, r.phone_raw,
-            json.dumps(r.fields, ensure_ascii=False, default=str), r.errors, r.matched_event_ids,
-            r.command_ids, r.action_types, r.content_type or "", r.body_format, r.body_text,
-            r.parsed_json]
+    return [
+        r.request_id,
+        r.account_id,
+        r.integration_id,
+        r.delivery_id or "",
+        _utc(r.received_at),
+        _utc(r.processed_at),
+        r.status,
+        r.event,
+        r.name,
+        r.phone,
+        r.phone_raw,
+        json.dumps(r.fields, ensure_ascii=False, default=str),
+        r.errors,
+        r.matched_event_ids,
+        r.command_ids,
+        r.action_types,
+        r.content_type or "",
+        r.body_format,
+        r.body_text,
+        r.parsed_json,
+    ]
 
 
 def rows_for(record: Any) -> tuple[str, list[Any]]:
@@ -49,34 +108,68 @@ def rows_for(record: Any) -> tuple[str, list[Any]]:
         case WebhookHistory():
             return "webhooks", webhook_row(record)
         case CommandResult():
-            return "commands", [record.command_id, record.account_id, record.integration_id,
-                                record.request_id, record.phone, record.type, record.status,
-                                record.detail, _utc(record.applied_at)]
+            return "commands", [
+                record.command_id,
+                record.account_id,
+                record.integration_id,
+                record.request_id,
+                record.phone,
+                record.type,
+                record.status,
+                record.detail,
+                _utc(record.applied_at),
+            ]
         case MessageSent():
-            return "messages", [record.command_id, record.account_id, record.phone,
-                                record.channel, record.message_type, record.content,
-                                _utc(record.sent_at)]
+            return "messages", [
+                record.command_id,
+                record.account_id,
+                record.phone,
+                record.channel,
+                record.message_type,
+                record.content,
+                _utc(record.sent_at),
+            ]
         case LeadState():
-            return "leads", [record.account_id, record.phone, record.name, record.tags,
-                             record.fields, record.applied, _utc(record.updated_at),
-                             record.version]
+            return "leads", [
+                record.account_id,
+                record.phone,
+                record.name,
+                record.tags,
+                record.fields,
+                record.applied,
+                _utc(record.updated_at),
+                record.version,
+            ]
         case ConfigChange():
-            return "config_log", [record.key, record.account_id, record.record_kind,
-                                  record.record_json, int(record.deleted),
-                                  _utc(record.changed_at)]
+            return "config_log", [
+                record.key,
+                record.account_id,
+                record.record_kind,
+                record.record_json,
+                int(record.deleted),
+                _utc(record.changed_at),
+            ]
         case DeadLetter():
             envelope = record.envelope
-            return "deadletters", [envelope.request_id, envelope.account_id,
-                                   envelope.integration_id, record.reason, record.errors,
-                                   envelope.model_dump_json(), record.source_offset,
-                                   _utc(record.failed_at)]
+            return "deadletters", [
+                envelope.request_id,
+                envelope.account_id,
+                envelope.integration_id,
+                record.reason,
+                record.errors,
+                envelope.model_dump_json(),
+                record.source_offset,
+                _utc(record.failed_at),
+            ]
     raise TypeError(f"no history table for {type(record).__name__}")
 
 
 def _aware(row: dict[str, Any]) -> dict[str, Any]:
     """clickhouse-connect returns naive datetimes; every stored time is UTC."""
-    return {k: (v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v)
-            for k, v in row.items()}
+    return {
+        k: (v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v)
+        for k, v in row.items()
+    }
 
 
 class HistoryStore:
@@ -86,8 +179,9 @@ class HistoryStore:
     async def write(self, table: str, rows: list[list[Any]]) -> None:
         await self.db.insert(table, rows, COLUMNS[table])
 
-    async def webhooks(self, account_id: str, integration_id: str,
-                       limit: int = 50) -> list[dict[str, Any]]:
+    async def webhooks(
+        self, account_id: str, integration_id: str, limit: int = 50
+    ) -> list[dict[str, Any]]:
         rows = await self.db.query(
             "SELECT * EXCEPT (account_id) FROM {db}.webhooks FINAL"
             " WHERE account_id = {account:String} AND integration_id = {integration:String}"
@@ -98,8 +192,9 @@ class HistoryStore:
             row["fields"] = json.loads(row.pop("fields_json") or "{}")
         return [_aware(r) for r in rows]
 
-    async def recent_bodies(self, account_id: str, integration_id: str,
-                            limit: int = 100) -> list[dict[str, Any]]:
+    async def recent_bodies(
+        self, account_id: str, integration_id: str, limit: int = 100
+    ) -> list[dict[str, Any]]:
         """Recent parsed bodies and formats, for the data-structure view."""
         return await self.db.query(
             "SELECT body_format, parsed_json, body_text FROM {db}.webhooks FINAL"
@@ -116,8 +211,7 @@ class HistoryStore:
         )
         return _aware(rows[0]) if rows else None
 
-    async def messages(self, account_id: str, phone: str,
-                       limit: int = 100) -> list[dict[str, Any]]:
+    async def messages(self, account_id: str, phone: str, limit: int = 100) -> list[dict[str, Any]]:
         rows = await self.db.query(
             "SELECT command_id, channel, message_type, content, sent_at FROM {db}.messages FINAL"
             " WHERE account_id = {account:String} AND phone = {phone:String}"
@@ -126,10 +220,12 @@ class HistoryStore:
         )
         return [_aware(r) for r in rows]
 
-    async def deadletters(self, account_id: str, integration_id: str,
-                          limit: int = 50) -> list[dict[str, Any]]:
+    async def deadletters(
+        self, account_id: str, integration_id: str, limit: int = 50
+    ) -> list[dict[str, Any]]:
         rows = await self.db.query(
-            "SELECT request_id, reason, errors, failed_at, envelope_json FROM {db}.deadletters FINAL"
+            "SELECT request_id, reason, errors, failed_at, envelope_json"
+            " FROM {db}.deadletters FINAL"
             " WHERE account_id = {account:String} AND integration_id = {integration:String}"
             " ORDER BY failed_at DESC LIMIT {limit:UInt32}",
             {"account": account_id, "integration": integration_id, "limit": limit},
@@ -139,7 +235,8 @@ class HistoryStore:
     async def all_leads(self) -> list[dict[str, Any]]:
         rows = await self.db.query(
             "SELECT account_id, phone, name, tags, fields, applied, updated_at, version"
-            " FROM {db}.leads FINAL ORDER BY account_id, phone")
+            " FROM {db}.leads FINAL ORDER BY account_id, phone"
+        )
         return [_aware(r) for r in rows]
 
     async def latest_config(self) -> list[dict[str, Any]]:
@@ -150,5 +247,12 @@ class HistoryStore:
             " max(changed_at) AS last_changed"
             " FROM {db}.config_log GROUP BY key ORDER BY last_changed"
         )
-        return [{"key": r["key"], "record_json": r["last_json"], "deleted": r["last_deleted"],
-                 "changed_at": _aware(r)["last_changed"]} for r in rows]
+        return [
+            {
+                "key": r["key"],
+                "record_json": r["last_json"],
+                "deleted": r["last_deleted"],
+                "changed_at": _aware(r)["last_changed"],
+            }
+            for r in rows
+        ]

@@ -39,8 +39,9 @@ class Api:
         self.session, self.base, self.headers = session, base, {"Authorization": f"Bearer {key}"}
 
     async def call(self, method: str, path: str, expect: int, body=None) -> dict:
-        async with self.session.request(method, self.base + path, json=body,
-                                        headers=self.headers) as response:
+        async with self.session.request(
+            method, self.base + path, json=body, headers=self.headers
+        ) as response:
             text = await response.text()
             assert response.status == expect, f"{method} {path}: {response.status} {text}"
             return json.loads(text) if text else {}
@@ -53,21 +54,42 @@ async def _account(session, server: DevServer, plan: str) -> Api:
 
 
 async def _configure(api: Api) -> dict:
-    integration = await api.call("POST", "/api/integrations", 201,
-                                 {"name": "Hotmart", "platform": "hotmart"})
-    await api.call("PUT", f"/api/integrations/{integration['id']}/mapping", 200, {
-        "event": "event", "name": "data.buyer.name", "phone": "data.buyer.checkout_phone",
-        "fields": {"email": "data.buyer.email", "product": "data.product.name"},
-        "default_region": "BR"})
+    integration = await api.call(
+        "POST", "/api/integrations", 201, {"name": "Hotmart", "platform": "hotmart"}
+    )
+    await api.call(
+        "PUT",
+        f"/api/integrations/{integration['id']}/mapping",
+        200,
+        {
+            "event": "event",
+            "name": "data.buyer.name",
+            "phone": "data.buyer.checkout_phone",
+            "fields": {"email": "data.buyer.email", "product": "data.product.name"},
+            "default_region": "BR",
+        },
+    )
     await api.call("POST", "/api/custom-fields", 201, {"name": "produto", "description": "x"})
-    event = await api.call("POST", f"/api/integrations/{integration['id']}/events", 201,
-                           {"name": "Compra cancelada", "identification": "PURCHASE_CANCELED"})
+    event = await api.call(
+        "POST",
+        f"/api/integrations/{integration['id']}/events",
+        201,
+        {"name": "Compra cancelada", "identification": "PURCHASE_CANCELED"},
+    )
     actions = f"/api/integrations/{integration['id']}/events/{event['id']}/actions"
     await api.call("POST", actions, 201, {"type": "add_tag", "tag": "compra-cancelada"})
-    await api.call("POST", actions, 201, {"type": "update_field", "field": "produto",
-                                          "value": "{{fields.product}}"})
-    await api.call("POST", actions, 201, {"type": "send_message",
-                                          "text": "Oi {{name}}, sua compra foi cancelada."})
+    await api.call(
+        "POST",
+        actions,
+        201,
+        {"type": "update_field", "field": "produto", "value": "{{fields.product}}"},
+    )
+    await api.call(
+        "POST",
+        actions,
+        201,
+        {"type": "send_message", "text": "Oi {{name}}, sua compra foi cancelada."},
+    )
     await api.call("POST", actions, 409, {"type": "send_chatbot", "flow": "recuperacao"})
     return integration
 
@@ -101,9 +123,10 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
             assert lead["tags"] == ["compra-cancelada"]
             assert lead["fields"] == {"produto": "Produto test postback2"}
             assert lead["name"] == "Teste Comprador"
-            messages = await _eventually(
-                lambda: _messages(api, lead_path))
-            assert [m["content"] for m in messages] == ["Oi Teste Comprador, sua compra foi cancelada."]
+            messages = await _eventually(lambda: _messages(api, lead_path))
+            assert [m["content"] for m in messages] == [
+                "Oi Teste Comprador, sua compra foi cancelada."
+            ]
             history = await _eventually(lambda: _history(api, integration["id"], 1))
             assert history[0]["status"] == "matched"
             assert history[0]["action_types"] == ["add_tag", "update_field", "send_message"]
@@ -130,20 +153,26 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
             # Unknown token, and an account whose plan does not allow webhooks.
             await _post(session, server.base + "/hooks/not-a-token", b"{}", expect=404)
             basic = await _account(session, server, "basic")
-            refused = await basic.call("POST", "/api/integrations", 403,
-                                       {"name": "x", "platform": "hotmart"})
+            refused = await basic.call(
+                "POST", "/api/integrations", 403, {"name": "x", "platform": "hotmart"}
+            )
             assert "Business or Elite" in refused["error"]
     finally:
         assert server.stop() == 0, server.log_tail()
     assert "hookline dev: stopped" in server.output
 
-    rows = query_clickhouse(server.data_dir, (
-        "SELECT status, phone, action_types FROM hookline.webhooks FINAL"
-        f" WHERE integration_id = '{integration['id']}' ORDER BY processed_at"))
+    rows = query_clickhouse(
+        server.data_dir,
+        (
+            "SELECT status, phone, action_types FROM hookline.webhooks FINAL"
+            f" WHERE integration_id = '{integration['id']}' ORDER BY processed_at"
+        ),
+    )
     assert [r["status"] for r in rows] == ["matched", "duplicate", "error"]
     assert rows[0]["phone"] == PHONE
-    leads = query_clickhouse(server.data_dir,
-                             f"SELECT tags FROM hookline.leads FINAL WHERE phone = '{PHONE}'")
+    leads = query_clickhouse(
+        server.data_dir, f"SELECT tags FROM hookline.leads FINAL WHERE phone = '{PHONE}'"
+    )
     assert leads == [{"tags": ["compra-cancelada"]}]
 
     # Restart on the same data: config and leads come back from ClickHouse.

@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from hookline.kafka import CompactedTopicReader, ensure_topics, new_producer
-from schemas.topics import TopicSpec, WEBHOOKS
+from schemas.topics import WEBHOOKS, TopicSpec
 from tests.conftest import unique_topic
 
 pytestmark = [pytest.mark.kafka]
@@ -27,8 +27,13 @@ async def test_produce_and_consume_through_broker(bootstrap: str) -> None:
     finally:
         await producer.stop()
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=unique_topic("g"),
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=unique_topic("g"),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     seen: list[bytes] = []
     try:
@@ -77,8 +82,9 @@ async def test_compacted_reader_catches_up_and_sees_tombstones(bootstrap: str) -
 async def test_clickhouse_write_and_read(clickhouse) -> None:
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     columns = ["account_id", "phone", "name", "tags", "fields", "applied", "updated_at", "version"]
-    await clickhouse.insert("leads", [["acc_1", "+5511999999999", "Ana", ["vip"], {"a": "1"}, [],
-                                       now, 1]], columns)
+    await clickhouse.insert(
+        "leads", [["acc_1", "+5511999999999", "Ana", ["vip"], {"a": "1"}, [], now, 1]], columns
+    )
     rows = await clickhouse.query(
         "SELECT name, tags, fields FROM {db}.leads WHERE account_id = {acc:String}",
         {"acc": "acc_1"},

@@ -30,30 +30,48 @@ async def _eventually(check, timeout: float = 20.0):
 async def test_sink_stores_history_leads_messages_and_config(bootstrap: str, clickhouse) -> None:
     account = f"acc_{secrets.token_hex(4)}"
     store = HistoryStore(clickhouse)
-    sink = HistorySink(Settings(bootstrap_servers=bootstrap, embedded_broker=True,
-                                history_flush_seconds=0.2), store)
+    sink = HistorySink(
+        Settings(bootstrap_servers=bootstrap, embedded_broker=True, history_flush_seconds=0.2),
+        store,
+    )
     # Each test run gets its own group so earlier runs' offsets do not interfere.
     sink._consumer_options["group_id"] = f"sink-{secrets.token_hex(4)}"
     producer = new_producer(bootstrap)
     await producer.start()
     await sink.start()
     try:
-        webhook = WebhookHistory(request_id="r1", account_id=account, integration_id="int_1",
-                                 received_at=utcnow(), status="matched", event="E",
-                                 phone="+5511999999999", fields={"a": 1})
+        webhook = WebhookHistory(
+            request_id="r1",
+            account_id=account,
+            integration_id="int_1",
+            received_at=utcnow(),
+            status="matched",
+            event="E",
+            phone="+5511999999999",
+            fields={"a": 1},
+        )
         for _ in range(2):  # delivered twice: stored once
             await producer.send(HISTORY.name, key=b"r1", value=HISTORY.encode(webhook))
-        message = MessageSent(command_id="c1", account_id=account, phone="+5511999999999",
-                              channel="recording", message_type="text", content="Oi")
+        message = MessageSent(
+            command_id="c1",
+            account_id=account,
+            phone="+5511999999999",
+            channel="recording",
+            message_type="text",
+            content="Oi",
+        )
         await producer.send(HISTORY.name, key=b"c1", value=HISTORY.encode(message))
-        lead = LeadState(account_id=account, phone="+5511999999999", name="Ana", tags=["vip"],
-                         version=3)
-        await producer.send(LEADS.name, key=f"{account}:+5511999999999".encode(),
-                            value=LEADS.encode(lead))
+        lead = LeadState(
+            account_id=account, phone="+5511999999999", name="Ana", tags=["vip"], version=3
+        )
+        await producer.send(
+            LEADS.name, key=f"{account}:+5511999999999".encode(), value=LEADS.encode(lead)
+        )
         record = Account(id=account, name="A", plan=Plan.elite, api_key_hash="h")
         await producer.send(CONFIG.name, key=record.key.encode(), value=CONFIG.encode(record))
-        await producer.send_and_wait(CONFIG.name, key=f"integration:int_{account[4:]}".encode(),
-                                     value=None)
+        await producer.send_and_wait(
+            CONFIG.name, key=f"integration:int_{account[4:]}".encode(), value=None
+        )
 
         rows = await _eventually(lambda: store.webhooks(account, "int_1"))
         assert len(rows) == 1 and rows[0]["fields"] == {"a": 1}
@@ -63,12 +81,17 @@ async def test_sink_stores_history_leads_messages_and_config(bootstrap: str, cli
         assert [m["content"] for m in messages] == ["Oi"]
 
         async def config_rows():
-            return [r for r in await store.latest_config()
-                    if r["key"] in (record.key, f"integration:int_{account[4:]}")]
+            return [
+                r
+                for r in await store.latest_config()
+                if r["key"] in (record.key, f"integration:int_{account[4:]}")
+            ]
 
         config = await _eventually(lambda: _two(config_rows))
         assert {r["key"]: r["deleted"] for r in config} == {
-            record.key: 0, f"integration:int_{account[4:]}": 1}
+            record.key: 0,
+            f"integration:int_{account[4:]}": 1,
+        }
     finally:
         await sink.stop()
         await producer.stop()

@@ -15,10 +15,16 @@ from schemas.types import Plan, utcnow
 
 def _state() -> ConfigState:
     state = ConfigState()
-    state.apply("account:acc_1", Account(id="acc_1", name="A", plan=Plan.business,
-                                         api_key_hash=secret_hash("key-a")))
-    state.apply("integration:int_1", Integration(id="int_1", account_id="acc_1", name="i",
-                                                 tokens=[UrlToken(hash=secret_hash("tok"))]))
+    state.apply(
+        "account:acc_1",
+        Account(id="acc_1", name="A", plan=Plan.business, api_key_hash=secret_hash("key-a")),
+    )
+    state.apply(
+        "integration:int_1",
+        Integration(
+            id="int_1", account_id="acc_1", name="i", tokens=[UrlToken(hash=secret_hash("tok"))]
+        ),
+    )
     return state
 
 
@@ -33,9 +39,18 @@ def test_lookups_by_secret_use_hashes() -> None:
 def test_expired_token_finds_nothing_and_current_one_works() -> None:
     state = _state()
     past = utcnow() - timedelta(seconds=1)
-    state.apply("integration:int_1", Integration(
-        id="int_1", account_id="acc_1", name="i",
-        tokens=[UrlToken(hash=secret_hash("old"), expires_at=past), UrlToken(hash=secret_hash("new"))]))
+    state.apply(
+        "integration:int_1",
+        Integration(
+            id="int_1",
+            account_id="acc_1",
+            name="i",
+            tokens=[
+                UrlToken(hash=secret_hash("old"), expires_at=past),
+                UrlToken(hash=secret_hash("new")),
+            ],
+        ),
+    )
     assert state.integration_by_token("old") is None
     assert state.integration_by_token("tok") is None  # replaced record: index follows
     assert state.integration_by_token("new").id == "int_1"
@@ -43,12 +58,23 @@ def test_expired_token_finds_nothing_and_current_one_works() -> None:
 
 def test_children_follow_updates_and_tombstones() -> None:
     state = _state()
-    event = ConversionEvent(id="conversion_1", account_id="acc_1", integration_id="int_1",
-                            name="Cancel", identification="PURCHASE_CANCELED")
+    event = ConversionEvent(
+        id="conversion_1",
+        account_id="acc_1",
+        integration_id="int_1",
+        name="Cancel",
+        identification="PURCHASE_CANCELED",
+    )
     state.apply(event.key, event)
     for i, tag in enumerate(["a", "b"]):
-        action = Action(id=f"action_{i}", account_id="acc_1", integration_id="int_1",
-                        event_id="conversion_1", type="add_tag", tag=tag)
+        action = Action(
+            id=f"action_{i}",
+            account_id="acc_1",
+            integration_id="int_1",
+            event_id="conversion_1",
+            type="add_tag",
+            tag=tag,
+        )
         state.apply(action.key, action)
     assert [a.tag for a in state.actions_of("conversion_1")] == ["a", "b"]
     assert state.matching_events("int_1", "PURCHASE_CANCELED") == [event]
@@ -62,7 +88,9 @@ def test_children_follow_updates_and_tombstones() -> None:
 def test_mapping_and_tenant_lists() -> None:
     state = _state()
     mapping = Mapping(event="event", name="name", phone="phone")
-    state.apply("mapping:int_1", IntegrationMapping(id="int_1", account_id="acc_1", mapping=mapping))
+    state.apply(
+        "mapping:int_1", IntegrationMapping(id="int_1", account_id="acc_1", mapping=mapping)
+    )
     assert state.mapping("int_1") == mapping
     assert [i.id for i in state.integrations_of("acc_1")] == ["int_1"]
     assert state.integrations_of("acc_2") == []

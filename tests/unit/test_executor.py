@@ -4,9 +4,18 @@ from schemas.leads import APPLIED_COMMANDS_KEPT, LeadState
 
 
 def _command(command_id: str, type_: str, **params: str) -> ActionCommand:
-    return ActionCommand(command_id=command_id, account_id="acc_1", integration_id="int_1",
-                         request_id="r", event_id="conversion_1", action_id="action_1",
-                         type=type_, phone="+5511999999999", lead_name="Ana", params=params)
+    return ActionCommand(
+        command_id=command_id,
+        account_id="acc_1",
+        integration_id="int_1",
+        request_id="r",
+        event_id="conversion_1",
+        action_id="action_1",
+        type=type_,
+        phone="+5511999999999",
+        lead_name="Ana",
+        params=params,
+    )
 
 
 def test_tags_fields_and_messages() -> None:
@@ -30,8 +39,11 @@ def test_a_command_is_applied_at_most_once() -> None:
 
 
 def test_input_lead_is_not_mutated_and_memory_is_bounded() -> None:
-    lead = LeadState(account_id="acc_1", phone="+5511999999999",
-                     applied=[f"old{i}" for i in range(APPLIED_COMMANDS_KEPT)])
+    lead = LeadState(
+        account_id="acc_1",
+        phone="+5511999999999",
+        applied=[f"old{i}" for i in range(APPLIED_COMMANDS_KEPT)],
+    )
     result = execute(lead, _command("new", "add_tag", tag="t"))
     assert lead.tags == [] and "new" not in lead.applied
     assert len(result.lead.applied) == APPLIED_COMMANDS_KEPT

@@ -18,23 +18,48 @@ from schemas.types import Plan, utcnow
 from streams.process import process_envelope
 from tests.samples import load_samples
 
-HOTMART = Mapping(event="event", name="data.buyer.name", phone="data.buyer.checkout_phone",
-                  fields={"product": "data.product.name"})
+HOTMART = Mapping(
+    event="event",
+    name="data.buyer.name",
+    phone="data.buyer.checkout_phone",
+    fields={"product": "data.product.name"},
+)
 
 
 def _config(plan: Plan = Plan.business, mapping: Mapping | None = HOTMART) -> ConfigState:
     state = ConfigState()
     records = [
         Account(id="acc_1", name="A", plan=plan, api_key_hash=secret_hash("k")),
-        Integration(id="int_1", account_id="acc_1", name="h", platform="hotmart",
-                    tokens=[UrlToken(hash=secret_hash("t"))]),
-        ConversionEvent(id="conversion_1", account_id="acc_1", integration_id="int_1",
-                        name="Cancelada", identification="PURCHASE_CANCELED"),
-        Action(id="action_1", account_id="acc_1", integration_id="int_1",
-               event_id="conversion_1", type="add_tag", tag="cancelou"),
-        Action(id="action_2", account_id="acc_1", integration_id="int_1",
-               event_id="conversion_1", type="send_message",
-               text="Oi {{name}}, vimos que {{fields.product}} foi cancelado"),
+        Integration(
+            id="int_1",
+            account_id="acc_1",
+            name="h",
+            platform="hotmart",
+            tokens=[UrlToken(hash=secret_hash("t"))],
+        ),
+        ConversionEvent(
+            id="conversion_1",
+            account_id="acc_1",
+            integration_id="int_1",
+            name="Cancelada",
+            identification="PURCHASE_CANCELED",
+        ),
+        Action(
+            id="action_1",
+            account_id="acc_1",
+            integration_id="int_1",
+            event_id="conversion_1",
+            type="add_tag",
+            tag="cancelou",
+        ),
+        Action(
+            id="action_2",
+            account_id="acc_1",
+            integration_id="int_1",
+            event_id="conversion_1",
+            type="send_message",
+            text="Oi {{name}}, vimos que {{fields.product}} foi cancelado",
+        ),
     ]
     if mapping is not None:
         records.append(IntegrationMapping(id="int_1", account_id="acc_1", mapping=mapping))
@@ -44,9 +69,16 @@ def _config(plan: Plan = Plan.business, mapping: Mapping | None = HOTMART) -> Co
 
 
 def _envelope(body: bytes, **extra) -> WebhookEnvelope:
-    return WebhookEnvelope(request_id="req1", integration_id="int_1", account_id="acc_1",
-                           received_at=utcnow(), content_type="application/json", body=body,
-                           delivery_id="d1", **extra)
+    return WebhookEnvelope(
+        request_id="req1",
+        integration_id="int_1",
+        account_id="acc_1",
+        received_at=utcnow(),
+        content_type="application/json",
+        body=body,
+        delivery_id="d1",
+        **extra,
+    )
 
 
 def _hotmart(event_name: str) -> bytes:
@@ -61,8 +93,10 @@ def test_matched_webhook_emits_one_command_per_action() -> None:
     assert outcome.history.phone == "+5599999999900"
     assert [c.type for c in outcome.commands] == ["add_tag", "send_message"]
     assert outcome.commands[0].params == {"tag": "cancelou"}
-    assert outcome.commands[1].params["text"] == \
-        "Oi Teste Comprador, vimos que Produto test postback2 foi cancelado"
+    assert (
+        outcome.commands[1].params["text"]
+        == "Oi Teste Comprador, vimos que Produto test postback2 foi cancelado"
+    )
     assert outcome.commands[0].command_id == command_id_for("int_1", "d1", "action_1")
     assert outcome.history.command_ids == [c.command_id for c in outcome.commands]
 
@@ -70,8 +104,9 @@ def test_matched_webhook_emits_one_command_per_action() -> None:
 def test_other_event_is_unmatched_and_duplicate_emits_nothing() -> None:
     unmatched = process_envelope(_envelope(_hotmart("PURCHASE_APPROVED")), _config())
     assert unmatched.history.status == "unmatched" and unmatched.commands == []
-    duplicate = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), _config(),
-                                 duplicate=True)
+    duplicate = process_envelope(
+        _envelope(_hotmart("PURCHASE_CANCELED")), _config(), duplicate=True
+    )
     assert duplicate.history.status == "duplicate" and duplicate.commands == []
 
 
