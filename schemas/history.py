@@ -37,6 +37,8 @@ class WebhookHistory(BaseModel):
     command_ids: list[str] = Field(default_factory=list)
     action_types: list[str] = Field(default_factory=list)
     content_type: str | None = None
+    #: Request headers, lower-cased, credentials removed by the gateway.
+    headers: dict[str, str] = Field(default_factory=dict)
     body_format: str = "raw"
     #: The body as text (utf-8, invalid bytes replaced), for the "view" page.
     body_text: str = ""

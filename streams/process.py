@@ -72,6 +72,7 @@ def _history(
         fields=lead.fields if lead else {},
         errors=errors if errors is not None else (lead.errors if lead else []),
         content_type=envelope.content_type,
+        headers=envelope.headers,
         body_format=parsed.format if parsed else "raw",
         body_text=envelope.body[:HISTORY_BODY_LIMIT].decode("utf-8", errors="replace"),
         parsed_json=parsed_json,

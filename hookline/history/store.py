@@ -35,6 +35,7 @@ COLUMNS: dict[str, list[str]] = {
         "command_ids",
         "action_types",
         "content_type",
+        "headers_json",
         "body_format",
         "body_text",
         "parsed_json",
@@ -97,6 +98,7 @@ def webhook_row(r: WebhookHistory) -> list[Any]:
         r.command_ids,
         r.action_types,
         r.content_type or "",
+        json.dumps(r.headers, ensure_ascii=False),
         r.body_format,
         r.body_text,
         r.parsed_json,
@@ -190,14 +192,15 @@ class HistoryStore:
         )
         for row in rows:
             row["fields"] = json.loads(row.pop("fields_json") or "{}")
+            row["headers"] = json.loads(row.pop("headers_json") or "{}")
         return [_aware(r) for r in rows]
 
     async def recent_bodies(
         self, account_id: str, integration_id: str, limit: int = 100
     ) -> list[dict[str, Any]]:
-        """Recent parsed bodies and formats, for the data-structure view."""
+        """Recent parsed bodies, formats and headers, for the data-structure view."""
         return await self.db.query(
-            "SELECT body_format, parsed_json, body_text FROM {db}.webhooks FINAL"
+            "SELECT body_format, parsed_json, body_text, headers_json FROM {db}.webhooks FINAL"
             " WHERE account_id = {account:String} AND integration_id = {integration:String}"
             " AND status != 'ping' ORDER BY received_at DESC LIMIT {limit:UInt32}",
             {"account": account_id, "integration": integration_id, "limit": limit},
