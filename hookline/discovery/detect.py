@@ -203,8 +203,12 @@ def _tray(body: dict[str, Any], headers: dict[str, str]) -> tuple[float, str] | 
 
 @_rule("activecampaign")
 def _activecampaign(body: dict[str, Any], headers: dict[str, str]) -> tuple[float, str] | None:
-    if "type" in body and any(str(key).startswith("contact[") for key in body):
-        return 0.5, "type + contact[...] form keys (guessed shape)"
+    if "type" not in body:
+        return None
+    if any(str(key).startswith("contact[") for key in body):
+        return 0.7, "type + contact[...] form keys"
+    if "initiated_from" in body and isinstance(body.get("contact"), Mapping):
+        return 0.6, "type + initiated_from with a contact block"
     return None
 
 

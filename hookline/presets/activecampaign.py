@@ -1,9 +1,12 @@
-"""ActiveCampaign webhooks: form-encoded POST parameters (contact & campaign activity).
+"""ActiveCampaign webhooks: form-encoded POST with bracketed keys (type, contact[...]).
 
-Source: https://developers.activecampaign.com/page/webhooks (data arrives as POST parameters,
-"at least once", never retried). The per-field parameter list was not readable in the material
-available here: the paths below are a GUESS (bracketed form keys such as contact[email], as
-PHP-style form posts spell them), not documented facts.
+Sources: https://developers.activecampaign.com/page/webhooks (official: data arrives as POST
+parameters, "at least once", never retried); the per-field list as transcribed from the
+official pages in github:api-evangelist/activecampaign asyncapi/activecampaign-webhooks-asyncapi.yml
+@ cb996eb (type discriminator, date_time, initiated_from, contact[id|email|first_name|last_name|
+phone|tags]); event types and a parsed delivery in the sampleData of
+github:activepieces/activepieces packages/pieces/community/activecampaign/src/lib/triggers/
+updated-contact.ts @ 228fb18 (type "update", contact.first_name/last_name/email/phone).
 """
 
 from hookline.presets import Preset
@@ -16,29 +19,48 @@ PRESET = Preset(
     event="type",
     mapping=Mapping(
         event="type",
-        # GUESS: flat bracketed keys first (plain form parser), nested spelling second.
+        # The wire format is flat bracketed keys (what hookline's form parser keeps as one
+        # key); the nested spelling is what a PHP-style parser (or a relay) produces.
         name=(
             'join(\' \', ["contact[first_name]", "contact[last_name]"][?@]) '
             "|| join(' ', [contact.first_name, contact.last_name][?@])"
         ),
         phone='"contact[phone]" || contact.phone',
-        fields={"email": '"contact[email]" || contact.email'},
+        fields={
+            "email": '"contact[email]" || contact.email',
+            "contact_id": '"contact[id]" || contact.id',
+            "tags": '"contact[tags]" || contact.tags',
+        },
         default_region="BR",
     ),
     delivery_id=None,
     events={
-        "subscribe": "Contato inscrito",
+        "subscribe": "Contato inscrito em lista",
         "unsubscribe": "Contato descadastrado",
         "update": "Contato atualizado",
+        "contact_tag_added": "Tag adicionada ao contato",
+        "contact_tag_removed": "Tag removida do contato",
         "sent": "Campanha enviada",
         "open": "Campanha aberta",
-        "click": "Link clicado",
+        "click": "Link da campanha clicado",
+        "reply": "Resposta à campanha",
+        "bounce": "E-mail devolvido (bounce)",
+        "deal_add": "Negócio criado",
+        "deal_update": "Negócio atualizado",
+        "sms_reply": "Resposta por SMS",
+        "sms_unsub": "Descadastro por SMS",
     },
-    documented=False,
-    source="https://developers.activecampaign.com/page/webhooks",
+    documented=True,
+    source=(
+        "https://developers.activecampaign.com/page/webhooks; field list transcribed in "
+        "github:api-evangelist/activecampaign asyncapi/activecampaign-webhooks-asyncapi.yml "
+        "@ cb996eb"
+    ),
     notes=(
-        "GUESS: the field names (type, contact[...]) and event names are not confirmed from the "
-        "docs available; check them against a real delivery with discovery before relying on "
-        "them. No signature scheme is documented: use an unguessable URL."
+        "Field names come from secondary transcriptions of the official pages (an AsyncAPI "
+        "description and an integration's recorded deliveries), not from the official field "
+        "table itself, which could not be read here. contact[phone] is free text, often empty. "
+        "No delivery id: dedup by body hash. No signature scheme is documented: use an "
+        "unguessable URL."
     ),
 )
