@@ -2,14 +2,22 @@
 
 - :func:`infer_structure` / :func:`merge`: the paths seen across recent payloads;
 - :func:`suggest_mapping`: a proposed :class:`~schemas.mapping.Mapping` with confidences;
-- :func:`detect_platform`: which preset a request most likely comes from.
+- :func:`detect_platform`: which preset a request most likely comes from;
+- :func:`check_mapping`: how a mapping fares on recent payloads.
 
 All pure; ``python -m hookline.discovery.evaluate`` measures the suggestions on the shared
 samples.
 """
 
+from hookline.discovery.check import MappingCheck, check_mapping
 from hookline.discovery.detect import Detection, detect_platform
-from hookline.discovery.structure import PathStats, Structure, infer_structure, merge
+from hookline.discovery.structure import (
+    PathStats,
+    Structure,
+    infer_structure,
+    merge,
+    parent_path,
+)
 from hookline.discovery.suggest import (
     FieldSuggestion,
     IncompleteSuggestionError,
@@ -21,11 +29,14 @@ __all__ = [
     "Detection",
     "FieldSuggestion",
     "IncompleteSuggestionError",
+    "MappingCheck",
     "PathStats",
     "Structure",
     "Suggestion",
+    "check_mapping",
     "detect_platform",
     "infer_structure",
     "merge",
+    "parent_path",
     "suggest_mapping",
 ]

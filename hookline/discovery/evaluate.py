@@ -5,7 +5,10 @@ sibling ``shared/samples``), the body is parsed as the gateway would, a Structur
 from that single payload and its request headers, and each suggested source for event,
 name, phone and email is evaluated and compared with the value at the sample's recorded
 path. A cell is ``ok``, ``wrong`` (a different value or nothing), or ``-`` when the sample
-records no value for that field (nothing to find, not scored).
+records no value for that field (nothing to find, not scored). ``detect`` says whether
+:func:`detect_platform` ranks the payload's own platform first.
+
+The per-platform table sums the same cells by platform: ``2/2`` = right / scored.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import jmespath
 
+from hookline.discovery.detect import detect_platform
 from hookline.discovery.structure import infer_structure
 from hookline.discovery.suggest import FieldSuggestion, suggest_mapping
 from schemas.mapping import HeaderSource
@@ -151,11 +155,54 @@ def render(rows: list[tuple[str, dict[str, str]]], right: int, scored: int) -> s
     return "\n".join(lines)
 
 
+def detected(sample: Sample) -> str:
+    """'ok' when :func:`detect_platform` ranks the sample's platform first."""
+    found = detect_platform(sample.data, sample.headers)
+    return "ok" if found and found[0][0] == sample.platform else "wrong"
+
+
+def by_platform(samples: list[Sample]) -> list[tuple[str, dict[str, str]]]:
+    """platform -> column -> 'right/scored' over that platform's payloads (and 'payloads')."""
+    counts: dict[str, dict[str, list[int]]] = {}
+    payloads: dict[str, int] = {}
+    for sample in samples:
+        cells = {**score_sample(sample), "detect": detected(sample)}
+        columns = counts.setdefault(sample.platform, {c: [0, 0] for c in (*FIELDS, "detect")})
+        payloads[sample.platform] = payloads.get(sample.platform, 0) + 1
+        for column, cell in cells.items():
+            if cell != "-":
+                columns[column][0] += cell == "ok"
+                columns[column][1] += 1
+    return [
+        (
+            platform,
+            {"payloads": str(payloads[platform])}
+            | {c: (f"{r}/{n}" if n else "-") for c, (r, n) in columns.items()},
+        )
+        for platform, columns in sorted(counts.items())
+    ]
+
+
+def render_platforms(rows: list[tuple[str, dict[str, str]]]) -> str:
+    columns = (*FIELDS, "detect")
+    width = max([len("platform"), *(len(name) for name, _ in rows)])
+    lines = [f"{'platform':<{width}}  payloads  " + "  ".join(f"{c:<6}" for c in columns)]
+    for name, cells in rows:
+        values = "  ".join(f"{cells[c]:<6}" for c in columns)
+        lines.append(f"{name:<{width}}  {cells['payloads']:<8}  {values}")
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def main() -> None:
+    samples, fixtures = load_samples(), load_fixtures()
     print(f"shared samples ({samples_dir()}):")
-    print(render(*table(load_samples())))
+    print(render(*table(samples)))
     print(f"\nfixtures written from platform docs ({fixtures_dir()}):")
-    print(render(*table(load_fixtures())))
+    print(render(*table(fixtures)))
+    print("\nper platform, shared samples (right/scored; detect = platform ranked first):")
+    print(render_platforms(by_platform(samples)))
+    print("\nper platform, doc fixtures:")
+    print(render_platforms(by_platform(fixtures)))
 
 
 if __name__ == "__main__":

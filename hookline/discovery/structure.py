@@ -7,7 +7,8 @@ and returns a :class:`Structure`, a JSON-serialisable summary that two workers c
 - object keys joined with dots: ``data.buyer.name``;
 - array elements as ``items[].name`` (the concrete path ``items[0].name`` is
   :func:`first_item_path`);
-- keys that are not plain identifiers quoted jmespath-style: ``"contact[email]"``.
+- keys that are not plain identifiers quoted jmespath-style: ``"contact[email]"``;
+- :func:`parent_path` gives the container of a path, so the flat table is also a tree.
 
 Work is bounded: at most ``max_paths`` distinct paths, ``max_depth`` levels and
 ``max_items`` elements looked at per array; a structure that hit a cap says so in
@@ -74,6 +75,19 @@ def quote_key(key: str) -> str:
 def join_path(parent: str, key: str) -> str:
     segment = quote_key(key)
     return f"{parent}.{segment}" if parent else segment
+
+
+_LAST_SEGMENT = re.compile(r'\.?(?:"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_]*|\[\])$')
+
+
+def parent_path(path: str) -> str:
+    """The path of the object or array holding ``path`` ("" at the top level).
+
+    ``data.buyer.name`` -> ``data.buyer``; ``items[].sku`` -> ``items[]``;
+    ``items[]`` -> ``items``; ``"contact[email]"`` -> ``""``.
+    """
+    found = _LAST_SEGMENT.search(path)
+    return path[: found.start()] if found else ""
 
 
 def first_item_path(path: str) -> str:

@@ -20,7 +20,17 @@ from hookline.discovery import (
     merge,
     suggest_mapping,
 )
-from hookline.discovery.evaluate import load_fixtures, load_samples, render, samples_dir, table
+from hookline.discovery.check import check_mapping
+from hookline.discovery.evaluate import (
+    by_platform,
+    load_fixtures,
+    load_samples,
+    render,
+    render_platforms,
+    samples_dir,
+    table,
+)
+from hookline.discovery.structure import parent_path
 from schemas.mapping import HeaderSource, Mapping
 from streams.body import parse_body
 from streams.mapping import apply_mapping
@@ -146,6 +156,17 @@ def test_structure_is_json_serialisable() -> None:
     structure = infer_structure([{"a": {"b": [1, "x", None]}}], [{"X-Topic": "t"}])
     text = structure.model_dump_json()
     assert Structure.model_validate_json(text) == structure
+
+
+def test_parent_path_turns_the_table_into_a_tree() -> None:
+    assert parent_path("data.buyer.name") == "data.buyer"
+    assert parent_path("data") == ""
+    assert parent_path("items[].sku") == "items[]"
+    assert parent_path("items[]") == "items"
+    assert parent_path('"contact[email]"') == ""
+    assert parent_path('contact."a.b\\"c"') == "contact"
+    structure = infer_structure([{"a": {"b.c": [{"d": 1}]}}])
+    assert [parent_path(p) for p in structure.paths] == ["", "a", 'a."b.c"', 'a."b.c"[]']
 
 
 # --------------------------------------------------------------------------- suggestion
@@ -307,6 +328,8 @@ def test_any_payload_gives_compilable_paths_and_a_usable_suggestion(bodies: list
     structure = infer_structure(bodies)
     for path in structure.paths:
         jmespath.compile(path)
+        # The flat table is a tree: every path's container was recorded too.
+        assert parent_path(path) in ("", *structure.paths), path
     suggestion = suggest_mapping(structure)
     try:
         mapping = suggestion.to_mapping()
@@ -315,3 +338,45 @@ def test_any_payload_gives_compilable_paths_and_a_usable_suggestion(bodies: list
         return
     for body in bodies:
         apply_mapping(mapping, body)  # never raises
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def test_check_mapping_counts_what_resolves() -> None:
+    mapping = Mapping(
+        event="event", name="buyer.name", phone="buyer.phone", fields={"email": "buyer.email"}
+    )
+    payloads = [
+        ({"event": "A", "buyer": {"name": "Ana", "phone": "11999998888", "email": "a@b.co"}}, {}),
+        ({"event": "B", "buyer": {"name": "Bia", "phone": "123"}}, {}),
+        ({"event": "C"}, {"x-topic": "t"}),
+    ]
+    check = check_mapping(mapping, payloads)
+    assert (check.payloads, check.ok) == (3, 1)
+    assert check.resolved == {"event": 3, "name": 2, "phone": 1, "email": 1}
+    assert set(check.errors) == {
+        "invalid phone '123': too short",
+        "missing required field: name",
+        "missing required field: phone",
+    }
+    assert check_mapping(mapping, []).resolved == dict.fromkeys(check.resolved, 0)
+
+
+def test_evaluation_per_platform_sums_the_cells() -> None:
+    rows = dict(by_platform(load_fixtures()))
+    assert rows["activecampaign"]["payloads"] == "2"
+    assert rows["activecampaign"]["event"] == "2/2"
+    assert rows["activecampaign"]["phone"] == "1/1"  # the update fixture has no phone
+    assert rows["vtex"]["name"] == "-"
+    assert all(cells["detect"] != "-" for cells in rows.values())
+    report = render_platforms(list(rows.items()))
+    assert report.splitlines()[0].split() == [
+        "platform",
+        "payloads",
+        "event",
+        "name",
+        "phone",
+        "email",
+        "detect",
+    ]
