@@ -15,7 +15,7 @@ from actions.channels import MessageChannel, RecordingChannel
 from actions.executor import execute
 from hookline.settings import Settings
 from schemas.topics import COMMANDS, HISTORY, LEADS
-from streams.agents import raw_topic
+from streams.agents import raw_topic, send_now
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,11 @@ def register_executor_agent(
             execution = execute(LEADS.decode(stored) if stored else None, command)
             if execution.outgoing is not None:
                 message = await channel.send(command, execution.outgoing)
-                await history.send(key=command.command_id.encode(), value=HISTORY.encode(message))
+                await send_now(
+                    history, key=command.command_id.encode(), value=HISTORY.encode(message)
+                )
             if execution.changed:
                 leads[key] = LEADS.encode(execution.lead)
-            await history.send(
-                key=command.command_id.encode(), value=HISTORY.encode(execution.result)
+            await send_now(
+                history, key=command.command_id.encode(), value=HISTORY.encode(execution.result)
             )

@@ -85,10 +85,13 @@ def bodies(count: int) -> list[bytes]:
     return out
 
 
-async def drive(url: str, payloads: list[bytes], concurrency: int) -> tuple[float, list[float]]:
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for p in payloads:
-        queue.put_nowait(p)
+async def drive(
+    url: str, payloads: list[bytes], concurrency: int, rate: float | None = None
+) -> tuple[float, list[float]]:
+    """Send every payload; with ``rate``, request i starts no earlier than i/rate s in."""
+    queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
+    for item in enumerate(payloads):
+        queue.put_nowait(item)
     latencies: list[float] = []
     done = 0
     step = max(1, len(payloads) // 10)
@@ -96,7 +99,9 @@ async def drive(url: str, payloads: list[bytes], concurrency: int) -> tuple[floa
     async def client(session: aiohttp.ClientSession) -> None:
         nonlocal done
         while not queue.empty():
-            body = queue.get_nowait()
+            index, body = queue.get_nowait()
+            if rate:
+                await asyncio.sleep(max(0.0, t0 + index / rate - time.perf_counter()))
             started = time.perf_counter()
             async with session.post(
                 url, data=body, headers={"Content-Type": "application/json"}
@@ -110,9 +115,9 @@ async def drive(url: str, payloads: list[bytes], concurrency: int) -> tuple[floa
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        started = time.perf_counter()
+        t0 = time.perf_counter()
         await asyncio.gather(*(client(session) for _ in range(concurrency)))
-        return time.perf_counter() - started, latencies
+        return time.perf_counter() - t0, latencies
 
 
 async def raw_produce_rate(bootstrap: str, payloads: list[bytes], concurrency: int) -> float:
@@ -158,6 +163,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--webhooks", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="pace requests at this many per second (below capacity: latency without backlog)",
+    )
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
 
@@ -173,7 +184,7 @@ async def main() -> None:
                 f"driving {args.webhooks} webhooks at concurrency {args.concurrency}",
                 file=sys.stderr,
             )
-            elapsed, latencies = await drive(url, payloads, args.concurrency)
+            elapsed, latencies = await drive(url, payloads, args.concurrency, args.rate)
             await wait_processed(session, server, 3 * args.webhooks, args.timeout)
         bootstrap = next(line.split()[-1] for line in server.output if "broker " in line)
         print("measuring the raw produce baseline ...", file=sys.stderr)
@@ -195,7 +206,8 @@ async def main() -> None:
     e2e = [r["applied"] - r["received"] for r in rows]
     span = max(r["applied"] for r in rows) - min(r["received"] for r in rows)
     accepted_rate = args.webhooks / elapsed
-    print(f"webhooks:            {args.webhooks} (concurrency {args.concurrency})")
+    pace = f", paced at {args.rate:g}/s" if args.rate else ", unpaced"
+    print(f"webhooks:            {args.webhooks} (concurrency {args.concurrency}{pace})")
     print(f"accepted/s:          {accepted_rate:,.0f}")
     print(
         f"accept latency:      p50 {percentile(latencies, 0.5) * 1000:.1f} ms"

@@ -87,6 +87,9 @@ class CompactedTopicReader:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+            # Config is low-traffic; a short long-poll keeps every process's view
+            # fresh even on brokers that hold idle fetches until the wait expires.
+            fetch_max_wait_ms=100,
         )
         await consumer.start()
         partitions = consumer.partitions_for_topic(self._topic)

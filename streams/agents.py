@@ -27,6 +27,14 @@ def raw_topic(app: faust.App, name: str) -> faust.TopicT:
     )
 
 
+async def send_now(topic: faust.TopicT, key: bytes, value: bytes) -> None:
+    """Produce at once. Faust's default holds messages sent from an agent until the
+    source offset commits (every few seconds); our effects are idempotent and faust
+    flushes the producer before each commit, so at-least-once holds without that
+    delay."""
+    await topic.send(key=key, value=value, force=True)
+
+
 def register_webhook_agent(app: faust.App, config: ConfigService, settings: Settings) -> None:
     window = settings.dedup_window_seconds
     recovery = {"recovery_buffer_size": 1} if settings.embedded_broker else {}
@@ -69,12 +77,15 @@ def register_webhook_agent(app: faust.App, config: ConfigService, settings: Sett
             if envelope.kind == "event" and not duplicate:
                 seen[dedup_key] = 1
             for command in outcome.commands:
-                await commands.send(key=command.lead_key.encode(), value=COMMANDS.encode(command))
-            await history.send(
-                key=envelope.request_id.encode(), value=HISTORY.encode(outcome.history)
+                await send_now(
+                    commands, key=command.lead_key.encode(), value=COMMANDS.encode(command)
+                )
+            await send_now(
+                history, key=envelope.request_id.encode(), value=HISTORY.encode(outcome.history)
             )
             if outcome.failure is not None:
-                await deadletters.send(
+                await send_now(
+                    deadletters,
                     key=envelope.integration_id.encode(),
                     value=DEADLETTER.encode(_dead_letter(envelope, outcome, event)),
                 )

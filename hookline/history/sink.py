@@ -60,7 +60,7 @@ class HistorySink:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         group_timing = (
-            {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
+            {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000, "fetch_max_wait_ms": 100}
             if settings.embedded_broker
             else {}
         )
