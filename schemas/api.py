@@ -343,3 +343,17 @@ class DeadLetterOut(_Out):
 
 class DeadLetterList(_Out):
     items: list[DeadLetterOut]
+
+
+class ReplayRequest(BaseModel):
+    """Which outstanding dead letters to send through the pipeline again."""
+
+    model_config = ConfigDict(extra="forbid")
+    #: Only these request ids; all outstanding ones (up to ``limit``) when omitted.
+    request_ids: list[str] | None = Field(default=None, max_length=1000)
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class ReplayResult(_Out):
+    replayed: int
+    request_ids: list[str]

@@ -74,7 +74,9 @@ def register_webhook_agent(app: faust.App, config: ConfigService, settings: Sett
             duplicate = envelope.kind == "event" and bool(recent.now() or recent.delta(window))
             started = time.perf_counter()
             outcome = process_envelope(envelope, config.view.state, duplicate=duplicate)
-            if envelope.kind == "event" and not duplicate:
+            # Only a delivery that was acted on counts as seen: one that failed (bad
+            # mapping, no mapping yet) must run again when retried or replayed.
+            if envelope.kind == "event" and not duplicate and outcome.failure is None:
                 seen[dedup_key] = 1
             for command in outcome.commands:
                 await send_now(

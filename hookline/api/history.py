@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from hookline.api.call import ApiError, Call, not_found
+from ingest.publish import BrokerUnavailable, publish
 from schemas.api import (
     DeadLetterList,
     DeadLetterOut,
@@ -14,10 +15,13 @@ from schemas.api import (
     LimitQuery,
     MessageList,
     MessageOut,
+    ReplayRequest,
+    ReplayResult,
     WebhookList,
     WebhookOut,
 )
 from schemas.config import Integration
+from schemas.envelope import WebhookEnvelope
 
 _E164 = re.compile(r"^\+[1-9][0-9]{6,15}$")
 
@@ -60,3 +64,25 @@ async def deadletters(call: Call) -> DeadLetterList:
     return DeadLetterList(
         items=[DeadLetterOut.model_validate({k: r[k] for k in names}) for r in rows]
     )
+
+
+async def replay_deadletters(call: Call) -> ReplayResult:
+    """Send outstanding dead letters through the pipeline again (after the mapping
+    was fixed). Same request id: the webhook's history row is replaced by the new
+    outcome, and one that goes through leaves the dead-letter list."""
+    body: ReplayRequest = call.body
+    integration = call.owned(Integration, call.path("id"))
+    limit = len(body.request_ids) if body.request_ids else body.limit
+    rows = await call.history.deadletters(call.account.id, integration.id, max(limit, 1))
+    wanted = set(body.request_ids or ())
+    replayed = []
+    for row in rows:
+        if wanted and row["request_id"] not in wanted:
+            continue
+        envelope = WebhookEnvelope.model_validate_json(row["envelope_json"])
+        try:
+            await publish(call.runtime.producer, envelope)
+        except BrokerUnavailable as exc:
+            raise ApiError(503, f"broker unavailable after {len(replayed)} replays: {exc}") from exc
+        replayed.append(envelope.request_id)
+    return ReplayResult(replayed=len(replayed), request_ids=replayed)

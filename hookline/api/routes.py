@@ -137,6 +137,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/integrations/{id}/deadletters", history.deadletters,
           "Recent dead letters of an integration, newest first",
           query=m.LimitQuery, response=m.DeadLetterList, history=True),
+    Route("POST", "/api/integrations/{id}/deadletters/replay", history.replay_deadletters,
+          "Send outstanding dead letters through the pipeline again",
+          body=m.ReplayRequest, response=m.ReplayResult, history=True),
     # this document
     Route("GET", "/api/openapi.json", openapi.openapi_json,
           "This API as an OpenAPI 3.1 document",
