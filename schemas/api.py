@@ -28,6 +28,7 @@ from schemas.config import (
     Integration,
 )
 from schemas.history import WebhookStatus
+from schemas.mapping import Mapping, Source
 from schemas.types import Id, Plan, utcnow
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -357,3 +358,142 @@ class ReplayRequest(BaseModel):
 class ReplayResult(_Out):
     replayed: int
     request_ids: list[str]
+
+
+# -- platforms (presets) -------------------------------------------------------
+class PlatformEvent(_Out):
+    #: The event value as the platform sends it: what a conversion event's
+    #: ``identification`` must equal.
+    identification: str
+    #: pt-BR label for pickers.
+    label: str
+
+
+class PlatformOut(_Out):
+    """A platform preset: what hookline knows, from public docs, about its webhooks."""
+
+    id: str
+    display_name: str
+    #: False when the payload format could not be found in public docs (see ``notes``).
+    documented: bool
+    signature_scheme: str
+    #: Where the event identifier travels (jmespath over the body, header or query).
+    event: Source
+    #: Where the platform's delivery id travels (dedup); null: a hash of the body.
+    delivery_id: Source | None
+    events: list[PlatformEvent]
+    #: The mapping applied when an integration is created for this platform; null when
+    #: the payload carries no documented lead (the suggested mapping fills in).
+    mapping: Mapping | None
+    default_region: str
+    source: str
+    notes: str
+
+
+class PlatformList(_Out):
+    items: list[PlatformOut]
+
+
+class PresetApplied(_Out):
+    """What choosing the platform did to a new integration."""
+
+    id: str
+    display_name: str
+    documented: bool
+    #: True when the preset's mapping was saved as the integration's mapping.
+    mapping_applied: bool
+    default_region: str
+    notes: str
+
+
+class IntegrationCreated(IntegrationWithToken):
+    preset: PresetApplied
+
+
+# -- discovery (structure and suggested mapping) ---------------------------------
+class DiscoveryQuery(_In):
+    #: How many recent webhooks (pings excluded) to read.
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class PathOut(_Out):
+    #: A jmespath expression, arrays as ``items[]`` (``items[0]`` in a mapping).
+    path: str
+    #: The containing path ("" at the top level): the list is a tree in document order.
+    parent: str
+    #: JSON types seen: string, integer, number, boolean, null, object, array.
+    types: list[str]
+    #: One non-null scalar example (strings cut at 200 characters).
+    example: Any = None
+    #: Payloads that had this path.
+    count: int
+    #: count / sampled.
+    frequency: float
+
+
+class HeaderOut(_Out):
+    name: str
+    example: Any = None
+    count: int
+    frequency: float
+
+
+class StructureOut(_Out):
+    #: Payloads read (the parsed bodies of the most recent webhooks).
+    sampled: int
+    #: Recent webhooks whose body could not be read as JSON or form data.
+    skipped: int
+    #: True when a size cap (paths, depth) dropped something.
+    truncated: bool
+    paths: list[PathOut]
+    #: Request headers seen (lower-cased; credentials removed by the gateway).
+    headers: list[HeaderOut]
+
+
+class SuggestedSource(_Out):
+    source: Source
+    #: 0..1: how sure the heuristics are.
+    confidence: float
+    reason: str
+    example: Any = None
+
+
+class SuggestedField(SuggestedSource):
+    #: Runners-up, best first.
+    alternatives: list[SuggestedSource]
+
+
+class DetectedPlatform(_Out):
+    id: str
+    confidence: float
+    reason: str
+
+
+class MappingCheckOut(_Out):
+    """How one mapping fares on the sampled payloads."""
+
+    #: "preset" (the platform's default mapping), "saved" (the integration's mapping, when
+    #: it differs from the preset's) or "suggested" (the ``mapping`` of this answer).
+    of: Literal["saved", "preset", "suggested"]
+    payloads: int
+    #: Payloads that map without errors.
+    ok: int
+    #: event/name/phone/email -> payloads where it resolved (phone: a valid number).
+    resolved: dict[str, int]
+    #: The most frequent errors.
+    errors: list[str]
+
+
+class SuggestedMappingOut(_Out):
+    sampled: int
+    skipped: int
+    #: event, name, phone and the common custom fields found (email, document, product,
+    #: value, status, transaction_id).
+    fields: dict[str, SuggestedField]
+    #: Required fields (event, name, phone) with no candidate.
+    missing: list[str]
+    #: The suggestion as a mapping ready for PUT /mapping; null while something is missing.
+    mapping: Mapping | None
+    #: Platforms the most recent payload looks like, most likely first.
+    detected_platforms: list[DetectedPlatform]
+    checks: list[MappingCheckOut]

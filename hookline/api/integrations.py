@@ -1,4 +1,7 @@
-"""Integrations (one webhook URL each), their URL tokens and their field mapping."""
+"""Integrations (one webhook URL each), their URL tokens and their field mapping.
+
+Creating an integration applies its platform's preset (:mod:`hookline.presets`): the
+preset's mapping, when it has one, is saved as the integration's mapping."""
 
 from __future__ import annotations
 
@@ -7,12 +10,16 @@ from datetime import timedelta
 
 from hookline.api.call import ApiError, Call, not_found
 from hookline.config.state import secret_hash
+from hookline.presets import Preset, UnknownPlatformError, get_preset
 from schemas.api import (
+    ErrorDetail,
     IntegrationCreate,
+    IntegrationCreated,
     IntegrationList,
     IntegrationOut,
     IntegrationPatch,
     IntegrationWithToken,
+    PresetApplied,
     RotateToken,
 )
 from schemas.config import Account, Integration, IntegrationMapping, UrlToken, config_key
@@ -25,10 +32,30 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def platform_preset(platform: str) -> Preset:
+    """The preset of a platform id; an unknown id is a 422 that lists the valid ones."""
+    try:
+        return get_preset(platform)
+    except UnknownPlatformError as exc:
+        message = str(exc)
+        raise ApiError(
+            422,
+            f"invalid request body: platform: {message}",
+            [ErrorDetail(loc="platform", message=message)],
+        ) from None
+
+
+def mapping_record(integration: Integration, mapping: Mapping) -> IntegrationMapping:
+    """The config record holding an integration's mapping (what PUT /mapping writes)."""
+    return IntegrationMapping(id=integration.id, account_id=integration.account_id, mapping=mapping)
+
+
 def new_integration(account: Account, spec: IntegrationCreate) -> tuple[Integration, str]:
     """The record for a new integration and its URL token (shown once, stored hashed).
 
-    The one place an integration is born: platform presets hook in here."""
+    The one place an integration is born; its platform must be a preset id (422 if not),
+    whose mapping :func:`preset_mapping` turns into the integration's first mapping."""
+    platform_preset(spec.platform)
     token = new_token()
     integration = Integration(
         id=new_id("int"),
@@ -40,20 +67,43 @@ def new_integration(account: Account, spec: IntegrationCreate) -> tuple[Integrat
     return integration, token
 
 
+def preset_mapping(integration: Integration, preset: Preset) -> IntegrationMapping | None:
+    """The preset's default mapping as the new integration's mapping record, if it has one.
+
+    The user can still replace every path with PUT /mapping."""
+    return mapping_record(integration, preset.mapping) if preset.mapping is not None else None
+
+
+def preset_applied(preset: Preset, mapping: IntegrationMapping | None) -> PresetApplied:
+    return PresetApplied(
+        id=preset.id,
+        display_name=preset.display_name,
+        documented=preset.documented,
+        mapping_applied=mapping is not None,
+        default_region=preset.default_region,
+        notes=preset.notes,
+    )
+
+
 def with_url(call: Call, integration: Integration, token: str) -> IntegrationWithToken:
     url = f"{call.runtime.settings.public_url.rstrip('/')}/hooks/{token}"
     return IntegrationWithToken.from_integration(integration, token=token, url=url)
 
 
-async def create_integration(call: Call) -> IntegrationWithToken:
+async def create_integration(call: Call) -> IntegrationCreated:
     account = call.account
     if not account.plan.allows_webhooks:
         raise ApiError(
             403, f"webhooks need the Business or Elite plan; this account is on {account.plan}"
         )
     integration, token = new_integration(account, call.body)
+    preset = get_preset(integration.platform)
+    mapping = preset_mapping(integration, preset)
     await call.runtime.writer.put(integration)
-    return with_url(call, integration, token)
+    if mapping is not None:
+        await call.runtime.writer.put(mapping)
+    created = with_url(call, integration, token)
+    return IntegrationCreated(**created.model_dump(), preset=preset_applied(preset, mapping))
 
 
 async def list_integrations(call: Call) -> IntegrationList:
@@ -109,9 +159,7 @@ async def rotate_token(call: Call) -> IntegrationWithToken:
 
 async def put_mapping(call: Call) -> Mapping:
     integration = call.owned(Integration, call.path("id"))
-    record = IntegrationMapping(
-        id=integration.id, account_id=integration.account_id, mapping=call.body
-    )
+    record = mapping_record(integration, call.body)
     previous = call.state.get("mapping", integration.id)
     if previous is not None:
         record = record.model_copy(update={"created_at": previous.created_at})

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from aiohttp import web
 from pydantic import BaseModel
 
-from hookline.api import accounts, events, fields, history, integrations, openapi
+from hookline.api import (
+    accounts,
+    discovery,
+    events,
+    fields,
+    history,
+    integrations,
+    openapi,
+    platforms,
+)
 from hookline.api.auth import Auth
 from hookline.api.call import Call
 from schemas import api as m
@@ -75,7 +84,7 @@ ROUTES: tuple[Route, ...] = (
     # integrations
     Route("POST", "/api/integrations", integrations.create_integration,
           "Create an integration and its webhook URL",
-          body=m.IntegrationCreate, response=m.IntegrationWithToken, status=201, errors=(403,)),
+          body=m.IntegrationCreate, response=m.IntegrationCreated, status=201, errors=(403,)),
     Route("GET", "/api/integrations", integrations.list_integrations,
           "List integrations",
           response=m.IntegrationList),
@@ -140,6 +149,19 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/integrations/{id}/deadletters/replay", history.replay_deadletters,
           "Send outstanding dead letters through the pipeline again",
           body=m.ReplayRequest, response=m.ReplayResult, history=True),
+    # platform presets and discovery ("Visualizar")
+    Route("GET", "/api/platforms", platforms.list_platforms,
+          "List platform presets with their event catalogues (pt-BR labels)",
+          response=m.PlatformList),
+    Route("GET", "/api/platforms/{id}", platforms.get_platform,
+          "Read one platform preset",
+          response=m.PlatformOut),
+    Route("GET", "/api/integrations/{id}/structure", discovery.get_structure,
+          "Paths seen in the integration's recent payloads, with types, examples and frequency",
+          query=m.DiscoveryQuery, response=m.StructureOut, history=True),
+    Route("GET", "/api/integrations/{id}/suggested-mapping", discovery.suggested_mapping,
+          "A mapping proposed from recent payloads, with confidences and detected platforms",
+          query=m.DiscoveryQuery, response=m.SuggestedMappingOut, history=True),
     # this document
     Route("GET", "/api/openapi.json", openapi.openapi_json,
           "This API as an OpenAPI 3.1 document",
