@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -76,6 +77,9 @@ class CompactedTopicReader:
         #: partition -> next offset to apply; lets writers wait to read their own writes.
         self._applied: dict[int, int] = {}
         self._progress = asyncio.Condition()
+        #: Wall-clock time of the last moment every partition was applied up to its
+        #: high watermark (refreshed at least every poll while caught up).
+        self.caught_up_at = 0.0
 
     @property
     def ready(self) -> bool:
@@ -136,7 +140,11 @@ class CompactedTopicReader:
                         async with self._progress:
                             self._applied[tp.partition] = records[-1].offset + 1
                             self._progress.notify_all()
-                if not self._ready.is_set() and await self._caught_up(tps):
+                # Checked here, after the whole batch is applied, never mid-batch.
+                if await self._caught_up(tps):
+                    async with self._progress:
+                        self.caught_up_at = time.time()
+                        self._progress.notify_all()
                     self._ready.set()
         except asyncio.CancelledError:
             raise
@@ -150,6 +158,13 @@ class CompactedTopicReader:
         async with self._progress:
             await asyncio.wait_for(
                 self._progress.wait_for(lambda: self._applied.get(partition, 0) > offset), timeout
+            )
+
+    async def wait_caught_up_after(self, moment: float, timeout: float = 10.0) -> None:
+        """Wait until the reader has been caught up at some wall-clock time >= ``moment``."""
+        async with self._progress:
+            await asyncio.wait_for(
+                self._progress.wait_for(lambda: self.caught_up_at >= moment), timeout
             )
 
     async def stop(self) -> None:

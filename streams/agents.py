@@ -74,6 +74,12 @@ def register_webhook_agent(app: faust.App, config: ConfigService, settings: Sett
             duplicate = envelope.kind == "event" and bool(recent.now() or recent.delta(window))
             started = time.perf_counter()
             outcome = process_envelope(envelope, config.view.state, duplicate=duplicate)
+            # Config written just before this webhook (an integration, its mapping or an
+            # event created a moment ago) may not have reached this worker yet.
+            if (outcome.failure or outcome.history.status == "unmatched") and (
+                await config.view.wait_synced(envelope.received_at.timestamp())
+            ):
+                outcome = process_envelope(envelope, config.view.state, duplicate=duplicate)
             # Only a delivery that was acted on counts as seen: one that failed (bad
             # mapping, no mapping yet) must run again when retried or replayed.
             if envelope.kind == "event" and not duplicate and outcome.failure is None:

@@ -3,7 +3,9 @@ compacted config topic. Not ready until it has read up to the high watermark."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from pydantic import ValidationError
 
@@ -12,6 +14,11 @@ from hookline.kafka import CompactedTopicReader
 from schemas.topics import CONFIG
 
 log = logging.getLogger(__name__)
+
+#: Once the reader has been caught up this long after a moment, every config
+#: record acknowledged before that moment has been applied: idle fetches return
+#: at least every 100 ms (fetch_max_wait_ms), the rest covers clock skew.
+SYNC_LAG_SECONDS = 0.5
 
 
 class ConfigView:
@@ -39,6 +46,18 @@ class ConfigView:
 
     async def start(self, ready_timeout: float = 30.0) -> None:
         await self._reader.start(ready_timeout)
+
+    async def wait_synced(self, moment: float, timeout: float = 5.0) -> bool:
+        """Make sure config written before ``moment`` (e.g. a webhook's receive time,
+        from another process) is applied here. False when it already was."""
+        target = moment + SYNC_LAG_SECONDS
+        if self._reader.caught_up_at >= target:
+            return False
+        delay = target - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await self._reader.wait_caught_up_after(target, timeout)
+        return True
 
     async def wait_applied(self, partition: int, offset: int, timeout: float = 10.0) -> None:
         await self._reader.wait_applied(partition, offset, timeout)
