@@ -9,6 +9,8 @@ records no value for that field (nothing to find, not scored). ``detect`` says w
 :func:`detect_platform` ranks the payload's own platform first.
 
 The per-platform table sums the same cells by platform: ``2/2`` = right / scored.
+Last, the optional fields (document, product, value, status, transaction_id) are compared
+with what the platform's preset mapping finds in the same payload: agreement, not truth.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ import jmespath
 
 from hookline.discovery.detect import detect_platform
 from hookline.discovery.structure import infer_structure
-from hookline.discovery.suggest import FieldSuggestion, suggest_mapping
+from hookline.discovery.suggest import OPTIONAL, FieldSuggestion, suggest_mapping
+from hookline.presets import get_preset
 from schemas.mapping import HeaderSource
 from streams.body import parse_body
+from streams.mapping import apply_mapping
 
 FIELDS = ("event", "name", "phone", "email")
 
@@ -193,6 +197,33 @@ def render_platforms(rows: list[tuple[str, dict[str, str]]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def preset_agreement(samples: list[Sample]) -> tuple[int, int, list[str]]:
+    """Optional fields where the suggestion finds what the preset's mapping finds:
+    (agreeing, compared, one line per disagreement)."""
+    agree = compared = 0
+    misses = []
+    for sample in samples:
+        preset = get_preset(sample.platform)
+        if preset.mapping is None:
+            continue
+        lead = apply_mapping(preset.mapping, sample.data, sample.headers)
+        structure = infer_structure([sample.data], [sample.headers] if sample.headers else [])
+        suggestion = suggest_mapping(structure, sample.headers)
+        for name in (n for n in OPTIONAL if n != "email"):  # email is scored above
+            expected = lead.fields.get(name)
+            if expected in (None, ""):
+                continue
+            found = suggestion.fields.get(name)
+            value = _value(found.source if found else None, sample.data, sample.headers)
+            compared += 1
+            if _same(value, expected):
+                agree += 1
+            else:
+                source = found.source if found else None
+                misses.append(f"{sample.file} {name}: preset {expected!r}, suggested {source}")
+    return agree, compared, misses
+
+
 def main() -> None:
     samples, fixtures = load_samples(), load_fixtures()
     print(f"shared samples ({samples_dir()}):")
@@ -203,6 +234,10 @@ def main() -> None:
     print(render_platforms(by_platform(samples)))
     print("\nper platform, doc fixtures:")
     print(render_platforms(by_platform(fixtures)))
+    agree, compared, misses = preset_agreement(samples + fixtures)
+    print(f"\noptional fields agreeing with the preset's mapping: {agree}/{compared}")
+    for miss in misses:
+        print(f"  {miss}"[:160])
 
 
 if __name__ == "__main__":

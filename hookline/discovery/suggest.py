@@ -227,6 +227,8 @@ def _shape_document(value: Any, stats: PathStats) -> tuple[float, str]:
 
 
 def _shape_text(value: Any, stats: PathStats) -> tuple[float, str]:
+    if isinstance(value, bool) or (value is None and stats.types == ["boolean"]):
+        return 0.0, ""
     return (1.0, "") if isinstance(value, str) and value.strip() else (0.5, "")
 
 
@@ -234,6 +236,9 @@ def _shape_number(value: Any, stats: PathStats) -> tuple[float, str]:
     if isinstance(value, bool):
         return 0.0, ""
     if isinstance(value, int | float):
+        if abs(value) >= 10**11:
+            # More than a billion in cents: an epoch-milliseconds time or an id, not a price.
+            return 0.1, "number too large for an amount"
         return 1.0, "numeric value"
     if isinstance(value, str) and re.fullmatch(r"-?\d+(?:[.,]\d+)?", value.strip()):
         return 0.95, "numeric text"
@@ -335,6 +340,11 @@ _TARGETS: dict[str, _Target] = {
 _PART_WORDS = {"code", "ddd", "ddi", "country", "area", "ext", "confirmation", "verified", "type"}
 #: ``id``/``hash``/``codigo`` count as a transaction id under these keys.
 _ORDER_WORDS = {"order", "purchase", "venda", "pedido", "transaction", "invoice", "fatura"}
+#: ``name``/``title`` right under these keys is the product's name.
+_PRODUCT_WORDS = {
+    "product", "products", "produto", "produtos", "item", "items", "offer", "oferta", "plan",
+    "plano", "course", "curso",
+}  # fmt: skip
 
 
 def _key_weight(target: _Target, path: _Path) -> tuple[float, str]:
@@ -349,6 +359,11 @@ def _key_weight(target: _Target, path: _Path) -> tuple[float, str]:
     if target.name == "transaction_id" and not weight and whole in ("id", "hash", "codigo"):
         context = {t for key in path.context for t in _tokens(key)}
         weight = 0.8 if context & _ORDER_WORDS else 0.0
+    if target.name == "product" and not weight and whole in ("name", "nome", "title", "titulo"):
+        # product.name, produto.nome, items[].title: the parent says whose name it is.
+        context = {t for key in path.context[-1:] for t in _tokens(key)}
+        if context & _PRODUCT_WORDS:
+            return 1.0, f"key '{path.key}' under '{path.context[-1]}'"
     if target.name == "event" and not weight and whole in ("codigo", "code", "id", "name"):
         # tipoEvento.codigo, event.code: the parent names the event explicitly.
         context = {t for key in path.context[-1:] for t in _tokens(key)}
@@ -375,6 +390,8 @@ def _score(target: _Target, path: _Path) -> _Candidate | None:
     if not weight:
         return None
     context, why_context = _context_factor(path, target.person)
+    if target.name == "product" and {t for k in path.context for t in _tokens(k)} & _PRODUCT_WORDS:
+        context, why_context = 1.0, ""  # under "product" is where a product name belongs
     shape, why_shape = target.shape(path.stats.example, path.stats)
     if not shape:
         return None

@@ -25,6 +25,7 @@ from hookline.discovery.evaluate import (
     by_platform,
     load_fixtures,
     load_samples,
+    preset_agreement,
     render,
     render_platforms,
     samples_dir,
@@ -380,3 +381,25 @@ def test_evaluation_per_platform_sums_the_cells() -> None:
         "email",
         "detect",
     ]
+
+
+def test_product_name_under_a_product_key_and_implausible_values() -> None:
+    body = {
+        "event": "PAID",
+        "buyer": {"name": "Ana Souza", "phone": "11999998888"},
+        "product": {"id": 7, "name": "Curso de Bolo", "is_physical": False},
+        "purchase": {"price": {"value": 197.0}, "created": 1763247746008},
+        "tickets": {"amount": 1763247746008},
+    }
+    suggestion = suggest_mapping(infer_structure([body]))
+    assert suggestion.fields["product"].source == "product.name"
+    assert suggestion.fields["value"].source == "purchase.price.value"
+    # A boolean never names a product.
+    flags = suggest_mapping(infer_structure([{"product": {"is_physical_product": True}}]))
+    assert "product" not in flags.fields
+
+
+def test_evaluation_compares_optional_fields_with_the_presets() -> None:
+    agree, compared, misses = preset_agreement(load_fixtures())
+    assert compared >= 20 and agree + len(misses) == compared
+    assert agree / compared >= 0.8, misses
