@@ -4,6 +4,7 @@ imported only when used, so ``hookline preview`` never loads faust or Kafka."""
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -35,8 +36,41 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hookline")
-def main() -> None:
+def cli() -> None:
     """hookline: receive any platform's webhooks and turn them into lead actions."""
+
+
+def _startup_failure(exc: Exception) -> str | None:
+    """A one-line reason for failures a user can fix (settings, services), else None.
+    Imports are local: only a failing start pays for them."""
+    from aiokafka.errors import KafkaConnectionError
+    from pydantic import ValidationError
+
+    from hookline.embedded.broker import BrokerUnavailable
+    from hookline.history.clickhouse import ClickHouseUnavailable
+
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        problems = "; ".join(
+            f"HOOKLINE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+        return f"invalid settings: {problems}"
+    if isinstance(exc, KafkaConnectionError):
+        return f"cannot reach Kafka (HOOKLINE_BOOTSTRAP_SERVERS): {exc}"
+    if isinstance(exc, BrokerUnavailable | ClickHouseUnavailable):
+        return str(exc)
+    return None
+
+
+def main() -> None:
+    try:
+        cli()
+    except Exception as exc:
+        reason = _startup_failure(exc)
+        if reason is None:
+            raise
+        click.echo(f"hookline: {reason}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

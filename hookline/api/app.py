@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from aiokafka.errors import KafkaError
+from clickhouse_connect.driver.exceptions import OperationalError as ClickHouseOperationalError
 from pydantic import BaseModel, ValidationError
 
 from hookline.api.auth import authenticate
@@ -91,7 +92,7 @@ def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespon
                 return respond(route, await route.handler(call))
         except ApiError as exc:
             return exc.response()
-        except (KafkaError, TimeoutError) as exc:
+        except (KafkaError, TimeoutError, ClickHouseOperationalError) as exc:
             log.error(
                 "backing service unavailable", extra={"path": request.path, "error": repr(exc)}
             )

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hookline.cli import main
+from hookline.cli import cli as main
 
 HOOKLINE = Path(sys.executable).with_name("hookline")
 KEYS = ["event", "name", "phone", "phone_raw", "fields", "errors", "body_format"]
