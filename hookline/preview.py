@@ -3,10 +3,15 @@
 Uses exactly the pure functions the workers use (:func:`streams.mapping.map_request`),
 so what preview prints is what the pipeline would do. No Kafka, no config topic.
 
+The mapping comes from one of three places: a file (``--mapping``), a platform
+preset (``--platform``, :mod:`hookline.presets`) or a suggestion made from the body
+itself (``--suggest``, :mod:`hookline.discovery`), which also prints the proposed
+mapping with confidences and the platforms the body looks like.
+
 Exit codes: 0 the lead maps cleanly, 1 it maps with errors (what would go to
-the dead-letter topic), 2 bad usage (unreadable file, invalid mapping).
-The command is a chain of small functions so other ways of getting a mapping
-(a platform preset, a suggested mapping) can slot in next to ``--mapping``.
+the dead-letter topic; with ``--suggest`` also "no complete mapping found"),
+2 bad usage (unreadable file, invalid mapping, preset without a mapping,
+more than one mapping source).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from typing import Any, BinaryIO
 import click
 from pydantic import ValidationError
 
+from hookline.discovery import detect_platform, infer_structure, suggest_mapping
+from hookline.presets import PLATFORM_IDS, get_preset
 from schemas.mapping import Mapping
-from streams.body import ParsedBody
-from streams.mapping import MappedLead, map_request
+from streams.body import ParsedBody, parse_body
+from streams.mapping import MappedLead, apply_mapping, map_request
 
 EXIT_OK, EXIT_MAPPING_ERRORS = 0, 1
 
@@ -36,6 +43,21 @@ EXIT_OK, EXIT_MAPPING_ERRORS = 0, 1
     help='Mapping file: {"event": EXPR, "name": EXPR, "phone": EXPR, "fields": {...}, '
     '"default_region": "BR"}. EXPR is a jmespath expression over the body, '
     '{"header": "X-Name"} or {"query": "name"}.',
+)
+@click.option(
+    "--platform",
+    "platform_id",
+    type=click.Choice(PLATFORM_IDS),
+    metavar="NAME",
+    help="Use that platform preset's default mapping instead of a file: "
+    + ", ".join(PLATFORM_IDS)
+    + ". Presets without a documented lead mapping exit 2 (use --suggest).",
+)
+@click.option(
+    "--suggest",
+    is_flag=True,
+    help="Propose a mapping from this body (and --header): prints the suggestion with "
+    "confidences, the detected platforms, the mapping and the lead it gives.",
 )
 @click.option(
     "--content-type",
@@ -65,6 +87,8 @@ EXIT_OK, EXIT_MAPPING_ERRORS = 0, 1
 def preview(
     body_file: BinaryIO,
     mapping_path: Path | None,
+    platform_id: str | None,
+    suggest: bool,
     content_type: str | None,
     header_items: tuple[str, ...],
     query_items: tuple[str, ...],
@@ -76,6 +100,10 @@ def preview(
     Prints {"event", "name", "phone", "phone_raw", "fields", "errors", "body_format"};
     phone is E.164 ("+5511999999999") or null.
 
+    Give exactly one of --mapping, --platform and --suggest. With --suggest the
+    output is {"detected_platforms", "suggestion", "missing", "mapping", "lead"}
+    (lead as above, null when no complete mapping was found).
+
     Exit status: 0 mapped, 1 mapped with errors, 2 bad usage.
 
     \b
@@ -85,25 +113,120 @@ def preview(
        "phone": "data.buyer.checkout_phone",
        "fields": {"email": "data.buyer.email"}}
       $ hookline preview purchase.json --mapping hotmart.mapping.json
-      $ hookline preview order.json --mapping shopify.mapping.json \\
+      $ hookline preview purchase.json --platform hotmart
+      $ hookline preview order.json --platform shopify \\
           --header 'X-Shopify-Topic: orders/paid' --region US
+      $ hookline preview unknown.json --suggest
     """
-    mapping = resolve_mapping(mapping_path, region)
+    one_source(mapping_path, platform_id, suggest)
+    if suggest:
+        headers = parse_headers(header_items)
+        query = parse_query(query_items)
+        raw = read_body(body_file)
+        document, ok = suggest_preview(raw, content_type, headers, query, region)
+        emit(document)
+        click.get_current_context().exit(EXIT_OK if ok else EXIT_MAPPING_ERRORS)
+    mapping = resolve_mapping(mapping_path, region, platform_id)
     headers = parse_headers(header_items)
     query = parse_query(query_items)
     raw = read_body(body_file)
     parsed, lead = map_request(mapping, raw, content_type, headers, query)
+    if platform_id is not None:
+        note_other_platform(platform_id, parsed.data, headers)
     emit(render(parsed, lead))
     if parsed.error:
         click.echo(f"note: body read as {parsed.format}: {parsed.error}", err=True)
     click.get_current_context().exit(EXIT_OK if lead.ok else EXIT_MAPPING_ERRORS)
 
 
-def resolve_mapping(mapping_path: Path | None, region: str | None) -> Mapping:
-    """The mapping to preview with; the place to add other sources (presets, suggestions)."""
+def one_source(mapping_path: Path | None, platform_id: str | None, suggest: bool) -> None:
+    given = [
+        option
+        for option, present in (
+            ("--mapping", mapping_path is not None),
+            ("--platform", platform_id is not None),
+            ("--suggest", suggest),
+        )
+        if present
+    ]
+    if not given:
+        raise click.UsageError(
+            "give the mapping to preview with: --mapping MAPPING.json, --platform NAME or --suggest"
+        )
+    if len(given) > 1:
+        raise click.UsageError(f"{' and '.join(given)} are mutually exclusive: give only one")
+
+
+def resolve_mapping(
+    mapping_path: Path | None, region: str | None, platform_id: str | None = None
+) -> Mapping:
+    """The mapping to preview with: a file or a platform preset (--suggest is separate)."""
+    if platform_id is not None:
+        return preset_mapping(platform_id, region)
     if mapping_path is None:
         raise click.UsageError("give the mapping to preview with: --mapping MAPPING.json")
     return load_mapping(mapping_path, region)
+
+
+def preset_mapping(platform_id: str, region: str | None = None) -> Mapping:
+    """A preset's default mapping; a preset without one is a usage error (exit 2)."""
+    preset = get_preset(platform_id)
+    if preset.mapping is None:
+        raise click.UsageError(
+            f"the {preset.display_name} preset has no default mapping ({preset.notes}); "
+            "use --suggest to propose one from this body, or --mapping MAPPING.json"
+        )
+    if region is None:
+        return preset.mapping
+    try:
+        return Mapping.model_validate({**preset.mapping.model_dump(), "default_region": region})
+    except ValidationError as exc:
+        raise click.BadParameter(describe(exc), param_hint="'--region'") from None
+
+
+def note_other_platform(platform_id: str, data: Any, headers: dict[str, str]) -> None:
+    """A stderr note when the body clearly looks like another platform than --platform."""
+    found = detect_platform(data, headers)
+    if found and found[0][0] != platform_id and found[0][1] >= 0.8:
+        other, _, reason = found[0]
+        click.echo(f"note: this body looks like {other} ({reason}), not {platform_id}", err=True)
+
+
+def suggest_preview(
+    raw: bytes,
+    content_type: str | None,
+    headers: dict[str, str],
+    query: dict[str, list[str]],
+    region: str | None,
+) -> tuple[dict[str, Any], bool]:
+    """The suggestion for one body, the mapping it makes and the lead that mapping gives."""
+    parsed = parse_body(raw, content_type or headers.get("content-type"))
+    bodies = [parsed.data] if parsed.data is not None else []
+    suggestion = suggest_mapping(infer_structure(bodies, [headers] if headers else []), headers)
+    mapping = lead = None
+    if not suggestion.missing:
+        try:
+            mapping = suggestion.to_mapping(default_region=region or "BR")
+        except ValidationError as exc:
+            raise click.BadParameter(describe(exc), param_hint="'--region'") from None
+        lead = apply_mapping(mapping, parsed.data, headers, query)
+    found = {"event": suggestion.event, "name": suggestion.name, "phone": suggestion.phone}
+    found |= suggestion.fields
+    document = {
+        "detected_platforms": [
+            {"id": pid, "confidence": confidence, "reason": reason}
+            for pid, confidence, reason in detect_platform(parsed.data, headers)
+        ],
+        "suggestion": {
+            name: value.model_dump(mode="json") for name, value in found.items() if value
+        },
+        "missing": suggestion.missing,
+        "mapping": mapping.model_dump(mode="json") if mapping else None,
+        "lead": render(parsed, lead) if lead else None,
+    }
+    if parsed.error:
+        click.echo(f"note: body read as {parsed.format}: {parsed.error}", err=True)
+    return document, lead is not None and lead.ok
 
 
 def load_mapping(path: Path, region: str | None = None) -> Mapping:

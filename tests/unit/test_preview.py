@@ -157,6 +157,117 @@ def test_bad_usage_exit_2(files, tmp_path, args, message):
     assert result.stdout == ""
 
 
+# --------------------------------------------------------------------------- --platform
+
+
+HOTMART = {
+    "id": "e1",
+    "event": "PURCHASE_APPROVED",
+    "version": "2.0.0",
+    "data": {
+        "buyer": {"name": "Ana Souza", "checkout_phone": "11988887777", "email": "ana@x.com.br"},
+        "product": {"name": "Curso"},
+        "purchase": {"status": "APPROVED", "price": {"value": 97}},
+    },
+}
+
+
+def test_platform_uses_the_preset_mapping(files):
+    result = run(files("body.json", HOTMART), "--platform", "hotmart")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert list(out) == KEYS
+    assert (out["event"], out["name"], out["phone"]) == (
+        "PURCHASE_APPROVED",
+        "Ana Souza",
+        "+5511988887777",
+    )
+    assert out["fields"]["email"] == "ana@x.com.br" and out["fields"]["product"] == "Curso"
+    assert result.stderr == ""
+
+
+def test_platform_with_header_event_and_region(files):
+    order = {"customer": {"first_name": "Jo", "last_name": "Lee"}, "phone": "(413) 388-1111"}
+    args = ["--platform", "shopify", "--header", "X-Shopify-Topic: orders/paid"]
+    result = run(files("order.json", order), *args, "--region", "us")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["event"], out["name"], out["phone"]) == ("orders/paid", "Jo Lee", "+14133881111")
+    result = run(files("order.json", order), *args, "--region", "XX")
+    assert result.exit_code == 2 and "unknown phone region 'XX'" in result.stderr
+
+
+def test_platform_maps_with_errors_and_notes_another_platform(files):
+    result = run(files("body.json", HOTMART), "--platform", "eduzz")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["errors"] == ["missing required field: phone"]
+    assert result.stderr.startswith("note: this body looks like hotmart (")
+
+
+def test_platform_without_a_mapping_suggests_suggest(files):
+    result = run(files("body.json", {"store_id": 1, "event": "order/paid", "id": 2}),
+                 "--platform", "nuvemshop")  # fmt: skip
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "the Nuvemshop preset has no default mapping" in result.stderr
+    assert "use --suggest" in result.stderr
+    result = run(files("body.json", BODY), "--platform", "nope")
+    assert result.exit_code == 2 and "'nope' is not one of" in result.stderr
+
+
+# --------------------------------------------------------------------------- --suggest
+
+
+def test_suggest_prints_suggestion_detection_mapping_and_lead(files):
+    result = run(files("body.json", HOTMART), "--suggest")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert list(out) == ["detected_platforms", "suggestion", "missing", "mapping", "lead"]
+    assert out["detected_platforms"][0]["id"] == "hotmart"
+    assert out["suggestion"]["name"]["source"] == "data.buyer.name"
+    assert out["suggestion"]["email"]["example"] == "ana@x.com.br"
+    for found in out["suggestion"].values():
+        assert 0 < found["confidence"] <= 1 and found["reason"]
+    assert out["missing"] == []
+    assert out["lead"]["phone"] == "+5511988887777" and list(out["lead"]) == KEYS
+    # The printed mapping is a mapping file for --mapping, giving the same lead.
+    again = run(files("body.json", HOTMART), "--mapping", files("m.json", out["mapping"]))
+    assert again.exit_code == 0 and json.loads(again.stdout) == out["lead"]
+
+
+def test_suggest_form_body_with_header_event(files):
+    raw = b"From=%2B14133881111&Body=Oi&ProfileName=Ana"
+    result = run("-", "--suggest", "--header", "X-Event-Topic: message.received", stdin=raw)
+    out = json.loads(result.stdout)
+    assert result.exit_code == 0, out
+    assert out["suggestion"]["event"]["source"] == {"header": "X-Event-Topic"}
+    assert out["lead"]["event"] == "message.received" and out["lead"]["name"] == "Ana"
+
+
+def test_suggest_without_a_complete_mapping_exits_1(files):
+    result = run(files("body.json", {"event": "ORDER_PAID", "total": 10}), "--suggest")
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert out["missing"] == ["name", "phone"]
+    assert (out["mapping"], out["lead"]) == (None, None)
+    assert out["suggestion"]["event"]["source"] == "event"
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [
+        ["--mapping", "{m}", "--platform", "hotmart"],
+        ["--mapping", "{m}", "--suggest"],
+        ["--platform", "hotmart", "--suggest"],
+        ["--mapping", "{m}", "--platform", "hotmart", "--suggest"],
+    ],
+)
+def test_mapping_sources_are_mutually_exclusive(files, sources):
+    paths = {"m": files("m.json", MAPPING)}
+    result = run(files("body.json", BODY), *(arg.format(**paths) for arg in sources))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "are mutually exclusive: give only one" in result.stderr
+
+
 def test_help_runs_as_a_real_command():
     proc = subprocess.run(
         [str(HOOKLINE), "preview", "--help"],
@@ -166,5 +277,5 @@ def test_help_runs_as_a_real_command():
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    for text in ("--mapping", "--content-type", "--header", "--query", "--region", "Example"):
+    for text in ("--mapping", "--platform", "--suggest", "--content-type", "--region", "Example"):
         assert text in proc.stdout
