@@ -25,6 +25,7 @@ from hookline.presets import (
     get_preset,
     register,
 )
+from hookline.presets.__main__ import presets_table
 from schemas.mapping import HeaderSource, Mapping
 from streams.body import parse_body
 from streams.mapping import apply_mapping
@@ -108,18 +109,41 @@ def test_preset_rejects_unknown_scheme_and_mismatched_event() -> None:
 
 
 def test_undocumented_presets_assert_no_lead_fields() -> None:
-    """Without public docs a preset gives no mapping, or says its paths are a guess."""
+    """Without public docs a preset gives no mapping: creating an integration applies a
+    preset's mapping, so a guessed one would be presented as fact. Discovery fills in."""
     for preset in all_presets():
-        if not preset.documented and preset.mapping is not None:
-            assert "GUESS" in preset.notes, preset.id
+        if not preset.documented:
+            assert preset.mapping is None, preset.id
 
 
 def test_every_documented_mapping_is_exercised_by_a_payload() -> None:
     covered = {sample.platform for sample in _samples()}
     covered |= {path.name.split("__", 1)[0] for path in _fixtures()}
     for preset in all_presets():
-        if preset.documented:
+        if preset.documented or preset.mapping is not None:
             assert preset.id in covered, f"no sample or fixture for {preset.id}"
+
+
+def test_presets_without_a_sample_are_tested_on_doc_fixtures_citing_their_source() -> None:
+    sampled = {sample.platform for sample in _samples()}
+    fixtures: dict[str, list[dict[str, Any]]] = {}
+    for path in _fixtures():
+        record = json.loads(path.read_text(encoding="utf-8"))
+        fixtures.setdefault(path.name.split("__", 1)[0], []).append(record)
+    for preset in all_presets():
+        if preset.mapping is None or preset.id in sampled:
+            continue
+        records = fixtures.get(preset.id, [])
+        assert records, f"{preset.id}: a mapping but neither a sample nor a doc fixture"
+        for record in records:
+            assert record["source"].strip() and record["expected"]["event"], preset.id
+        # At least one fixture has a whole lead, so every field of the mapping is exercised.
+        assert any(all(r["expected"][k] for k in ("name", "phone_raw")) for r in records)
+
+
+def test_readme_platforms_table_is_generated_from_the_registry() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert presets_table() in readme, "run python -m hookline.presets and paste into README"
 
 
 # --------------------------------------------------------------------------- samples
