@@ -6,18 +6,13 @@ worker restart and the history sink mirrors it to ClickHouse."""
 
 from __future__ import annotations
 
-import logging
-
 import faust
-from pydantic import ValidationError
 
 from actions.channels import MessageChannel, RecordingChannel
 from actions.executor import execute
 from hookline.settings import Settings
 from schemas.topics import COMMANDS, HISTORY, LEADS
-from streams.agents import raw_topic, send_now
-
-log = logging.getLogger(__name__)
+from streams.wire import decode_event, raw_topic, send_now
 
 
 def register_executor_agent(
@@ -47,17 +42,8 @@ def register_executor_agent(
     @app.agent(raw_topic(app, COMMANDS.name), name="execute-commands")
     async def execute_commands(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            try:
-                command = COMMANDS.decode(event.value)
-            except ValidationError as exc:
-                log.error(
-                    "undecodable command",
-                    extra={
-                        "partition": event.message.partition,
-                        "offset": event.message.offset,
-                        "error": str(exc)[:500],
-                    },
-                )
+            command = decode_event(COMMANDS, event)
+            if command is None:
                 continue
             key = command.lead_key.encode()
             stored = leads.get(key)

@@ -9,7 +9,6 @@ import logging
 import time
 
 import faust
-from pydantic import ValidationError
 
 from hookline.settings import Settings
 from schemas.deadletter import DeadLetter
@@ -17,22 +16,9 @@ from schemas.envelope import WebhookEnvelope
 from schemas.topics import COMMANDS, DEADLETTER, HISTORY, WEBHOOKS
 from streams.app import ConfigService
 from streams.process import process_envelope
+from streams.wire import decode_event, raw_topic, send_now
 
 log = logging.getLogger(__name__)
-
-
-def raw_topic(app: faust.App, name: str) -> faust.TopicT:
-    return app.topic(
-        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-    )
-
-
-async def send_now(topic: faust.TopicT, key: bytes, value: bytes) -> None:
-    """Produce at once. Faust's default holds messages sent from an agent until the
-    source offset commits (every few seconds); our effects are idempotent and faust
-    flushes the producer before each commit, so at-least-once holds without that
-    delay."""
-    await topic.send(key=key, value=value, force=True)
 
 
 def register_webhook_agent(app: faust.App, config: ConfigService, settings: Settings) -> None:
@@ -56,28 +42,19 @@ def register_webhook_agent(app: faust.App, config: ConfigService, settings: Sett
     async def process_webhooks(stream: faust.StreamT) -> None:
         await config.ready.wait()
         async for event in stream.events():
-            try:
-                envelope = WEBHOOKS.decode(event.value)
-            except ValidationError as exc:
-                # Not ours to fix and nothing to replay it with: log loudly, move on.
-                log.error(
-                    "undecodable webhook envelope",
-                    extra={
-                        "partition": event.message.partition,
-                        "offset": event.message.offset,
-                        "error": str(exc)[:500],
-                    },
-                )
+            envelope = decode_event(WEBHOOKS, event)
+            if envelope is None:
                 continue
             dedup_key = f"{envelope.integration_id}:{envelope.delivery_id or envelope.request_id}"
             recent = seen[dedup_key]
             duplicate = envelope.kind == "event" and bool(recent.now() or recent.delta(window))
             started = time.perf_counter()
             outcome = process_envelope(envelope, config.view.state, duplicate=duplicate)
-            # Config written just before this webhook (an integration, its mapping or an
-            # event created a moment ago) may not have reached this worker yet.
+            # Config written just before this webhook was produced (an integration, its
+            # mapping or an event created a moment ago, or a mapping fixed right before a
+            # replay) may not have reached this worker yet.
             if (outcome.failure or outcome.history.status == "unmatched") and (
-                await config.view.wait_synced(envelope.received_at.timestamp())
+                await config.view.wait_synced(event.message.timestamp)
             ):
                 outcome = process_envelope(envelope, config.view.state, duplicate=duplicate)
             # Only a delivery that was acted on counts as seen: one that failed (bad
