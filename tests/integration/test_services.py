@@ -4,6 +4,7 @@ and through ClickHouse."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -73,6 +74,11 @@ async def test_compacted_reader_catches_up_and_sees_tombstones(bootstrap: str) -
         metadata = await producer.send_and_wait(topic, key=b"k9", value=b"late")
         await reader.wait_applied(metadata.partition, metadata.offset, timeout=10)
         assert state[b"k9"] == b"late"
+        # The sync barrier: caught up again at a moment after a later write.
+        await producer.send_and_wait(topic, key=b"k10", value=b"later")
+        written = time.time()
+        await reader.wait_caught_up_after(written, timeout=10)
+        assert reader.caught_up_at >= written and state[b"k10"] == b"later"
     finally:
         await producer.stop()
         await reader.stop()
