@@ -15,6 +15,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
+from tenacity import AsyncRetrying, RetryCallState, wait_exponential
 
 from hookline import metrics
 from hookline.history.store import HistoryStore, rows_for
@@ -125,22 +126,32 @@ class HistorySink:
                 deadline = now + self.settings.history_flush_seconds
 
     async def _flush(self, batch: dict[str, list[list[Any]]]) -> None:
-        delay = 0.5
-        while True:
-            started = time.perf_counter()
-            try:
+        """Store the batch, retrying for as long as ClickHouse is down: the offsets are
+        committed only once it is stored, so nothing is lost and nothing skipped."""
+        started = time.perf_counter()
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=0.5, max=30),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
                 for table, rows in batch.items():
                     await self.store.write(table, rows)
-                    metrics.HISTORY_ROWS.labels(table).inc(len(rows))
-                break
-            except Exception as exc:  # ClickHouse down: keep the batch, retry, never commit
-                metrics.HISTORY_FAILURES.inc()
-                log.error(
-                    "history batch not stored, retrying",
-                    extra={"error": str(exc)[:500], "retry_in_s": delay},
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
+        for table, rows in batch.items():
+            metrics.HISTORY_ROWS.labels(table).inc(len(rows))
         metrics.HISTORY_FLUSH_SECONDS.observe(time.perf_counter() - started)
         assert self._consumer is not None
         await self._consumer.commit()
+
+
+def _log_retry(state: RetryCallState) -> None:
+    metrics.HISTORY_FAILURES.inc()
+    error = state.outcome.exception() if state.outcome else None
+    log.error(
+        "history batch not stored, retrying",
+        extra={
+            "error": str(error)[:500],
+            "retry_in_s": state.next_action.sleep if state.next_action else None,
+        },
+    )

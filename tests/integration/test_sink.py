@@ -100,3 +100,46 @@ async def test_sink_stores_history_leads_messages_and_config(bootstrap: str, cli
 async def _two(fetch):
     rows = await fetch()
     return rows if len(rows) == 2 else None
+
+
+async def test_sink_keeps_retrying_while_clickhouse_cannot_store(
+    bootstrap: str, clickhouse_server
+) -> None:
+    """The target database does not exist at first (every insert fails); once it is
+    created the batch is stored: nothing lost, offsets committed only after."""
+    account = f"acc_{secrets.token_hex(4)}"
+    late_db = clickhouse_server.with_database(f"late_{secrets.token_hex(4)}")
+    store = HistoryStore(late_db)
+    sink = HistorySink(
+        Settings(bootstrap_servers=bootstrap, embedded_broker=True, history_flush_seconds=0.1),
+        store,
+    )
+    sink._consumer_options["group_id"] = f"sink-{secrets.token_hex(4)}"
+    producer = new_producer(bootstrap)
+    await producer.start()
+    await sink.start()
+    try:
+        for i in range(3):
+            record = WebhookHistory(
+                request_id=f"late-{i}",
+                account_id=account,
+                integration_id="int_1",
+                received_at=utcnow(),
+                status="unmatched",
+            )
+            await producer.send_and_wait(
+                HISTORY.name, key=record.request_id.encode(), value=HISTORY.encode(record)
+            )
+        await asyncio.sleep(2)  # several failed attempts
+        await late_db.migrate()
+        rows = await _eventually(lambda: _at_least(store.webhooks(account, "int_1"), 3), 60)
+        assert sorted(r["request_id"] for r in rows) == ["late-0", "late-1", "late-2"]
+    finally:
+        await sink.stop()
+        await producer.stop()
+        await late_db._call(late_db.client.command, f"DROP DATABASE IF EXISTS {late_db.database}")
+
+
+async def _at_least(rows_coro, count: int):
+    rows = await rows_coro
+    return rows if len(rows) >= count else None
