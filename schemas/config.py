@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from schemas.mapping import Mapping
+from schemas.signature import SignatureOptions
 from schemas.types import Id, Plan, utcnow
 
 
@@ -47,6 +48,38 @@ class UrlToken(BaseModel):
     expires_at: datetime | None = None
 
 
+class RateLimit(BaseModel):
+    """A token bucket per integration and gateway process; None takes the server default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    #: Sustained requests per second.
+    per_second: float | None = Field(default=None, gt=0, le=100_000)
+    #: The bucket's size: how many requests may arrive at once before the rate applies.
+    burst: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+#: A media type such as ``text/plain; charset=utf-8`` (parameters unquoted, one line).
+MediaType = Annotated[
+    str, Field(max_length=200, pattern=r"^[\w.+-]+/[\w.+-]+(\s*;\s*[\w.+-]+=[\w.+-]+)*$")
+]
+
+
+class CustomResponse(BaseModel):
+    """What the webhook URL answers instead of hookline's JSON when a request is accepted
+    (events, duplicates and pings); errors keep hookline's JSON."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    status: int = Field(default=200, ge=200, le=299)
+    body: str = Field(default="", max_length=10_000)
+    content_type: MediaType = "text/plain; charset=utf-8"
+
+    @model_validator(mode="after")
+    def _no_body_on_204(self) -> CustomResponse:
+        if self.status in (204, 205) and self.body:
+            raise ValueError(f"a {self.status} answer has no body")
+        return self
+
+
 class Integration(_Record):
     kind: Literal["integration"] = "integration"
     account_id: Id
@@ -56,6 +89,10 @@ class Integration(_Record):
     tokens: list[UrlToken]
     #: Signature/token secret for the platform's verifier; never returned by the API.
     secret: str | None = None
+    #: Scheme override and options of the verifier (applies once a secret is set).
+    signature: SignatureOptions | None = None
+    rate_limit: RateLimit | None = None
+    response: CustomResponse | None = None
 
 
 class IntegrationMapping(_Record):

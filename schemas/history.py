@@ -93,7 +93,38 @@ class ConfigChange(BaseModel):
     changed_at: datetime = Field(default_factory=utcnow)
 
 
+class RejectedRequest(BaseModel):
+    """A request the gateway refused for a known integration (bad signature, body too
+    large, undecodable body): nothing of it reached ``hookline.webhooks``. Never holds
+    the secret; credential headers are removed and credential body fields masked."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["rejected"] = "rejected"
+
+    request_id: str
+    account_id: Id
+    integration_id: Id
+    received_at: datetime
+    #: The HTTP status answered: 400, 401, 408, 413 or 415.
+    status: int
+    #: Why, as answered to the sender (e.g. ``missing header X-Shopify-Hmac-Sha256``).
+    reason: str
+    #: The signature scheme that rejected it (401 only).
+    scheme: str | None = None
+    method: str
+    content_type: str | None = None
+    #: Request headers, lower-cased, credentials removed.
+    headers: dict[str, str] = Field(default_factory=dict)
+    #: Bytes received (before any decoding).
+    body_bytes: int = 0
+    #: The start of the body as text, credential fields masked ("" when not read).
+    body_excerpt: str = ""
+    #: The peer address as seen by the gateway.
+    remote: str | None = None
+
+
 HistoryRecord = Annotated[
-    WebhookHistory | CommandResult | MessageSent | ConfigChange, Field(discriminator="kind")
+    WebhookHistory | CommandResult | MessageSent | ConfigChange | RejectedRequest,
+    Field(discriminator="kind"),
 ]
 HISTORY_RECORD = TypeAdapter(HistoryRecord)

@@ -15,15 +15,11 @@ HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", max_
 OPTION_FIELDS = ("header", "algorithm", "encoding", "prefix", "tolerance_seconds")
 
 
-class SignatureConfig(BaseModel):
-    # The secret is a SecretStr (masked in repr, str and dumps); inputs are kept out
-    # of validation errors so a bad config never prints it either.
+class _SchemeOptions(BaseModel):
+    """The optional fields a scheme may read; None keeps the scheme's default."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    #: A registered scheme name, e.g. ``stripe`` or ``hmac``.
-    scheme: str
-    #: HMAC key or static token. Read with ``secret.get_secret_value()``.
-    secret: SecretStr = Field(min_length=1)
     #: Overrides the scheme's header name.
     header: HeaderName | None = None
     algorithm: Literal["sha1", "sha256", "sha512"] | None = None
@@ -32,6 +28,36 @@ class SignatureConfig(BaseModel):
     prefix: str | None = Field(default=None, min_length=1, max_length=64)
     #: Freshness window of timestamped schemes; the scheme's default when None.
     tolerance_seconds: int | None = Field(default=None, ge=1, le=86_400)
+
+
+class SignatureOptions(_SchemeOptions):
+    """What an integration stores about its verifier, besides the (write-only) secret.
+
+    ``scheme`` None means the platform's scheme (see :mod:`ingest.signing`); which
+    options apply is checked against the chosen scheme when the integration is written.
+    """
+
+    #: A registered scheme name overriding the platform's, e.g. ``hmac`` or ``header_token``.
+    scheme: str | None = None
+
+    @field_validator("scheme")
+    @classmethod
+    def _known_scheme(cls, scheme: str | None) -> str | None:
+        from ingest.verify import get_verifier
+
+        if scheme is not None:
+            get_verifier(scheme)  # UnknownSchemeError (a ValueError) lists the valid names
+        return scheme
+
+
+class SignatureConfig(_SchemeOptions):
+    # The secret is a SecretStr (masked in repr, str and dumps); inputs are kept out
+    # of validation errors so a bad config never prints it either.
+
+    #: A registered scheme name, e.g. ``stripe`` or ``hmac``.
+    scheme: str
+    #: HMAC key or static token. Read with ``secret.get_secret_value()``.
+    secret: SecretStr = Field(min_length=1)
 
     @field_validator("scheme")
     @classmethod

@@ -1,0 +1,88 @@
+"""Which verifier checks an integration's webhooks, and the request it is given.
+
+The scheme is the integration's override (``signature.scheme``), else its
+platform's (:data:`~ingest.verify.PLATFORM_SCHEMES`, then the preset's
+``signature_scheme``). A platform that signs nothing gets ``header_token`` (a
+static token in ``X-Webhook-Token``, or a header of the user's choice); an
+unknown platform is treated as ``generic`` (``hmac``). Nothing is checked until a
+secret is set; from then on every request is checked (fail closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hookline.presets import UnknownPlatformError, get_preset
+from ingest.verify import NO_SCHEME, PLATFORM_SCHEMES, UnverifiedRequest
+from schemas.config import Integration
+from schemas.signature import SignatureConfig, SignatureOptions
+
+#: For platforms whose webhooks carry no signature: a token in a header the user sets.
+UNSIGNED_PLATFORM_SCHEME = "header_token"
+#: For platforms hookline has no preset for.
+UNKNOWN_PLATFORM_SCHEME = PLATFORM_SCHEMES["generic"]
+
+
+def platform_scheme(platform: str) -> str:
+    if platform in PLATFORM_SCHEMES:
+        return PLATFORM_SCHEMES[platform]
+    try:
+        scheme = get_preset(platform).signature_scheme
+    except UnknownPlatformError:
+        return UNKNOWN_PLATFORM_SCHEME
+    return UNSIGNED_PLATFORM_SCHEME if scheme == NO_SCHEME else scheme
+
+
+def scheme_of(integration: Integration) -> str:
+    """The scheme that checks this integration's webhooks once it has a secret."""
+    override = integration.signature.scheme if integration.signature else None
+    return override or platform_scheme(integration.platform)
+
+
+def build_config(integration: Integration, secret: str) -> SignatureConfig:
+    """Raises ``pydantic.ValidationError`` when an option does not apply to the scheme."""
+    options = integration.signature or SignatureOptions()
+    return SignatureConfig(
+        scheme=scheme_of(integration),
+        secret=secret,
+        **options.model_dump(exclude={"scheme"}, exclude_none=True),
+    )
+
+
+def signature_config(integration: Integration) -> SignatureConfig | None:
+    """The verifier's config, or None while the integration has no secret."""
+    return build_config(integration, integration.secret) if integration.secret else None
+
+
+def check_options(integration: Integration) -> None:
+    """Validate the signature options against the scheme, with or without a secret
+    (the API calls this before saving; ``pydantic.ValidationError`` on a mismatch)."""
+    build_config(integration, integration.secret or "placeholder")
+
+
+def signature_headers(integration: Integration) -> tuple[str, ...]:
+    """A header the integration configured to carry its credential (dropped from the envelope)."""
+    header = integration.signature.header if integration.signature else None
+    return (header,) if header else ()
+
+
+def unverified_request(
+    *,
+    public_url: str,
+    raw_path: str,
+    method: str,
+    headers: Mapping[str, str],
+    query: dict[str, list[str]],
+    body: bytes,
+    received_at: float,
+) -> UnverifiedRequest:
+    """The request as the platform sent it. The URL is the public one (what the user
+    pasted into the platform, which Twilio signs): ``public_url`` + path + query."""
+    return UnverifiedRequest(
+        method=method,
+        url=public_url.rstrip("/") + raw_path,
+        headers=headers,
+        body=body,
+        received_at=received_at,
+        query=query,
+    )
