@@ -23,6 +23,26 @@ PRODUCE_SECONDS = Histogram(
 BROKER_ERRORS = Counter(
     "hookline_broker_errors_total", "Failures writing to Kafka, by operation", ["operation"]
 )
+SIGNATURE_REJECTIONS = Counter(
+    "hookline_signature_rejections_total",
+    "Webhooks refused with 401 (missing, wrong or stale signature or token), by scheme",
+    ["scheme"],
+)
+DUPLICATES = Counter(
+    "hookline_webhook_duplicates_total",
+    "Deliveries answered as duplicates by a gateway process without a second write",
+    ["integration"],
+)
+RATE_LIMITED = Counter(
+    "hookline_webhook_rate_limited_total",
+    "Webhooks refused with 429 by an integration's rate limit",
+    ["integration"],
+)
+HANDSHAKES = Counter(
+    "hookline_webhook_handshakes_total",
+    "Platform handshakes (pings) answered and recorded as pings, not events",
+    ["integration", "handshake"],
+)
 HISTORY_ROWS = Counter(
     "hookline_history_rows_total", "Rows written to ClickHouse by the history sink", ["table"]
 )

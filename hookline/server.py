@@ -14,10 +14,15 @@ from hookline.runtime import RUNTIME, Runtime, runtime_context
 
 log = logging.getLogger("hookline.http")
 
+#: The request id: in the ``X-Request-Id`` answer header, every log line about the
+#: request and, for webhooks, the envelope (``request_id``).
+REQUEST_ID = web.RequestKey("request_id", str)
+
 
 @web.middleware
 async def request_context(request: web.Request, handler) -> web.StreamResponse:
-    request_id = uuid.uuid4().hex[:16]
+    request_id = uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
     started = time.perf_counter()
     try:
         response = await handler(request)
@@ -26,9 +31,7 @@ async def request_context(request: web.Request, handler) -> web.StreamResponse:
         if exc.status >= 400 and exc.content_type != "application/json":
             response = web.json_response({"ok": False, "error": exc.reason}, status=exc.status)
     except Exception:
-        log.exception(
-            "unhandled error", extra={"http_request_id": request_id, "path": request.path}
-        )
+        log.exception("unhandled error", extra={"request_id": request_id, "path": request.path})
         response = web.json_response(
             {"ok": False, "error": "internal error", "request_id": request_id}, status=500
         )
@@ -36,7 +39,7 @@ async def request_context(request: web.Request, handler) -> web.StreamResponse:
     log.info(
         "http request",
         extra={
-            "http_request_id": request_id,
+            "request_id": request_id,
             "method": request.method,
             # The token in /hooks/{token} is a credential: log the route, not the path.
             "route": request.match_info.route.resource.canonical
@@ -51,7 +54,10 @@ async def request_context(request: web.Request, handler) -> web.StreamResponse:
 
 def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) -> web.Application:
     app = web.Application(
-        middlewares=[request_context], client_max_size=runtime.settings.max_body_bytes
+        middlewares=[request_context],
+        client_max_size=runtime.settings.max_body_bytes,
+        # The gateway undoes Content-Encoding itself, under its size cap (ingest/encoding.py).
+        handler_args={"auto_decompress": False} if gateway else None,
     )
     app[RUNTIME] = runtime
     app.cleanup_ctx.append(runtime_context(runtime))

@@ -23,10 +23,25 @@ class Settings(BaseSettings):
     #: Base URL printed in integration URLs (``<public_url>/hooks/<token>``).
     public_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: A webhook body must have arrived within this long (408 otherwise): a client that
+    #: declares more than it sends does not hold a request open for ever.
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
     #: Embedded tansu profile: short group timeouts, unbatched table recovery.
     embedded_broker: bool = False
-    #: Duplicate deliveries inside this window produce no second set of commands.
+    #: Duplicate deliveries inside this window produce no second set of commands (workers),
+    #: and are answered ``"duplicate": true`` without a second write (each gateway process).
     dedup_window_seconds: int = Field(default=24 * 3600, ge=1)
+    #: Delivery ids each gateway process remembers for that window (oldest dropped first).
+    gateway_dedup_entries: int = Field(default=100_000, ge=1)
+    #: Default token bucket of an integration in each gateway process (integrations may
+    #: set their own): sustained requests per second and burst.
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    #: How long the gateway waits for acks=all before answering 503.
+    produce_timeout_seconds: float = Field(default=5.0, gt=0)
+    #: On SIGTERM, how long in-flight requests may take to finish before the producer
+    #: is flushed and the process exits.
+    shutdown_timeout_seconds: float = Field(default=15.0, ge=0)
     #: History sink batching.
     history_batch_size: int = Field(default=2000, ge=1)
     history_flush_seconds: float = Field(default=0.5, gt=0)

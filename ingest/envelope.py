@@ -1,14 +1,17 @@
-"""Building the envelope from what the gateway received. Pure."""
+"""Building the envelope from a verified request. Pure.
+
+Only a :class:`~ingest.verify.VerifiedRequest` becomes an envelope: what is written
+to Kafka has passed its integration's signature check."""
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Literal
 
+from ingest.verify import VerifiedRequest
 from schemas.config import Integration
 from schemas.envelope import WebhookEnvelope
-from schemas.types import utcnow
 
 #: Headers that carry credentials: never written to Kafka, history or logs.
 CREDENTIAL_HEADERS = frozenset(
@@ -28,14 +31,17 @@ CREDENTIAL_HEADERS = frozenset(
         "asaas-access-token",
         "x-eduzzapi",
         "x-webhook-token",
+        "x-webhook-signature",
     }
 )
-#: Hop-by-hop and transport headers that say nothing about the event.
+#: Hop-by-hop and transport headers that say nothing about the event. The body is
+#: carried decoded, so its ``Content-Encoding`` no longer applies.
 TRANSPORT_HEADERS = frozenset(
     {
         "host",
         "connection",
         "content-length",
+        "content-encoding",
         "transfer-encoding",
         "accept-encoding",
         "keep-alive",
@@ -43,47 +49,60 @@ TRANSPORT_HEADERS = frozenset(
         "upgrade",
     }
 )
+#: Query parameters that carry a signature (Kiwify).
+CREDENTIAL_QUERY = frozenset({"signature"})
+
+
+def header_text(value: str) -> str:
+    """A header value as text that can be stored: bytes that are not UTF-8 (aiohttp keeps
+    them as surrogates, which JSON cannot encode) are read as latin-1, losing nothing."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("latin-1")
+    return value
 
 
 def selected_headers(
     headers: Mapping[str, str], extra_secret: Iterable[str] = ()
 ) -> dict[str, str]:
     drop = CREDENTIAL_HEADERS | TRANSPORT_HEADERS | {h.lower() for h in extra_secret}
-    return {k.lower(): v for k, v in headers.items() if k.lower() not in drop}
+    return {k.lower(): header_text(v) for k, v in headers.items() if k.lower() not in drop}
 
 
-def query_lists(pairs: Iterable[tuple[str, str]], drop: Iterable[str] = ()) -> dict[str, list[str]]:
-    skipped = set(drop)
+def content_type(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("content-type")
+    return None if value is None else header_text(value)
+
+
+def query_lists(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """A query string as key -> values (a repeated key keeps every value, in order)."""
     query: dict[str, list[str]] = {}
     for key, value in pairs:
-        if key not in skipped:
-            query.setdefault(key, []).append(value)
+        query.setdefault(key, []).append(value)
     return query
-
-
-def body_hash(body: bytes) -> str:
-    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def build_envelope(
     integration: Integration,
+    verified: VerifiedRequest,
     *,
-    method: str,
-    content_type: str | None,
-    headers: Mapping[str, str],
-    query: Iterable[tuple[str, str]],
-    body: bytes,
-    delivery_id: str | None = None,
+    request_id: str,
+    delivery_id: str,
+    kind: Literal["event", "ping"] = "event",
+    secret_headers: Iterable[str] = (),
 ) -> WebhookEnvelope:
+    request = verified.request
     return WebhookEnvelope(
-        request_id=uuid.uuid4().hex,
+        request_id=request_id,
         integration_id=integration.id,
         account_id=integration.account_id,
-        received_at=utcnow(),
-        method=method,
-        content_type=content_type,
-        headers=selected_headers(headers),
-        query=query_lists(query, drop=("signature",)),
-        body=body,
-        delivery_id=delivery_id or body_hash(body),
+        received_at=datetime.fromtimestamp(request.received_at, UTC),
+        method=request.method,
+        kind=kind,
+        content_type=content_type(request.headers),
+        headers=selected_headers(request.headers, secret_headers),
+        query={k: v for k, v in request.query.items() if k not in CREDENTIAL_QUERY},
+        body=request.body,
+        delivery_id=delivery_id,
     )

@@ -29,6 +29,16 @@ class _SchemeOptions(BaseModel):
     #: Freshness window of timestamped schemes; the scheme's default when None.
     tolerance_seconds: int | None = Field(default=None, ge=1, le=86_400)
 
+    @field_validator("scheme", check_fields=False)  # declared by each subclass
+    @classmethod
+    def _known_scheme(cls, scheme: str | None) -> str | None:
+        # Imported here: ingest.verify depends on this module for typing only.
+        from ingest.verify import get_verifier
+
+        if scheme is not None:
+            get_verifier(scheme)  # UnknownSchemeError (a ValueError) lists the valid names
+        return scheme
+
 
 class SignatureOptions(_SchemeOptions):
     """What an integration stores about its verifier, besides the (write-only) secret.
@@ -40,15 +50,6 @@ class SignatureOptions(_SchemeOptions):
     #: A registered scheme name overriding the platform's, e.g. ``hmac`` or ``header_token``.
     scheme: str | None = None
 
-    @field_validator("scheme")
-    @classmethod
-    def _known_scheme(cls, scheme: str | None) -> str | None:
-        from ingest.verify import get_verifier
-
-        if scheme is not None:
-            get_verifier(scheme)  # UnknownSchemeError (a ValueError) lists the valid names
-        return scheme
-
 
 class SignatureConfig(_SchemeOptions):
     # The secret is a SecretStr (masked in repr, str and dumps); inputs are kept out
@@ -58,15 +59,6 @@ class SignatureConfig(_SchemeOptions):
     scheme: str
     #: HMAC key or static token. Read with ``secret.get_secret_value()``.
     secret: SecretStr = Field(min_length=1)
-
-    @field_validator("scheme")
-    @classmethod
-    def _known_scheme(cls, scheme: str) -> str:
-        # Imported here: ingest.verify depends on this module for typing only.
-        from ingest.verify import get_verifier
-
-        get_verifier(scheme)  # UnknownSchemeError (a ValueError) lists the valid names
-        return scheme
 
     @model_validator(mode="after")
     def _options_apply(self) -> SignatureConfig:

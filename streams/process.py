@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from hookline.config.state import ConfigState
+from hookline.redact import mask_data, mask_text
 from schemas.commands import ActionCommand, command_id_for
 from schemas.config import Action
 from schemas.envelope import WebhookEnvelope
@@ -54,10 +56,16 @@ def _history(
     status: WebhookStatus,
     lead: MappedLead | None = None,
     errors: list[str] | None = None,
+    secret: str | None = None,
 ) -> WebhookHistory:
+    """The history row. Body credentials (``hottok``, ``token``, ..., and the
+    integration's secret wherever it appears) are masked; the topic keeps the raw body."""
     parsed_json = ""
     if parsed is not None and parsed.data is not None:
-        parsed_json = json.dumps(parsed.data, ensure_ascii=False, default=str)[:HISTORY_BODY_LIMIT]
+        data = mask_data(parsed.data)
+        parsed_json = json.dumps(data, ensure_ascii=False, default=str)[:HISTORY_BODY_LIMIT]
+        parsed_json = mask_text(parsed_json, [secret])
+    body_text = envelope.body[:HISTORY_BODY_LIMIT].decode("utf-8", errors="replace")
     return WebhookHistory(
         request_id=envelope.request_id,
         account_id=envelope.account_id,
@@ -74,7 +82,7 @@ def _history(
         content_type=envelope.content_type,
         headers=envelope.headers,
         body_format=parsed.format if parsed else "raw",
-        body_text=envelope.body[:HISTORY_BODY_LIMIT].decode("utf-8", errors="replace"),
+        body_text=mask_text(body_text, [secret]),
         parsed_json=parsed_json,
     )
 
@@ -82,11 +90,12 @@ def _history(
 def process_envelope(
     envelope: WebhookEnvelope, config: ConfigState, *, duplicate: bool = False
 ) -> Outcome:
+    integration = config.integration(envelope.integration_id)
+    history = partial(_history, envelope, secret=integration.secret if integration else None)
     if envelope.kind == "ping":
-        return Outcome(_history(envelope, None, "ping"))
+        return Outcome(history(None, "ping"))
 
     parsed = parse_body(envelope.body, envelope.content_type)
-    integration = config.integration(envelope.integration_id)
     account = config.account(envelope.account_id)
     problem = None
     if integration is None or account is None:
@@ -96,19 +105,19 @@ def process_envelope(
     elif (mapping := config.mapping(integration.id)) is None:
         problem = "integration has no mapping yet"
     if problem is not None:
-        return Outcome(_history(envelope, parsed, "error", errors=[problem]), failure=problem)
+        return Outcome(history(parsed, "error", errors=[problem]), failure=problem)
 
     lead = apply_mapping(mapping, parsed.data, envelope.headers, envelope.query)
     if not lead.ok:
-        return Outcome(_history(envelope, parsed, "error", lead), failure="; ".join(lead.errors))
+        return Outcome(history(parsed, "error", lead), failure="; ".join(lead.errors))
 
     events = config.matching_events(integration.id, lead.event or "")
     if not events:
-        return Outcome(_history(envelope, parsed, "unmatched", lead))
-    history = _history(envelope, parsed, "duplicate" if duplicate else "matched", lead)
-    history.matched_event_ids = [e.id for e in events]
+        return Outcome(history(parsed, "unmatched", lead))
+    record = history(parsed, "duplicate" if duplicate else "matched", lead)
+    record.matched_event_ids = [e.id for e in events]
     if duplicate:
-        return Outcome(history)
+        return Outcome(record)
 
     context = {"event": lead.event, "name": lead.name, "phone": lead.phone, "fields": lead.fields}
     commands = [
@@ -127,6 +136,6 @@ def process_envelope(
         for event in events
         for action in config.actions_of(event.id)
     ]
-    history.command_ids = [c.command_id for c in commands]
-    history.action_types = [c.type for c in commands]
-    return Outcome(history, commands)
+    record.command_ids = [c.command_id for c in commands]
+    record.action_types = [c.type for c in commands]
+    return Outcome(record, commands)

@@ -115,7 +115,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> N
         runner = web.AppRunner(
             build_http_app(Runtime.create(settings, clickhouse)),
             access_log=None,
-            shutdown_timeout=10,
+            shutdown_timeout=settings.shutdown_timeout_seconds,
         )
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
