@@ -25,10 +25,13 @@ from schemas.config import (
     Action,
     ActionType,
     ConversionEvent,
+    CustomResponse,
     Integration,
+    RateLimit,
 )
 from schemas.history import WebhookStatus
 from schemas.mapping import Mapping, Source
+from schemas.signature import SignatureOptions
 from schemas.types import Id, Plan, utcnow
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -110,13 +113,22 @@ class IntegrationCreate(_In):
 
 
 class IntegrationPatch(_Patch):
-    nullable: ClassVar[frozenset[str]] = frozenset({"secret"})
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {"secret", "signature", "rate_limit", "response"}
+    )
 
     name: Name | None = None
     enabled: bool | None = None
     platform: Platform | None = None
     #: The platform's signing secret or token; null removes it. Never returned.
     secret: str | None = Field(default=None, min_length=1, max_length=1000)
+    #: Scheme override and options (header, algorithm, encoding, prefix,
+    #: tolerance_seconds) for the verifier; null returns to the platform's defaults.
+    signature: SignatureOptions | None = None
+    #: Requests per second and burst per gateway process; null: the server defaults.
+    rate_limit: RateLimit | None = None
+    #: What accepted webhooks are answered with; null: hookline's JSON.
+    response: CustomResponse | None = None
 
 
 class RotateToken(_In):
@@ -130,6 +142,11 @@ class IntegrationOut(_Out):
     platform: str
     enabled: bool
     has_secret: bool
+    #: The verifier that checks this integration's webhooks once a secret is set.
+    signature_scheme: str
+    signature: SignatureOptions | None = None
+    rate_limit: RateLimit | None = None
+    response: CustomResponse | None = None
     #: When the last rotated-away URL stops working; null when none is still valid.
     old_token_valid_until: datetime | None = None
     created_at: datetime
@@ -137,11 +154,14 @@ class IntegrationOut(_Out):
 
     @classmethod
     def from_integration(cls, record: Integration, **extra: Any) -> Self:
+        from ingest.signing import scheme_of  # the gateway's rule, not a copy of it
+
         now = utcnow()
         grace = [t.expires_at for t in record.tokens if t.expires_at and t.expires_at > now]
         return cls.from_record(
             record,
             has_secret=bool(record.secret),
+            signature_scheme=scheme_of(record),
             old_token_valid_until=max(grace, default=None),
             **extra,
         )
@@ -344,6 +364,28 @@ class DeadLetterOut(_Out):
 
 class DeadLetterList(_Out):
     items: list[DeadLetterOut]
+
+
+class RejectedOut(_Out):
+    """A request the gateway refused (bad signature, body too large or undecodable)."""
+
+    request_id: str
+    received_at: datetime
+    status: int
+    reason: str
+    scheme: str | None
+    method: str
+    content_type: str | None
+    #: Headers as received, credentials removed.
+    headers: dict[str, str]
+    body_bytes: int
+    #: The start of the body, credential fields masked.
+    body_excerpt: str
+    remote: str | None
+
+
+class RejectedList(_Out):
+    items: list[RejectedOut]
 
 
 class ReplayRequest(BaseModel):

@@ -1,5 +1,6 @@
 """Reads from ClickHouse: a lead's state and messages, an integration's recent
-webhooks and dead letters. Every query is filtered by the caller's account."""
+webhooks, dead letters and rejected requests. Every query is filtered by the
+caller's account."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from schemas.api import (
     LimitQuery,
     MessageList,
     MessageOut,
+    RejectedList,
+    RejectedOut,
     ReplayRequest,
     ReplayResult,
     WebhookList,
@@ -64,6 +67,13 @@ async def deadletters(call: Call) -> DeadLetterList:
     return DeadLetterList(
         items=[DeadLetterOut.model_validate({k: r[k] for k in names}) for r in rows]
     )
+
+
+async def rejected_requests(call: Call) -> RejectedList:
+    query: LimitQuery = call.query
+    integration = call.owned(Integration, call.path("id"))
+    rows = await call.history.rejected(call.account.id, integration.id, query.limit)
+    return RejectedList(items=[RejectedOut.model_validate(r) for r in rows])
 
 
 async def replay_deadletters(call: Call) -> ReplayResult:

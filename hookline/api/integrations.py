@@ -8,9 +8,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from pydantic import ValidationError
+
 from hookline.api.call import ApiError, Call, not_found
 from hookline.config.state import secret_hash
 from hookline.presets import Preset, UnknownPlatformError, get_preset
+from ingest.signing import check_options
 from schemas.api import (
     ErrorDetail,
     IntegrationCreate,
@@ -120,6 +123,10 @@ async def update_integration(call: Call) -> IntegrationOut:
     integration = call.owned(Integration, call.path("id"))
     if changes := body.changes():
         integration = integration.model_copy(update={**changes, "updated_at": utcnow()})
+        try:  # the signature options must fit the scheme the result will use
+            check_options(integration)
+        except ValidationError as exc:
+            raise ApiError.invalid(exc, "signature") from None
         await call.runtime.writer.put(integration)
     return IntegrationOut.from_integration(integration)
 

@@ -92,7 +92,8 @@ ROUTES: tuple[Route, ...] = (
           "Read an integration",
           response=m.IntegrationOut),
     Route("PATCH", "/api/integrations/{id}", integrations.update_integration,
-          "Change an integration's name, platform, secret or enabled flag",
+          "Change an integration's name, platform, enabled flag, secret, signature options,"
+          " rate limit or custom response",
           body=m.IntegrationPatch, response=m.IntegrationOut),
     Route("DELETE", "/api/integrations/{id}", integrations.delete_integration,
           "Delete an integration with its mapping, events and actions",
@@ -149,6 +150,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/integrations/{id}/deadletters/replay", history.replay_deadletters,
           "Send outstanding dead letters through the pipeline again",
           body=m.ReplayRequest, response=m.ReplayResult, history=True),
+    Route("GET", "/api/integrations/{id}/rejected", history.rejected_requests,
+          "Recent requests the webhook URL refused (signature, size, encoding), newest first",
+          query=m.LimitQuery, response=m.RejectedList, history=True),
     # platform presets and discovery ("Visualizar")
     Route("GET", "/api/platforms", platforms.list_platforms,
           "List platform presets with their event catalogues (pt-BR labels)",

@@ -13,7 +13,13 @@ from typing import Any
 
 from hookline.history.clickhouse import ClickHouse
 from schemas.deadletter import DeadLetter
-from schemas.history import CommandResult, ConfigChange, MessageSent, WebhookHistory
+from schemas.history import (
+    CommandResult,
+    ConfigChange,
+    MessageSent,
+    RejectedRequest,
+    WebhookHistory,
+)
 from schemas.leads import LeadState
 
 COLUMNS: dict[str, list[str]] = {
@@ -62,6 +68,21 @@ COLUMNS: dict[str, list[str]] = {
     ],
     "leads": ["account_id", "phone", "name", "tags", "fields", "applied", "updated_at", "version"],
     "config_log": ["key", "account_id", "record_kind", "record_json", "deleted", "changed_at"],
+    "rejected_requests": [
+        "request_id",
+        "account_id",
+        "integration_id",
+        "received_at",
+        "status",
+        "reason",
+        "scheme",
+        "method",
+        "content_type",
+        "headers_json",
+        "body_bytes",
+        "body_excerpt",
+        "remote",
+    ],
     "deadletters": [
         "request_id",
         "account_id",
@@ -151,6 +172,22 @@ def rows_for(record: Any) -> tuple[str, list[Any]]:
                 int(record.deleted),
                 _utc(record.changed_at),
             ]
+        case RejectedRequest():
+            return "rejected_requests", [
+                record.request_id,
+                record.account_id,
+                record.integration_id,
+                _utc(record.received_at),
+                record.status,
+                record.reason,
+                record.scheme or "",
+                record.method,
+                record.content_type or "",
+                json.dumps(record.headers, ensure_ascii=False),
+                record.body_bytes,
+                record.body_excerpt,
+                record.remote or "",
+            ]
         case DeadLetter():
             envelope = record.envelope
             return "deadletters", [
@@ -238,6 +275,21 @@ class HistoryStore:
             " ORDER BY failed_at DESC LIMIT {limit:UInt32}",
             {"account": account_id, "integration": integration_id, "limit": limit},
         )
+        return [_aware(r) for r in rows]
+
+    async def rejected(
+        self, account_id: str, integration_id: str, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        rows = await self.db.query(
+            "SELECT * EXCEPT (account_id, integration_id) FROM {db}.rejected_requests FINAL"
+            " WHERE account_id = {account:String} AND integration_id = {integration:String}"
+            " ORDER BY received_at DESC, request_id LIMIT {limit:UInt32}",
+            {"account": account_id, "integration": integration_id, "limit": limit},
+        )
+        for row in rows:
+            row["headers"] = json.loads(row.pop("headers_json") or "{}")
+            for name in ("scheme", "content_type", "remote"):
+                row[name] = row[name] or None
         return [_aware(r) for r in rows]
 
     async def all_leads(self) -> list[dict[str, Any]]:
