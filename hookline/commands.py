@@ -45,8 +45,21 @@ def _serve(gateway: bool, api: bool, host: str, port: int) -> None:
     settings = Settings()
     setup_logging(settings.log_level)
     clickhouse = ClickHouse.open(settings.clickhouse_dsn) if api else None
-    app = build_http_app(Runtime.create(settings, clickhouse), gateway=gateway, api=api)
-    web.run_app(app, host=host, port=port, access_log=None, print=None)
+
+    async def app() -> web.Application:
+        # Kafka clients must be created inside the loop that will run them.
+        return build_http_app(Runtime.create(settings, clickhouse), gateway=gateway, api=api)
+
+    # SIGTERM: stop listening, let in-flight requests finish (up to the timeout), then
+    # the runtime's cleanup flushes the producer.
+    web.run_app(
+        app(),
+        host=host,
+        port=port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=settings.shutdown_timeout_seconds,
+    )
 
 
 @click.command()

@@ -1,0 +1,185 @@
+"""The gateway when the broker goes away and comes back, and when it shuts down.
+
+The outage test runs its own broker on a fixed port (never the session's), stops
+it, and starts it again on the same port: memory storage loses the topics, so
+they are created again, as ``hookline dev`` does."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from hookline.embedded.broker import BrokerUnavailable, EmbeddedBroker, free_port
+from hookline.kafka import ensure_topics
+from hookline.runtime import Runtime
+from hookline.server import build_http_app
+from hookline.settings import Settings
+from ingest import routes
+from ingest.publish import publish
+from schemas.topics import WEBHOOKS
+from tests.conftest import unavailable
+from tests.integration.gateway_env import TEST_SETTINGS, GatewayEnv, TopicReader, open_gateway
+
+pytestmark = [pytest.mark.kafka]
+
+
+@pytest.fixture
+def private_broker() -> Iterator[EmbeddedBroker]:
+    broker = EmbeddedBroker(port=free_port())
+    try:
+        broker.start()
+    except BrokerUnavailable as exc:
+        unavailable(str(exc))
+    yield broker
+    broker.stop()
+
+
+async def _envelopes(bootstrap: str, integration_id: str, wanted: int) -> list:
+    reader = TopicReader(bootstrap, WEBHOOKS)
+    await reader.start()
+    try:
+        await reader.wait(lambda: len(reader.by_key[integration_id]) >= wanted, timeout=15)
+        return reader.by_key[integration_id]
+    finally:
+        await reader.stop()
+
+
+async def test_503_while_the_broker_is_down_and_the_same_request_succeeds_after(
+    private_broker: EmbeddedBroker,
+) -> None:
+    await ensure_topics(private_broker.bootstrap)
+    async with open_gateway(private_broker.bootstrap, produce_timeout_seconds=1.5) as env:
+        hook = await env.hook("stripe")
+        assert (await env.post(hook, b'{"id": "evt_before"}'))[0] == 200
+
+        private_broker.stop()
+        body = b'{"id": "evt_during", "type": "invoice.paid"}'
+        started = time.monotonic()
+        status, answer, headers = await env.post(hook, body)
+        assert time.monotonic() - started < 10  # bounded by the produce timeout, no hang
+        assert status == 503 and headers["Retry-After"] == "5"
+        assert answer["ok"] is False and answer["error"] == (
+            "temporarily unable to accept webhooks, retry later"
+        )
+        assert answer["id"] == headers["X-Request-Id"]
+
+        private_broker.start()  # same port; memory storage: the topics are gone
+        await ensure_topics(private_broker.bootstrap)
+        # The platform retries the same request until it is accepted.
+        async with asyncio.timeout(60):
+            while (retry := await env.post(hook, body))[0] != 200:
+                assert retry[0] == 503, retry
+                await asyncio.sleep(0.5)
+        _, accepted, _ = retry
+        assert "duplicate" not in accepted  # a 503 never marks the delivery as seen
+        envelopes = await _envelopes(private_broker.bootstrap, hook.id, 1)
+        assert accepted["id"] in {e.request_id for e in envelopes}
+        assert {e.body for e in envelopes} <= {body}  # only this (the 503'd copy may follow)
+        await _check_metrics(env)
+
+
+async def _check_metrics(env: GatewayEnv) -> None:
+    async with env.client.get("/metrics") as response:
+        text = await response.text()
+    errors = [
+        line for line in text.splitlines()
+        if line.startswith('hookline_broker_errors_total{operation="produce"}')
+    ]  # fmt: skip
+    assert errors and float(errors[0].rsplit(" ", 1)[1]) >= 1
+
+
+@pytest.fixture
+async def served(bootstrap: str) -> AsyncIterator[tuple[web.AppRunner, Runtime, str]]:
+    runtime = Runtime.create(Settings(bootstrap_servers=bootstrap, **TEST_SETTINGS))
+    runner = web.AppRunner(build_http_app(runtime, gateway=True, api=False), shutdown_timeout=10)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield runner, runtime, f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_shutdown_finishes_in_flight_requests_and_flushes(
+    served: tuple[web.AppRunner, Runtime, str], bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner, runtime, base = served
+    async with open_gateway(bootstrap) as helper:  # writes config the served runtime reads
+        hook = await helper.hook()
+    async with asyncio.timeout(10):
+        while runtime.view.state.integration(hook.id) is None:
+            await asyncio.sleep(0.05)
+
+    # A slow acknowledgement: the request is in flight, waiting on the broker.
+    waiting = asyncio.Event()
+
+    async def slow_publish(producer, envelope, timeout):
+        waiting.set()
+        await asyncio.sleep(1.0)
+        await publish(producer, envelope, timeout)
+
+    monkeypatch.setattr(routes, "publish", slow_publish)
+    async with aiohttp.ClientSession() as session:
+        request = asyncio.create_task(session.post(base + hook.path, data=b'{"in": "flight"}'))
+        await waiting.wait()
+        shutdown = asyncio.create_task(runner.cleanup())  # what SIGTERM does
+        await asyncio.sleep(0.2)
+        # No new connections once shutting down ...
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with session.post(base + hook.path, data=b"late=1") as late:
+                await late.read()
+        # ... while the request in flight gets its answer, after its envelope is written.
+        async with await request as response:
+            assert response.status == 200
+            accepted = await response.json()
+        await shutdown
+    assert runtime.producer._closed  # stopped by the runtime's cleanup, after a flush
+    envelopes = await _envelopes(bootstrap, hook.id, 1)
+    assert [(e.request_id, e.body) for e in envelopes] == [(accepted["id"], b'{"in": "flight"}')]
+
+
+async def test_the_gateway_command_serves_and_stops_cleanly_on_sigterm(bootstrap: str) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "HOOKLINE_BOOTSTRAP_SERVERS": bootstrap,
+        "HOOKLINE_SHUTDOWN_TIMEOUT_SECONDS": "5",
+        "HOOKLINE_LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hookline.cli", "gateway", "--host", "127.0.0.1", "--port", str(port),
+        env=env, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with open_gateway(bootstrap) as helper:
+            hook = await helper.hook()
+        async with aiohttp.ClientSession() as session:
+            async with asyncio.timeout(60):
+                while True:
+                    with contextlib.suppress(aiohttp.ClientConnectionError):
+                        async with session.get(base + hook.path) as response:
+                            if response.status == 200:  # ready, and has read the new hook
+                                break
+                    await asyncio.sleep(0.2)
+            async with session.post(base + hook.path, data=b'{"via": "cli"}') as response:
+                assert response.status == 200
+                accepted = await response.json()
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            _, stderr = await process.communicate()
+        assert process.returncode == 0, stderr.decode()[-2000:]
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    envelopes = await _envelopes(bootstrap, hook.id, 1)
+    assert [e.request_id for e in envelopes] == [accepted["id"]]
