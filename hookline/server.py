@@ -17,6 +17,8 @@ log = logging.getLogger("hookline.http")
 #: The request id: in the ``X-Request-Id`` answer header, every log line about the
 #: request and, for webhooks, the envelope (``request_id``).
 REQUEST_ID = web.RequestKey("request_id", str)
+#: Fields a handler adds to the request's one access log line (e.g. the integration id).
+LOG_FIELDS = web.RequestKey("log_fields", dict)
 
 
 @web.middleware
@@ -47,6 +49,7 @@ async def request_context(request: web.Request, handler) -> web.StreamResponse:
             else request.path,
             "status": response.status,
             "ms": round((time.perf_counter() - started) * 1000, 2),
+            **request.get(LOG_FIELDS, {}),
         },
     )
     return response

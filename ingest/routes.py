@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from hookline import metrics
 from hookline.runtime import RUNTIME, Runtime
-from hookline.server import REQUEST_ID
+from hookline.server import LOG_FIELDS, REQUEST_ID
 from ingest import answers
 from ingest.body import BodyTooLarge, read_body
 from ingest.dedup import delivery_key
@@ -164,7 +164,7 @@ class Webhook:
         first = self.gateway.recent.get(key)
         if first is not None:
             metrics.DUPLICATES.labels(self.integration.id).inc()
-            log.info("duplicate delivery", extra={**self._ids(), "first_request_id": first})
+            self.request[LOG_FIELDS] = {**self._ids(), "duplicate_of": first}
             return answers.accepted(self.integration, {"ok": True, "duplicate": True, "id": first})
         await self._write(verified, "event", delivery)
         self.gateway.recent.add(key, self.request_id)
@@ -192,15 +192,13 @@ class Webhook:
             raise unavailable(
                 "temporarily unable to accept webhooks, retry later", id=self.request_id
             ) from None
-        log.info(
-            "webhook accepted",
-            extra={
-                **self._ids(),
-                "kind": kind,
-                "delivery_id": delivery,
-                "bytes": len(envelope.body),
-            },
-        )
+        # One line per request: these join the access line (hookline.server).
+        self.request[LOG_FIELDS] = {
+            **self._ids(),
+            "kind": kind,
+            "delivery_id": delivery,
+            "bytes": len(envelope.body),
+        }
 
     async def _reject(
         self, refused: Refused, body: bytes | None, body_bytes: int, scheme: str | None = None
