@@ -25,13 +25,19 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def broker() -> Iterator[EmbeddedBroker]:
-    instance = EmbeddedBroker()
+def started_broker(port: int | None = None) -> EmbeddedBroker:
+    """A running tansu broker (on ``port`` if given); a failure in CI, else a skip."""
+    instance = EmbeddedBroker(port=port)
     try:
         instance.start()
     except BrokerUnavailable as exc:
         unavailable(str(exc))
+    return instance
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[EmbeddedBroker]:
+    instance = started_broker()
     yield instance
     instance.stop()
 

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from hookline.embedded.broker import BrokerUnavailable, EmbeddedBroker, free_port
+from hookline.embedded.broker import EmbeddedBroker, free_port
 from hookline.kafka import ensure_topics
 from hookline.runtime import Runtime
 from hookline.server import build_http_app
@@ -26,7 +26,7 @@ from hookline.settings import Settings
 from ingest import routes
 from ingest.publish import publish
 from schemas.topics import WEBHOOKS
-from tests.conftest import unavailable
+from tests.conftest import started_broker
 from tests.integration.gateway_env import TEST_SETTINGS, GatewayEnv, TopicReader, open_gateway
 
 pytestmark = [pytest.mark.kafka]
@@ -34,11 +34,7 @@ pytestmark = [pytest.mark.kafka]
 
 @pytest.fixture
 def private_broker() -> Iterator[EmbeddedBroker]:
-    broker = EmbeddedBroker(port=free_port())
-    try:
-        broker.start()
-    except BrokerUnavailable as exc:
-        unavailable(str(exc))
+    broker = started_broker(port=free_port())
     yield broker
     broker.stop()
 
