@@ -270,6 +270,25 @@ async def test_duplicates_are_answered_once_written(env: GatewayEnv) -> None:
     ]
 
 
+async def test_across_gateway_processes_the_delivery_id_is_the_dedup_key(
+    env: GatewayEnv, bootstrap: str
+) -> None:
+    # Each process remembers only what it wrote: a retry that lands on another gateway
+    # is written again, with the same delivery id, and the workers' dedup table (keyed
+    # by integration and delivery id) makes sure it is processed once.
+    hook = await env.hook("stripe")
+    event = b'{"id": "evt_cross", "type": "invoice.paid"}'
+    async with open_gateway(bootstrap) as other:
+        first = (await env.post(hook, event, JSON))[1]
+        second = (await other.post(hook.path, event, JSON))[1]
+    assert "duplicate" not in first and "duplicate" not in second
+    envelopes = await env.envelopes(hook)
+    assert [(e.request_id, e.delivery_id) for e in envelopes] == [
+        (first["id"], "evt_cross"),
+        (second["id"], "evt_cross"),
+    ]
+
+
 async def test_duplicates_by_body_id_and_by_hash(env: GatewayEnv) -> None:
     stripe = await env.hook("stripe")
     event = b'{"id": "evt_123", "type": "checkout.session.completed"}'
