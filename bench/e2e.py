@@ -49,6 +49,13 @@ async def configure(session: aiohttp.ClientSession, server: DevServer) -> tuple[
     key = account["api_key"]
     integration = await call("/api/integrations", {"name": "bench", "platform": "hotmart"}, key)
     iid = integration["id"]
+    # The default per-integration limit (50/s) would turn the benchmark into 429s.
+    await call(
+        f"/api/integrations/{iid}",
+        {"rate_limit": {"per_second": 100_000, "burst": 100_000}},
+        key,
+        "PATCH",
+    )
     await call(
         f"/api/integrations/{iid}/mapping",
         {
