@@ -48,6 +48,17 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
+def require_samples_dir() -> Path:
+    """The samples directory; when it is missing, a failure under CI and a skip elsewhere."""
+    directory = samples_dir()
+    if not directory.is_dir():
+        message = f"samples directory {directory} is missing (set HOOKLINE_SAMPLES_DIR)"
+        if in_ci():
+            pytest.fail(f"{message} (CI=true)")
+        pytest.skip(message)
+    return directory
+
+
 def load_samples(*, with_paths: bool = True) -> list[Sample]:
     """Every sample (only those with ``paths`` by default); raises when there are none."""
     directory = samples_dir()

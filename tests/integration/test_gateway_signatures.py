@@ -20,7 +20,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from tests.integration.gateway_env import GatewayEnv, Hook, open_gateway
-from tests.samples import in_ci, samples_dir
+from tests.samples import require_samples_dir
 
 pytestmark = [pytest.mark.kafka]
 
@@ -235,12 +235,7 @@ async def test_stale_and_future_timestamps(env: GatewayEnv, name: str) -> None:
 
 
 def _vector(name: str) -> dict[str, Any]:
-    path = samples_dir() / name
-    if not path.is_file():
-        if in_ci():
-            pytest.fail(f"official vector {path} is missing (CI=true)")
-        pytest.skip(f"official vector {path} is missing")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads((require_samples_dir() / name).read_text(encoding="utf-8"))
 
 
 async def test_stripe_official_vector(env: GatewayEnv) -> None:

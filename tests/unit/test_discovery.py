@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +27,19 @@ from hookline.discovery.evaluate import (
     preset_agreement,
     render,
     render_platforms,
-    samples_dir,
     table,
 )
 from hookline.discovery.structure import parent_path
 from schemas.mapping import HeaderSource, Mapping
 from streams.body import parse_body
 from streams.mapping import apply_mapping
+from tests.samples import require_samples_dir
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
 
 
 def _samples() -> list[Any]:
-    directory = samples_dir()
-    if not directory.is_dir():
-        message = f"samples directory {directory} is missing (set HOOKLINE_SAMPLES_DIR)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return load_samples(directory)
+    return load_samples(require_samples_dir())
 
 
 def _fixture(name: str) -> tuple[Any, dict[str, str], dict[str, Any]]:

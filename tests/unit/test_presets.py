@@ -8,7 +8,6 @@ written from each platform's public docs, expected values written by hand from t
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from hookline.presets.__main__ import presets_table
 from schemas.mapping import HeaderSource, Mapping
 from streams.body import parse_body
 from streams.mapping import apply_mapping
+from tests.samples import require_samples_dir
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
 EXPECTED_IDS = {
@@ -43,13 +43,7 @@ FALLBACKS = {("twilio", "name")}
 
 
 def _samples() -> list[Any]:
-    directory = samples_dir()
-    if not directory.is_dir():
-        message = f"samples directory {directory} is missing (set HOOKLINE_SAMPLES_DIR)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return load_samples(directory)
+    return load_samples(require_samples_dir())
 
 
 def _fixtures() -> list[Path]:

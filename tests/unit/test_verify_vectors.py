@@ -7,7 +7,6 @@ CI=true a missing directory fails instead of skipping.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +14,11 @@ import pytest
 
 from ingest.verify import SignatureRejected, UnverifiedRequest, verify
 from schemas.signature import SignatureConfig
+from tests.samples import require_samples_dir
 
 
 def samples_dir() -> Path:
-    default = Path(__file__).resolve().parents[3] / "shared" / "samples"
-    path = Path(os.environ.get("HOOKLINE_SAMPLES_DIR") or default)
-    if not path.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"samples directory {path} is missing (CI=true)")
-        pytest.skip(f"samples directory {path} is missing")
-    return path
+    return require_samples_dir()
 
 
 def load(name: str) -> dict[str, Any]:
