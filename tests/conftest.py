@@ -14,6 +14,9 @@ import pytest
 
 from hookline.embedded.broker import BrokerUnavailable, EmbeddedBroker
 from hookline.history.clickhouse import ClickHouse, ClickHouseUnavailable
+from hookline.history.sink import HistorySink
+from hookline.history.store import HistoryStore
+from hookline.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -73,3 +76,11 @@ async def clickhouse(clickhouse_server: ClickHouse) -> AsyncIterator[ClickHouse]
 
 def unique_topic(prefix: str = "test") -> str:
     return f"{prefix}.{secrets.token_hex(6)}"
+
+
+def new_sink(bootstrap: str, store: HistoryStore) -> HistorySink:
+    """A sink in a group of its own, so earlier runs' committed offsets do not interfere."""
+    settings = Settings(
+        bootstrap_servers=bootstrap, embedded_broker=True, history_flush_seconds=0.1
+    )
+    return HistorySink(settings, store, group_id=f"sink-{secrets.token_hex(4)}")

@@ -55,7 +55,7 @@ def decode(record: ConsumerRecord) -> Any | None:
 
 
 class HistorySink:
-    def __init__(self, settings: Settings, store: HistoryStore) -> None:
+    def __init__(self, settings: Settings, store: HistoryStore, group_id: str = GROUP) -> None:
         self.settings = settings
         self.store = store
         self._consumer: AIOKafkaConsumer | None = None
@@ -67,7 +67,7 @@ class HistorySink:
         )
         self._consumer_options = {
             "bootstrap_servers": settings.bootstrap_servers,
-            "group_id": GROUP,
+            "group_id": group_id,
             "enable_auto_commit": False,
             "auto_offset_reset": "earliest",
             "max_partition_fetch_bytes": MAX_MESSAGE_BYTES,

@@ -9,16 +9,14 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from hookline.history.clickhouse import ClickHouse
-from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
-from hookline.settings import Settings
+from tests.conftest import new_sink
 from tests.integration.gateway_env import GatewayEnv, Hook, open_gateway
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
@@ -135,11 +133,7 @@ async def _eventually(check, timeout: float = 30.0):
 async def test_rejected_requests_are_listed_without_the_secret(
     env: GatewayEnv, clickhouse: ClickHouse, bootstrap: str
 ) -> None:
-    sink = HistorySink(
-        Settings(bootstrap_servers=bootstrap, embedded_broker=True, history_flush_seconds=0.2),
-        HistoryStore(clickhouse),
-    )
-    sink._consumer_options["group_id"] = f"sink-{secrets.token_hex(4)}"
+    sink = new_sink(bootstrap, HistoryStore(clickhouse))
     hook = await env.hook("shopify", secret=SECRET)
     other = await env.hook("shopify", secret=SECRET)
     await sink.start()

@@ -7,15 +7,14 @@ import secrets
 
 import pytest
 
-from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.kafka import new_producer
-from hookline.settings import Settings
 from schemas.config import Account
 from schemas.history import MessageSent, WebhookHistory
 from schemas.leads import LeadState
 from schemas.topics import CONFIG, HISTORY, LEADS
 from schemas.types import Plan, utcnow
+from tests.conftest import new_sink
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 
@@ -30,12 +29,7 @@ async def _eventually(check, timeout: float = 20.0):
 async def test_sink_stores_history_leads_messages_and_config(bootstrap: str, clickhouse) -> None:
     account = f"acc_{secrets.token_hex(4)}"
     store = HistoryStore(clickhouse)
-    sink = HistorySink(
-        Settings(bootstrap_servers=bootstrap, embedded_broker=True, history_flush_seconds=0.2),
-        store,
-    )
-    # Each test run gets its own group so earlier runs' offsets do not interfere.
-    sink._consumer_options["group_id"] = f"sink-{secrets.token_hex(4)}"
+    sink = new_sink(bootstrap, store)
     producer = new_producer(bootstrap)
     await producer.start()
     await sink.start()
@@ -110,11 +104,7 @@ async def test_sink_keeps_retrying_while_clickhouse_cannot_store(
     account = f"acc_{secrets.token_hex(4)}"
     late_db = clickhouse_server.with_database(f"late_{secrets.token_hex(4)}")
     store = HistoryStore(late_db)
-    sink = HistorySink(
-        Settings(bootstrap_servers=bootstrap, embedded_broker=True, history_flush_seconds=0.1),
-        store,
-    )
-    sink._consumer_options["group_id"] = f"sink-{secrets.token_hex(4)}"
+    sink = new_sink(bootstrap, store)
     producer = new_producer(bootstrap)
     await producer.start()
     await sink.start()
