@@ -7,6 +7,8 @@ presets.
 from __future__ import annotations
 
 from hookline.presets import Preset, all_presets
+from ingest.signing import platform_scheme
+from ingest.verify import NO_SCHEME
 from schemas.mapping import HeaderSource, QuerySource, Source
 
 
@@ -18,6 +20,16 @@ def _source(source: Source) -> str:
     return f"`{source}`".replace("|", "\\|")  # GFM: a pipe in a table cell is escaped
 
 
+def _signature(preset: Preset) -> str:
+    """What checks the webhooks once a secret is set (the gateway's own rule)."""
+    scheme = platform_scheme(preset.id)
+    if preset.signature_scheme != NO_SCHEME:
+        return scheme
+    if scheme == "hmac":
+        return "hmac (header, algorithm, encoding configurable)"
+    return f"{scheme} (the platform signs nothing)"
+
+
 def _row(preset: Preset) -> str:
     mapping = "yes" if preset.mapping is not None else "no (suggested from payloads)"
     documented = "yes" if preset.documented else "**no**: auto-detection"
@@ -25,7 +37,7 @@ def _row(preset: Preset) -> str:
         f"`{preset.id}`",
         preset.display_name,
         documented,
-        preset.signature_scheme,
+        _signature(preset),
         _source(preset.event),
         mapping,
         str(len(preset.events)),
@@ -35,7 +47,7 @@ def _row(preset: Preset) -> str:
 
 def presets_table() -> str:
     header = (
-        "| id | platform | payload documented | signature | event from | default mapping "
+        "| id | platform | payload documented | secret checked with | event from | default mapping "
         "| events |\n|---|---|---|---|---|---|---|"
     )
     return "\n".join([header, *(_row(preset) for preset in all_presets())])
