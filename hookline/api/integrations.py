@@ -122,6 +122,9 @@ async def update_integration(call: Call) -> IntegrationOut:
     body: IntegrationPatch = call.body
     integration = call.owned(Integration, call.path("id"))
     if changes := body.changes():
+        if "platform" in changes:
+            # A known preset id (422 otherwise); the saved mapping is left as the user made it.
+            platform_preset(changes["platform"])
         integration = integration.model_copy(update={**changes, "updated_at": utcnow()})
         try:  # the signature options must fit the scheme the result will use
             check_options(integration)

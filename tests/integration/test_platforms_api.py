@@ -156,6 +156,16 @@ async def test_generic_and_unknown_platforms(api: Api) -> None:
     assert "hotmart" in body["details"][0]["message"].split("expected one of: ")[1]
     assert len((await api.call("GET", "/api/integrations", key=key))[1]["items"]) == 3
 
+    # Changing the platform later: a preset id too.
+    status, body = await api.call(
+        "PATCH", f"/api/integrations/{created['id']}", {"platform": "kiwifi"}, key=key
+    )
+    assert status == 422 and "unknown platform 'kiwifi'" in body["error"]
+    status, body = await api.call(
+        "PATCH", f"/api/integrations/{created['id']}", {"platform": "kiwify"}, key=key
+    )
+    assert status == 200 and body["platform"] == "kiwify"
+
 
 # -- structure -----------------------------------------------------------------
 async def test_structure_of_recent_payloads(api: Api, clickhouse: ClickHouse) -> None:
