@@ -78,9 +78,14 @@ def unique_topic(prefix: str = "test") -> str:
     return f"{prefix}.{secrets.token_hex(6)}"
 
 
-def new_sink(bootstrap: str, store: HistoryStore) -> HistorySink:
+def new_sink(
+    bootstrap: str,
+    store: HistoryStore,
+    sink_class: type[HistorySink] = HistorySink,
+    flush_seconds: float = 0.1,
+) -> HistorySink:
     """A sink in a group of its own, so earlier runs' committed offsets do not interfere."""
     settings = Settings(
-        bootstrap_servers=bootstrap, embedded_broker=True, history_flush_seconds=0.1
+        bootstrap_servers=bootstrap, embedded_broker=True, history_flush_seconds=flush_seconds
     )
-    return HistorySink(settings, store, group_id=f"sink-{secrets.token_hex(4)}")
+    return sink_class(settings, store, group_id=f"sink-{secrets.token_hex(4)}")

@@ -1,7 +1,12 @@
 """The history sink: consumes history, config, lead and dead-letter topics and
 writes them to ClickHouse in batches (by size or time). Offsets are committed
 only after a batch is stored, so a crash re-delivers instead of losing rows;
-ReplacingMergeTree tables collapse the re-delivered rows."""
+ReplacingMergeTree tables collapse the re-delivered rows.
+
+The loop never dies quietly: a commit refused after a rebalance is logged and
+the records come again; any other failure drops the unstored batch, rewinds to
+the committed offsets and starts over (history must not stop while the rest of
+the pipeline runs)."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.errors import CommitFailedError
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, wait_exponential
 
@@ -26,6 +32,7 @@ from schemas.topics import CONFIG, DEADLETTER, HISTORY, LEADS
 
 log = logging.getLogger(__name__)
 GROUP = "hookline-history-sink"
+RESTART_DELAY_SECONDS = 1.0
 
 
 def _config_change(record: ConsumerRecord) -> ConfigChange:
@@ -55,6 +62,8 @@ def decode(record: ConsumerRecord) -> Any | None:
 
 
 class HistorySink:
+    consumer_class: type[AIOKafkaConsumer] = AIOKafkaConsumer
+
     def __init__(self, settings: Settings, store: HistoryStore, group_id: str = GROUP) -> None:
         self.settings = settings
         self.store = store
@@ -75,11 +84,15 @@ class HistorySink:
         }
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(
+        self._consumer = self.consumer_class(
             HISTORY.name, CONFIG.name, LEADS.name, DEADLETTER.name, **self._consumer_options
         )
         await self._consumer.start()
-        self._task = asyncio.create_task(self._run(), name="history-sink")
+        self._task = asyncio.create_task(self._supervise(), name="history-sink")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -88,6 +101,34 @@ class HistorySink:
                 await self._task
         if self._consumer is not None:
             await self._consumer.stop()
+
+    async def _supervise(self) -> None:
+        failed = False
+        while True:
+            try:
+                if failed:
+                    await self._rewind()
+                await self._run()
+            except Exception:
+                failed = True
+                metrics.HISTORY_FAILURES.inc()
+                log.exception(
+                    "history sink loop failed; rewinding to the committed offsets",
+                    extra={"retry_in_s": RESTART_DELAY_SECONDS},
+                )
+                await asyncio.sleep(RESTART_DELAY_SECONDS)
+
+    async def _rewind(self) -> None:
+        """Back to the last committed offsets (the start where none was committed,
+        as ``auto_offset_reset``), so records of a batch that was never stored are
+        read again. ``seek_to_committed`` would skip partitions without a commit."""
+        assert self._consumer is not None
+        for partition in self._consumer.assignment():
+            committed = await self._consumer.committed(partition)
+            if committed is None or committed < 0:
+                await self._consumer.seek_to_beginning(partition)
+            else:
+                self._consumer.seek(partition, committed)
 
     async def _run(self) -> None:
         assert self._consumer is not None
@@ -121,7 +162,7 @@ class HistorySink:
                 batch.clear()
                 pending = 0
             if not pending and fetched:
-                await self._consumer.commit()
+                await self._commit()
             if now >= deadline:
                 deadline = now + self.settings.history_flush_seconds
 
@@ -141,8 +182,16 @@ class HistorySink:
         for table, rows in batch.items():
             metrics.HISTORY_ROWS.labels(table).inc(len(rows))
         metrics.HISTORY_FLUSH_SECONDS.observe(time.perf_counter() - started)
+        await self._commit()
+
+    async def _commit(self) -> None:
+        """Commit what was consumed. Refused after a rebalance: the rows are stored
+        already, the records come again from the last commit and collapse."""
         assert self._consumer is not None
-        await self._consumer.commit()
+        try:
+            await self._consumer.commit()
+        except CommitFailedError as exc:
+            log.warning("history sink offsets not committed", extra={"error": str(exc)})
 
 
 def _log_retry(state: RetryCallState) -> None:

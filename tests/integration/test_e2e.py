@@ -6,6 +6,7 @@ and in ClickHouse — and again after a restart."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 from urllib.parse import quote
@@ -94,6 +95,20 @@ async def _configure(api: Api) -> dict:
     return integration
 
 
+@contextlib.contextmanager
+def _running(server: DevServer):
+    """Start the server; on a failure, attach its logs to the error (they are in a
+    temporary directory that CI does not keep)."""
+    server.start()
+    try:
+        yield
+    except BaseException as exc:
+        exc.add_note(server.log_tail(120))
+        raise
+    finally:
+        assert server.stop() == 0, server.log_tail()
+
+
 async def _post(session, url: str, body: bytes, expect: int = 200) -> dict:
     async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as r:
         payload = await r.json()
@@ -103,8 +118,7 @@ async def _post(session, url: str, body: bytes, expect: int = 200) -> dict:
 
 async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
     server = DevServer(tmp_path / "dev")
-    server.start()
-    try:
+    with _running(server):
         async with aiohttp.ClientSession() as session:
             api = await _account(session, server, "business")
             integration = await _configure(api)
@@ -116,8 +130,10 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
             assert accepted["ok"] is True and accepted["id"]
 
             async def lead_done():
+                # Each command writes the lead; the field update is the later of the two.
                 async with session.get(server.base + lead_path, headers=api.headers) as r:
-                    return (await r.json()) if r.status == 200 else None
+                    lead = (await r.json()) if r.status == 200 else None
+                return lead if lead and lead["fields"] else None
 
             lead = await _eventually(lead_done)
             assert lead["tags"] == ["compra-cancelada"]
@@ -180,8 +196,6 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
                 "POST", "/api/integrations", 403, {"name": "x", "platform": "hotmart"}
             )
             assert "Business or Elite" in refused["error"]
-    finally:
-        assert server.stop() == 0, server.log_tail()
     assert "hookline dev: stopped" in server.output
 
     rows = query_clickhouse(
@@ -199,8 +213,7 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
     assert leads == [{"tags": ["compra-cancelada"]}]
 
     # Restart on the same data: config and leads come back from ClickHouse.
-    server.start()
-    try:
+    with _running(server):
         async with aiohttp.ClientSession() as session:
             api = Api(session, server.base, api.headers["Authorization"].split()[1])
             assert (await api.call("GET", lead_path, 200))["tags"] == ["compra-cancelada"]
@@ -210,8 +223,6 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
             messages = await _eventually(lambda: _at_least(api, lead_path, 2))
             assert len(messages) == 2
             assert (await api.call("GET", lead_path, 200))["tags"] == ["compra-cancelada"]
-    finally:
-        assert server.stop() == 0, server.log_tail()
 
 
 async def _messages(api: Api, lead_path: str) -> list:

@@ -6,7 +6,10 @@ import asyncio
 import secrets
 
 import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import CommitFailedError, KafkaError
 
+from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.kafka import new_producer
 from schemas.config import Account
@@ -133,3 +136,74 @@ async def test_sink_keeps_retrying_while_clickhouse_cannot_store(
 async def _at_least(rows_coro, count: int):
     rows = await rows_coro
     return rows if len(rows) >= count else None
+
+
+class _FailsOnce(AIOKafkaConsumer):
+    """A real consumer whose second fetch fails (after the first has filled a batch
+    that is not stored yet) and whose first commit is refused as after a rebalance."""
+
+    created: list[_FailsOnce] = []
+
+    def __init__(self, *topics, **options) -> None:
+        super().__init__(*topics, **options)
+        self.fetches = 0
+        self.refused_commits = 0
+        self.created.append(self)
+
+    async def getmany(self, *partitions, **options):
+        fetched = await super().getmany(*partitions, **options)
+        self.fetches += 1 if fetched else 0
+        if self.fetches == 2 and fetched:
+            self.fetches += 1
+            raise KafkaError("injected fetch failure")
+        return fetched
+
+    async def commit(self, offsets=None):
+        if not self.refused_commits:
+            self.refused_commits += 1
+            raise CommitFailedError("injected: the group has rebalanced")
+        return await super().commit(offsets)
+
+
+class _SinkWithFailures(HistorySink):
+    consumer_class = _FailsOnce
+
+
+async def test_sink_survives_failed_fetches_and_refused_commits(bootstrap: str, clickhouse) -> None:
+    """Neither error stops history: the unstored batch is re-read from the committed
+    offsets, and later records are still stored."""
+    account = f"acc_{secrets.token_hex(4)}"
+    store = HistoryStore(clickhouse)
+    # Slow flushes, so the first fetch is still unstored when the second one fails.
+    sink = new_sink(bootstrap, store, sink_class=_SinkWithFailures, flush_seconds=1.5)
+    producer = new_producer(bootstrap)
+    await producer.start()
+    await sink.start()
+    try:
+
+        async def send(request_id: str) -> None:
+            record = WebhookHistory(
+                request_id=request_id,
+                account_id=account,
+                integration_id="int_1",
+                received_at=utcnow(),
+                status="unmatched",
+            )
+            await producer.send_and_wait(
+                HISTORY.name, key=request_id.encode(), value=HISTORY.encode(record)
+            )
+
+        await send("before-0")
+        await asyncio.sleep(0.5)
+        await send("before-1")
+        rows = await _eventually(lambda: _at_least(store.webhooks(account, "int_1"), 2), 30)
+        assert sorted(r["request_id"] for r in rows) == ["before-0", "before-1"]
+        (consumer,) = _FailsOnce.created
+        assert consumer.fetches >= 3 and consumer.refused_commits == 1
+        await send("after")
+        rows = await _eventually(lambda: _at_least(store.webhooks(account, "int_1"), 3), 30)
+        assert "after" in {r["request_id"] for r in rows}
+        assert sink.running
+    finally:
+        await sink.stop()
+        await producer.stop()
