@@ -33,6 +33,8 @@ from schemas.topics import CONFIG, DEADLETTER, HISTORY, LEADS
 log = logging.getLogger(__name__)
 GROUP = "hookline-history-sink"
 RESTART_DELAY_SECONDS = 1.0
+# Short enough that history resumes within seconds of ClickHouse coming back.
+MAX_RETRY_WAIT_SECONDS = 5.0
 
 
 def _config_change(record: ConsumerRecord) -> ConfigChange:
@@ -171,7 +173,7 @@ class HistorySink:
         committed only once it is stored, so nothing is lost and nothing skipped."""
         started = time.perf_counter()
         retrying = AsyncRetrying(
-            wait=wait_exponential(multiplier=0.5, max=30),
+            wait=wait_exponential(multiplier=0.5, max=MAX_RETRY_WAIT_SECONDS),
             before_sleep=_log_retry,
             reraise=True,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
@@ -104,9 +105,20 @@ def _running(server: DevServer):
         yield
     except BaseException as exc:
         exc.add_note(server.log_tail(120))
+        exc.add_note(_history_metrics(server))
         raise
     finally:
         assert server.stop() == 0, server.log_tail()
+
+
+def _history_metrics(server: DevServer) -> str:
+    """What the history sink has stored so far, from the server's /metrics."""
+    try:
+        with urllib.request.urlopen(server.base + "/metrics", timeout=5) as response:
+            text = response.read().decode()
+    except OSError as exc:
+        return f"/metrics unavailable: {exc}"
+    return "\n".join(line for line in text.splitlines() if line.startswith("hookline_history"))
 
 
 async def _post(session, url: str, body: bytes, expect: int = 200) -> dict:
