@@ -10,16 +10,12 @@ import faust
 
 from actions.channels import MessageChannel, RecordingChannel
 from actions.executor import execute
-from hookline.settings import Settings
 from schemas.topics import COMMANDS, HISTORY, LEADS
 from streams.wire import decode_event, raw_topic, send_now
 
 
-def register_executor_agent(
-    app: faust.App, settings: Settings, channel: MessageChannel | None = None
-) -> None:
+def register_executor_agent(app: faust.App, channel: MessageChannel | None = None) -> None:
     channel = channel or RecordingChannel()
-    recovery = {"recovery_buffer_size": 1} if settings.embedded_broker else {}
     leads = app.Table(
         "leads",
         default=None,
@@ -35,7 +31,6 @@ def register_executor_agent(
             partitions=LEADS.partitions,
             compacting=True,
         ),
-        **recovery,
     )
     history = raw_topic(app, HISTORY.name)
 

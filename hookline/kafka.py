@@ -45,6 +45,11 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec] = ALL_TOPICS)
         await admin.close()
 
 
+#: Smaller than any record: aiokafka then closes every batch after its first record
+#: (for changelogs on the embedded broker, whose ListOffsets stops at the last batch).
+ONE_RECORD_PER_BATCH = 1
+
+
 def new_producer(bootstrap: str, **overrides: object) -> AIOKafkaProducer:
     """acks=all: a 2xx answer means the record is on every in-sync replica."""
     options: dict[str, object] = {

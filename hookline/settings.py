@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     #: A webhook body must have arrived within this long (408 otherwise): a client that
     #: declares more than it sends does not hold a request open for ever.
     body_timeout_seconds: float = Field(default=30.0, gt=0)
-    #: Embedded tansu profile: short group timeouts, unbatched table recovery.
+    #: Embedded tansu profile: short group timeouts, one record per batch for changelogs.
     embedded_broker: bool = False
     #: Duplicate deliveries inside this window produce no second set of commands (workers),
     #: and are answered ``"duplicate": true`` without a second write (each gateway process).

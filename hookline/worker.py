@@ -17,7 +17,7 @@ def build_worker(settings: Settings) -> faust.Worker:
     app = build_app(settings)
     config = ConfigService(settings.bootstrap_servers)
     register_webhook_agent(app, config, settings)
-    register_executor_agent(app, settings)
+    register_executor_agent(app)
     return faust.Worker(
         app,
         config,

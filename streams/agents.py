@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 
 def register_webhook_agent(app: faust.App, config: ConfigService, settings: Settings) -> None:
     window = settings.dedup_window_seconds
-    recovery = {"recovery_buffer_size": 1} if settings.embedded_broker else {}
     # Delivery keys seen recently. Tumbling windows with the previous window
     # consulted too: a duplicate is caught for at least `window` seconds.
     seen = app.Table(
@@ -32,7 +31,6 @@ def register_webhook_agent(app: faust.App, config: ConfigService, settings: Sett
         key_type=str,
         value_type=int,
         partitions=WEBHOOKS.partitions,
-        **recovery,
     ).tumbling(window, expires=2 * window)
     commands = raw_topic(app, COMMANDS.name)
     history = raw_topic(app, HISTORY.name)

@@ -21,11 +21,11 @@ from aiohttp import web
 from aiokafka.admin import AIOKafkaAdminClient
 
 from hookline.embedded.broker import EmbeddedBroker
-from hookline.embedded.restore import restore
+from hookline.embedded.restore import restore, restore_producer
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
-from hookline.kafka import ensure_topics, new_producer
+from hookline.kafka import ensure_topics
 from hookline.runtime import Runtime
 from hookline.server import build_http_app
 from hookline.settings import Settings
@@ -103,7 +103,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> N
         await ensure_topics(broker.bootstrap)
         await clickhouse.migrate()
         store = HistoryStore(clickhouse)
-        producer = new_producer(broker.bootstrap)
+        producer = restore_producer(broker.bootstrap)
         await producer.start()
         try:
             restored = await restore(store, producer)

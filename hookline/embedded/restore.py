@@ -3,7 +3,9 @@
 The embedded broker keeps topics in memory, so after a restart config and lead
 state exist only in ClickHouse (the audit log and the lead mirror). They are
 written back with their original timestamps, so the sink's re-delivery of them
-collapses into the rows already stored."""
+collapses into the rows already stored, and one record per batch, so the
+worker's table recovery reads the lead changelog to its true end (tansu's
+ListOffsets counts only to the start of the last batch; BROKER.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaProducer
 
 from hookline.history.store import HistoryStore
+from hookline.kafka import ONE_RECORD_PER_BATCH, new_producer
 from schemas.leads import LeadState
 from schemas.topics import CONFIG, LEADS
 
@@ -21,6 +24,10 @@ log = logging.getLogger(__name__)
 
 def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
+
+
+def restore_producer(bootstrap: str) -> AIOKafkaProducer:
+    return new_producer(bootstrap, max_batch_size=ONE_RECORD_PER_BATCH)
 
 
 async def restore(store: HistoryStore, producer: AIOKafkaProducer) -> dict[str, int]:
