@@ -23,6 +23,7 @@ from schemas.leads import LeadState
 from schemas.topics import COMMANDS, HISTORY, LEADS
 
 pytestmark = [pytest.mark.kafka]
+PHONE = "+5511988887777"
 
 
 def start_worker(bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
@@ -58,7 +59,7 @@ async def wait_ready(worker: subprocess.Popen[bytes], log: Path, starts: int) ->
 
 
 def command(
-    account: str, command_id: str, type_: str, phone: str = "+5511988887777", **params: str
+    account: str, command_id: str, type_: str, phone: str = PHONE, **params: str
 ) -> ActionCommand:
     return ActionCommand(
         command_id=command_id,
@@ -74,77 +75,91 @@ def command(
     )
 
 
+class Observed:
+    """Sends commands, and follows one account's lead states (by phone) and command
+    results through the topics the worker writes."""
+
+    def __init__(self, bootstrap: str, account: str) -> None:
+        self.account = account
+        self.leads: dict[str, LeadState] = {}
+        self.results: list[CommandResult] = []
+        self._producer = new_producer(bootstrap)
+        self._readers = [
+            CompactedTopicReader(bootstrap, LEADS.name, self._on_lead),
+            CompactedTopicReader(bootstrap, HISTORY.name, self._on_history),
+        ]
+
+    def _on_lead(self, key: bytes | None, value: bytes | None) -> None:
+        if key and value and key.startswith(f"{self.account}:".encode()):
+            lead = LEADS.decode(value)
+            self.leads[lead.phone] = lead
+
+    def _on_history(self, key: bytes | None, value: bytes | None) -> None:
+        record = HISTORY.decode(value) if value else None
+        if isinstance(record, CommandResult) and record.account_id == self.account:
+            self.results.append(record)
+
+    async def send(self, *commands: ActionCommand) -> None:
+        for c in commands:
+            await self._producer.send_and_wait(
+                COMMANDS.name, key=c.lead_key.encode(), value=COMMANDS.encode(c)
+            )
+
+    async def until(self, condition, timeout: float = 30.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not condition():
+                await asyncio.sleep(0.1)
+
+    async def __aenter__(self) -> Observed:
+        for service in (self._producer, *self._readers):
+            await service.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for service in (self._producer, *self._readers):
+            await service.stop()
+
+
 async def test_commands_apply_once_and_state_survives_restart(
     bootstrap: str, tmp_path: Path
 ) -> None:
     account = f"acc_{secrets.token_hex(6)}"
-    key = f"{account}:+5511988887777".encode()
-    leads: dict[bytes, bytes] = {}
-    results: list[CommandResult] = []
-
-    def on_lead(k: bytes | None, v: bytes | None) -> None:
-        if k == key and v is not None:
-            leads[k] = v
-
-    def on_history(k: bytes | None, v: bytes | None) -> None:
-        record = HISTORY.decode(v) if v else None
-        if isinstance(record, CommandResult) and record.account_id == account:
-            results.append(record)
-
-    lead_reader = CompactedTopicReader(bootstrap, LEADS.name, on_lead)
-    history_reader = CompactedTopicReader(bootstrap, HISTORY.name, on_history)
-    producer = new_producer(bootstrap)
-    await producer.start()
-    await lead_reader.start()
-    await history_reader.start()
-
-    async def send(*commands: ActionCommand) -> None:
-        for c in commands:
-            await producer.send_and_wait(
-                COMMANDS.name, key=c.lead_key.encode(), value=COMMANDS.encode(c)
-            )
-
-    async def lead_version(version: int):
-        async with asyncio.timeout(30):
-            while not (key in leads and LEADS.decode(leads[key]).version >= version):
-                await asyncio.sleep(0.1)
-        return LEADS.decode(leads[key])
-
     log = tmp_path / "worker.log"
-    worker = start_worker(bootstrap, log)
-    try:
-        await wait_ready(worker, log, starts=1)
-        await send(
-            command(account, "c1", "add_tag", tag="lead-quente"),
-            command(account, "c2", "update_field", field="plano", value="ouro"),
-            command(account, "c1", "add_tag", tag="lead-quente"),
-        )  # redelivered
-        lead = await lead_version(2)
-        assert lead.tags == ["lead-quente"] and lead.fields == {"plano": "ouro"}
-        assert lead.name == "Ana"
+    async with Observed(bootstrap, account) as seen:
 
-        await asyncio.to_thread(stop_process, worker)
+        async def lead_version(version: int) -> LeadState:
+            await seen.until(lambda: PHONE in seen.leads and seen.leads[PHONE].version >= version)
+            return seen.leads[PHONE]
+
         worker = start_worker(bootstrap, log)
-        await wait_ready(worker, log, starts=2)
-        # After the restart: an old command redelivered again, and a new one.
-        await send(
-            command(account, "c2", "update_field", field="plano", value="ouro"),
-            command(account, "c3", "remove_tag", tag="lead-quente"),
-        )
-        lead = await lead_version(3)
-        assert lead.tags == [] and lead.fields == {"plano": "ouro"}
-        assert lead.applied == ["c1", "c2", "c3"]
-        async with asyncio.timeout(15):
-            while len(results) < 5:
-                await asyncio.sleep(0.1)
-        statuses = [(r.command_id, r.status) for r in results]
-        assert statuses.count(("c1", "applied")) == 1 and ("c1", "duplicate") in statuses
-        assert statuses.count(("c2", "applied")) == 1 and ("c2", "duplicate") in statuses
-    finally:
-        await asyncio.to_thread(stop_process, worker)
-        await producer.stop()
-        await lead_reader.stop()
-        await history_reader.stop()
+        try:
+            await wait_ready(worker, log, starts=1)
+            await seen.send(
+                command(account, "c1", "add_tag", tag="lead-quente"),
+                command(account, "c2", "update_field", field="plano", value="ouro"),
+                command(account, "c1", "add_tag", tag="lead-quente"),
+            )  # redelivered
+            lead = await lead_version(2)
+            assert lead.tags == ["lead-quente"] and lead.fields == {"plano": "ouro"}
+            assert lead.name == "Ana"
+
+            await asyncio.to_thread(stop_process, worker)
+            worker = start_worker(bootstrap, log)
+            await wait_ready(worker, log, starts=2)
+            # After the restart: an old command redelivered again, and a new one.
+            await seen.send(
+                command(account, "c2", "update_field", field="plano", value="ouro"),
+                command(account, "c3", "remove_tag", tag="lead-quente"),
+            )
+            lead = await lead_version(3)
+            assert lead.tags == [] and lead.fields == {"plano": "ouro"}
+            assert lead.applied == ["c1", "c2", "c3"]
+            await seen.until(lambda: len(seen.results) >= 5, timeout=15)
+            statuses = [(r.command_id, r.status) for r in seen.results]
+            assert statuses.count(("c1", "applied")) == 1 and ("c1", "duplicate") in statuses
+            assert statuses.count(("c2", "applied")) == 1 and ("c2", "duplicate") in statuses
+        finally:
+            await asyncio.to_thread(stop_process, worker)
 
 
 async def test_commands_in_quick_succession_all_reach_the_lead(
@@ -153,49 +168,23 @@ async def test_commands_in_quick_succession_all_reach_the_lead(
     """Commands for one lead arriving milliseconds apart: each sees the state the
     previous one wrote (no lost update), whatever the timing of the changelog."""
     account = f"acc_{secrets.token_hex(6)}"
-    key = f"{account}:+5511988887777".encode()
-    latest: dict[bytes, bytes] = {}
-    applied: list[str] = []
-
-    def on_lead(k: bytes | None, v: bytes | None) -> None:
-        if k == key and v is not None:
-            latest[k] = v
-
-    def on_history(k: bytes | None, v: bytes | None) -> None:
-        record = HISTORY.decode(v) if v else None
-        if isinstance(record, CommandResult) and record.account_id == account:
-            applied.append(record.status)
-
-    lead_reader = CompactedTopicReader(bootstrap, LEADS.name, on_lead)
-    history_reader = CompactedTopicReader(bootstrap, HISTORY.name, on_history)
-    producer = new_producer(bootstrap)
-    for service in (producer, lead_reader, history_reader):
-        await service.start()
-    log = tmp_path / "worker.log"
-    worker = start_worker(bootstrap, log)
     count = 40
-    try:
-        await wait_ready(worker, log, starts=1)
-        for i in range(count):
-            c = command(account, f"{i:x}", "add_tag", tag=f"t{i}")
-            await producer.send_and_wait(
-                COMMANDS.name, key=c.lead_key.encode(), value=COMMANDS.encode(c)
-            )
-            await asyncio.sleep(0.02 * (i % 5))  # bursts and gaps around the fetch wait
-        async with asyncio.timeout(60):
-            while len(applied) < count:
-                await asyncio.sleep(0.1)
-        assert applied == ["applied"] * count
-        async with asyncio.timeout(30):
-            while key not in latest or LEADS.decode(latest[key]).version < count:
-                await asyncio.sleep(0.1)
-        lead = LEADS.decode(latest[key])
-        assert sorted(lead.tags) == sorted(f"t{i}" for i in range(count))
-        assert lead.version == count
-    finally:
-        await asyncio.to_thread(stop_process, worker)
-        for service in (producer, lead_reader, history_reader):
-            await service.stop()
+    log = tmp_path / "worker.log"
+    async with Observed(bootstrap, account) as seen:
+        worker = start_worker(bootstrap, log)
+        try:
+            await wait_ready(worker, log, starts=1)
+            for i in range(count):
+                await seen.send(command(account, f"{i:x}", "add_tag", tag=f"t{i}"))
+                await asyncio.sleep(0.02 * (i % 5))  # bursts and gaps around the fetch wait
+            await seen.until(lambda: len(seen.results) >= count, timeout=60)
+            assert [r.status for r in seen.results] == ["applied"] * count
+            await seen.until(lambda: PHONE in seen.leads and seen.leads[PHONE].version >= count)
+            lead = seen.leads[PHONE]
+            assert sorted(lead.tags) == sorted(f"t{i}" for i in range(count))
+            assert lead.version == count
+        finally:
+            await asyncio.to_thread(stop_process, worker)
 
 
 @pytest.mark.clickhouse
@@ -222,31 +211,22 @@ async def test_every_lead_restored_from_clickhouse_is_recovered_by_the_worker(
     finally:
         await producer.stop()
 
-    leads: dict[str, LeadState] = {}
-
-    def on_lead(k: bytes | None, v: bytes | None) -> None:
-        if k and v and k.startswith(account.encode()):
-            lead = LEADS.decode(v)
-            leads[lead.phone] = lead
-
-    lead_reader = CompactedTopicReader(bootstrap, LEADS.name, on_lead)
-    commands = new_producer(bootstrap)
-    await lead_reader.start()
-    await commands.start()
     log = tmp_path / "worker.log"
-    worker = start_worker(bootstrap, log)
-    try:
-        await wait_ready(worker, log, starts=1)
-        for n, phone in enumerate(phones):
-            c = command(account, f"{n:x}", "add_tag", phone=phone, tag="depois")
-            await commands.send_and_wait(
-                COMMANDS.name, key=c.lead_key.encode(), value=COMMANDS.encode(c)
+    async with Observed(bootstrap, account) as seen:
+        worker = start_worker(bootstrap, log)
+        try:
+            await wait_ready(worker, log, starts=1)
+            await seen.send(
+                *(
+                    command(account, f"{n:x}", "add_tag", phone=phone, tag="depois")
+                    for n, phone in enumerate(phones)
+                )
             )
-        async with asyncio.timeout(60):
-            while sum("depois" in lead.tags for lead in leads.values()) < len(phones):
-                await asyncio.sleep(0.1)
-        assert {p: leads[p].tags for p in phones} == {p: ["restaurado", "depois"] for p in phones}
-    finally:
-        await asyncio.to_thread(stop_process, worker)
-        await commands.stop()
-        await lead_reader.stop()
+            await seen.until(
+                lambda: sum("depois" in lead.tags for lead in seen.leads.values()) >= len(phones),
+                timeout=60,
+            )
+            tags = {p: seen.leads[p].tags for p in phones}
+            assert tags == {p: ["restaurado", "depois"] for p in phones}
+        finally:
+            await asyncio.to_thread(stop_process, worker)
