@@ -6,7 +6,6 @@ binary or package fails the run; elsewhere it skips with the reason.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 
@@ -17,15 +16,7 @@ from hookline.history.clickhouse import ClickHouse, ClickHouseUnavailable
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.settings import Settings
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def unavailable(reason: str) -> None:
-    """A missing service is a failure in CI and a skip on a developer machine."""
-    if IN_CI:
-        pytest.fail(f"required test service unavailable (CI=true): {reason}", pytrace=False)
-    pytest.skip(reason)
+from tests.ci import unavailable
 
 
 def started_broker(port: int | None = None) -> EmbeddedBroker:

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests.ci import in_ci, unavailable
+
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 
@@ -44,18 +46,11 @@ def samples_dir() -> Path:
     return Path(os.environ.get("HOOKLINE_SAMPLES_DIR") or DEFAULT_DIR)
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
 def require_samples_dir() -> Path:
     """The samples directory; when it is missing, a failure under CI and a skip elsewhere."""
     directory = samples_dir()
     if not directory.is_dir():
-        message = f"samples directory {directory} is missing (set HOOKLINE_SAMPLES_DIR)"
-        if in_ci():
-            pytest.fail(f"{message} (CI=true)")
-        pytest.skip(message)
+        unavailable(f"samples directory {directory} is missing (set HOOKLINE_SAMPLES_DIR)")
     return directory
 
 
