@@ -5,18 +5,18 @@ recovered from its changelog, ``hookline.leads``)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from hookline.embedded.dev import start_worker as start_dev_worker
 from hookline.embedded.dev import stop_process
 from hookline.embedded.restore import restore, restore_producer
 from hookline.history.store import HistoryStore, rows_for
 from hookline.kafka import CompactedTopicReader, new_producer
+from hookline.settings import Settings
 from schemas.commands import ActionCommand
 from schemas.history import CommandResult
 from schemas.leads import LeadState
@@ -27,17 +27,8 @@ PHONE = "+5511988887777"
 
 
 def start_worker(bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "HOOKLINE_BOOTSTRAP_SERVERS": bootstrap,
-        "HOOKLINE_EMBEDDED_BROKER": "true",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "hookline.cli", "worker"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
+    """The worker as ``hookline dev`` starts it."""
+    return start_dev_worker(Settings(bootstrap_servers=bootstrap), log)
 
 
 def _readies(log: Path) -> int:
