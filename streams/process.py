@@ -66,6 +66,7 @@ def _history(
         parsed_json = json.dumps(data, ensure_ascii=False, default=str)[:HISTORY_BODY_LIMIT]
         parsed_json = mask_text(parsed_json, [secret])
     body_text = envelope.body[:HISTORY_BODY_LIMIT].decode("utf-8", errors="replace")
+    lead = lead or MappedLead()  # not mapped (yet): every lead column empty
     return WebhookHistory(
         request_id=envelope.request_id,
         account_id=envelope.account_id,
@@ -73,12 +74,12 @@ def _history(
         delivery_id=envelope.delivery_id,
         received_at=envelope.received_at,
         status=status,
-        event=lead.event if lead else None,
-        name=lead.name if lead else None,
-        phone=lead.phone if lead else None,
-        phone_raw=lead.phone_raw if lead else None,
-        fields=lead.fields if lead else {},
-        errors=errors if errors is not None else (lead.errors if lead else []),
+        event=lead.event,
+        name=lead.name,
+        phone=lead.phone,
+        phone_raw=lead.phone_raw,
+        fields=lead.fields,
+        errors=errors if errors is not None else lead.errors,
         content_type=envelope.content_type,
         headers=envelope.headers,
         body_format=parsed.format if parsed else "raw",
