@@ -110,6 +110,10 @@ class _Path:
     depth: int
     in_array: bool
     stats: PathStats
+    #: The last key split into lower-case tokens: dddCell -> (ddd, cell).
+    tokens: tuple[str, ...]
+    #: Every token of the keys above the value.
+    context_words: frozenset[str]
 
     @property
     def key(self) -> str:
@@ -118,6 +122,11 @@ class _Path:
     @property
     def context(self) -> tuple[str, ...]:
         return self.keys[:-1]
+
+    @property
+    def whole(self) -> str:
+        """The last key normalised: checkout_phone -> checkoutphone."""
+        return "".join(self.tokens)
 
 
 def _tokens(key: str) -> list[str]:
@@ -133,12 +142,15 @@ def _parse(path: str, stats: PathStats) -> _Path:
             continue
         raw = quoted.replace('\\"', '"') if quoted else bare
         keys.extend(part for part in re.split(r"[\[\]]+", raw) if part)
-    return _Path(first_item_path(path), tuple(keys), len(keys) - 1, in_array, stats)
+    tokens = tuple(_tokens(keys[-1])) if keys else ()
+    context_words = frozenset(t for key in keys[:-1] for t in _tokens(key))
+    return _Path(
+        first_item_path(path), tuple(keys), len(keys) - 1, in_array, stats, tokens, context_words
+    )
 
 
 def _context_factor(path: _Path, person: bool) -> tuple[float, str]:
-    words = {t for key in path.context for t in _tokens(key)}
-    words |= set(_tokens(path.key)[:-1])  # customer_name, product_name
+    words = path.context_words | set(path.tokens[:-1])  # customer_name, product_name
     if words & _OTHER:
         hit = sorted(words & _OTHER)[0]
         return (0.35 if person else 0.6), f"under '{hit}' (not the lead)"
@@ -348,8 +360,7 @@ _PRODUCT_WORDS = {
 
 
 def _key_weight(target: _Target, path: _Path) -> tuple[float, str]:
-    tokens = _tokens(path.key)
-    whole = "".join(tokens)
+    tokens, whole = path.tokens, path.whole
     if whole in target.keys:
         weight = target.keys[whole]
     else:
@@ -357,8 +368,7 @@ def _key_weight(target: _Target, path: _Path) -> tuple[float, str]:
     if target.person and target.name != "name" and set(tokens) & _PART_WORDS and weight:
         weight *= 0.25
     if target.name == "transaction_id" and not weight and whole in ("id", "hash", "codigo"):
-        context = {t for key in path.context for t in _tokens(key)}
-        weight = 0.8 if context & _ORDER_WORDS else 0.0
+        weight = 0.8 if path.context_words & _ORDER_WORDS else 0.0
     if target.name == "product" and not weight and whole in ("name", "nome", "title", "titulo"):
         # product.name, produto.nome, items[].title: the parent says whose name it is.
         context = {t for key in path.context[-1:] for t in _tokens(key)}
@@ -390,7 +400,7 @@ def _score(target: _Target, path: _Path) -> _Candidate | None:
     if not weight:
         return None
     context, why_context = _context_factor(path, target.person)
-    if target.name == "product" and {t for k in path.context for t in _tokens(k)} & _PRODUCT_WORDS:
+    if target.name == "product" and path.context_words & _PRODUCT_WORDS:
         context, why_context = 1.0, ""  # under "product" is where a product name belongs
     shape, why_shape = target.shape(path.stats.example, path.stats)
     if not shape:
@@ -428,7 +438,7 @@ _NUMBER = {"number", "numero", "phone", "telefone", "cell", "celular", "mobile"}
 def _siblings(paths: list[_Path]) -> dict[tuple[str, ...], dict[str, _Path]]:
     groups: dict[tuple[str, ...], dict[str, _Path]] = {}
     for path in paths:
-        groups.setdefault(path.context, {})["".join(_tokens(path.key))] = path
+        groups.setdefault(path.context, {})[path.whole] = path
     return groups
 
 
