@@ -15,6 +15,11 @@ from schemas.signature import SignatureOptions
 from schemas.types import Id, Plan, utcnow
 
 
+def config_key(kind: str, record_id: str) -> str:
+    """A record's key on the config topic: ``<kind>:<id>``."""
+    return f"{kind}:{record_id}"
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -24,7 +29,7 @@ class _Record(BaseModel):
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.id}"  # type: ignore[attr-defined]
+        return config_key(self.kind, self.id)  # type: ignore[attr-defined]
 
     @property
     def owner(self) -> str:
@@ -153,7 +158,3 @@ ConfigRecord = Annotated[
 ]
 CONFIG_RECORD = TypeAdapter(ConfigRecord)
 CONFIG_KINDS = ("account", "integration", "mapping", "custom_field", "conversion_event", "action")
-
-
-def config_key(kind: str, record_id: str) -> str:
-    return f"{kind}:{record_id}"

@@ -19,6 +19,7 @@ from schemas.config import (
     CustomField,
     Integration,
     IntegrationMapping,
+    config_key,
 )
 from schemas.mapping import Mapping
 from schemas.types import utcnow
@@ -60,13 +61,13 @@ class ConfigState:
             case Integration():
                 for token in record.tokens:
                     self._set(self._integration_by_token_hash, token.hash, record.id, add)
-                link(f"account:{record.account_id}")
+                link(config_key("account", record.account_id))
             case CustomField():
-                link(f"account:{record.account_id}")
+                link(config_key("account", record.account_id))
             case ConversionEvent():
-                link(f"integration:{record.integration_id}")
+                link(config_key("integration", record.integration_id))
             case Action():
-                link(f"conversion_event:{record.event_id}")
+                link(config_key("conversion_event", record.event_id))
             case IntegrationMapping():
                 pass
 
@@ -79,7 +80,7 @@ class ConfigState:
 
     # -- look-ups ------------------------------------------------------------
     def get(self, kind: str, record_id: str) -> ConfigRecord | None:
-        return self.records.get(f"{kind}:{record_id}")
+        return self.records.get(config_key(kind, record_id))
 
     def account(self, account_id: str) -> Account | None:
         record = self.get("account", account_id)
@@ -114,16 +115,16 @@ class ConfigState:
         return sorted((r for r in found if isinstance(r, kind)), key=lambda r: (r.created_at, r.id))
 
     def integrations_of(self, account_id: str) -> list[Integration]:
-        return self._children_of(f"account:{account_id}", Integration)
+        return self._children_of(config_key("account", account_id), Integration)
 
     def custom_fields_of(self, account_id: str) -> list[CustomField]:
-        return self._children_of(f"account:{account_id}", CustomField)
+        return self._children_of(config_key("account", account_id), CustomField)
 
     def events_of(self, integration_id: str) -> list[ConversionEvent]:
-        return self._children_of(f"integration:{integration_id}", ConversionEvent)
+        return self._children_of(config_key("integration", integration_id), ConversionEvent)
 
     def actions_of(self, event_id: str) -> list[Action]:
-        return self._children_of(f"conversion_event:{event_id}", Action)
+        return self._children_of(config_key("conversion_event", event_id), Action)
 
     def matching_events(self, integration_id: str, event_value: str) -> list[ConversionEvent]:
         return [e for e in self.events_of(integration_id) if e.identification == event_value]
