@@ -15,7 +15,7 @@ from schemas.deadletter import DeadLetter
 from schemas.envelope import WebhookEnvelope
 from schemas.topics import COMMANDS, DEADLETTER, HISTORY, WEBHOOKS
 from streams.app import ConfigService
-from streams.process import process_envelope
+from streams.process import delivery_key, process_envelope
 from streams.wire import decode_event, raw_topic, send_now
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def register_webhook_agent(app: faust.App, config: ConfigService, settings: Sett
             envelope = decode_event(WEBHOOKS, event)
             if envelope is None:
                 continue
-            dedup_key = f"{envelope.integration_id}:{envelope.delivery_id or envelope.request_id}"
+            dedup_key = f"{envelope.integration_id}:{delivery_key(envelope)}"
             recent = seen[dedup_key]
             duplicate = envelope.kind == "event" and bool(recent.now() or recent.delta(window))
             started = time.perf_counter()

@@ -31,7 +31,8 @@ class Outcome:
     failure: str | None = None
 
 
-def _delivery_key(envelope: WebhookEnvelope) -> str:
+def delivery_key(envelope: WebhookEnvelope) -> str:
+    """What identifies one delivery: command ids and the workers' dedup table key on it."""
     return envelope.delivery_id or envelope.request_id
 
 
@@ -123,7 +124,7 @@ def process_envelope(
     context = {"event": lead.event, "name": lead.name, "phone": lead.phone, "fields": lead.fields}
     commands = [
         ActionCommand(
-            command_id=command_id_for(integration.id, _delivery_key(envelope), action.id),
+            command_id=command_id_for(integration.id, delivery_key(envelope), action.id),
             account_id=envelope.account_id,
             integration_id=integration.id,
             request_id=envelope.request_id,
