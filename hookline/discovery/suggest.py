@@ -175,11 +175,45 @@ def _digits(value: Any) -> str:
 
 
 @dataclass(frozen=True)
+class _Under:
+    """Generic keys (``id``, ``name``, ``codigo``) that count for a target under some keys."""
+
+    keys: frozenset[str]
+    parents: frozenset[str]
+    weight: float
+    #: Only the direct parent counts (``product.name``), not any key above (``order...id``).
+    nearest: bool
+
+
+@dataclass(frozen=True)
 class _Target:
     name: str
     keys: Mapping[str, float]  # whole normalised key or single token -> weight
     shape: Callable[[Any, PathStats], tuple[float, str]]
     person: bool
+    #: Factor for how deep the value sits (0 = top level).
+    depth: Callable[[int], float]
+    under: _Under | None = None
+    #: Context words under which the target is at home (the context factor is then 1).
+    home: frozenset[str] = frozenset()
+    #: Factor for a value inside an array (the mapping reads the first item only).
+    array: float = 0.8
+
+
+def _person_depth(depth: int) -> float:
+    return 1.0 - 0.03 * depth
+
+
+def _event_depth(depth: int) -> float:
+    return {0: 1.0, 1: 0.7}.get(depth, 0.5)
+
+
+def _record_depth(depth: int) -> float:
+    return 1.0 - 0.08 * min(depth, 4)
+
+
+def _any_depth(depth: int) -> float:
+    return 1.0
 
 
 def _shape_name(value: Any, stats: PathStats) -> tuple[float, str]:
@@ -261,6 +295,16 @@ def _shape_any(value: Any, stats: PathStats) -> tuple[float, str]:
     return (1.0, "") if value is not None else (0.7, "")
 
 
+#: ``id``/``hash``/``codigo`` count as a transaction id under these keys.
+_ORDER_WORDS = frozenset(
+    {"order", "purchase", "venda", "pedido", "transaction", "invoice", "fatura"}
+)
+#: ``name``/``title`` right under these keys is the product's name.
+_PRODUCT_WORDS = frozenset({
+    "product", "products", "produto", "produtos", "item", "items", "offer", "oferta", "plan",
+    "plano", "course", "curso",
+})  # fmt: skip
+
 _TARGETS: dict[str, _Target] = {
     "name": _Target(
         "name",
@@ -271,6 +315,7 @@ _TARGETS: dict[str, _Target] = {
         },
         _shape_name,
         person=True,
+        depth=_person_depth,
     ),
     "phone": _Target(
         "phone",
@@ -282,12 +327,14 @@ _TARGETS: dict[str, _Target] = {
         },
         _shape_phone,
         person=True,
+        depth=_person_depth,
     ),
     "email": _Target(
         "email",
         {"email": 1.0, "mail": 0.9, "emailaddress": 1.0, "correio": 0.6},
         _shape_email,
         person=True,
+        depth=_person_depth,
     ),
     "event": _Target(
         "event",
@@ -298,6 +345,11 @@ _TARGETS: dict[str, _Target] = {
         },
         _shape_event,
         person=False,
+        depth=_event_depth,
+        # tipoEvento.codigo, event.code: the parent names the event explicitly.
+        under=_Under(
+            frozenset({"codigo", "code", "id", "name"}), frozenset({"evento", "event"}), 1.0, True
+        ),
     ),
     "document": _Target(
         "document",
@@ -307,6 +359,7 @@ _TARGETS: dict[str, _Target] = {
         },
         _shape_document,
         person=True,
+        depth=_person_depth,
     ),
     "product": _Target(
         "product",
@@ -316,6 +369,11 @@ _TARGETS: dict[str, _Target] = {
         },
         _shape_text,
         person=False,
+        depth=_any_depth,
+        # product.name, produto.nome, items[].title: the parent says whose name it is.
+        under=_Under(frozenset({"name", "nome", "title", "titulo"}), _PRODUCT_WORDS, 1.0, True),
+        home=_PRODUCT_WORDS,
+        array=1.0,
     ),
     "value": _Target(
         "value",
@@ -326,6 +384,7 @@ _TARGETS: dict[str, _Target] = {
         },
         _shape_number,
         person=False,
+        depth=_record_depth,
     ),
     "status": _Target(
         "status",
@@ -335,6 +394,7 @@ _TARGETS: dict[str, _Target] = {
         },
         _shape_any,
         person=False,
+        depth=_record_depth,
     ),
     "transaction_id": _Target(
         "transaction_id",
@@ -345,18 +405,14 @@ _TARGETS: dict[str, _Target] = {
         },
         _shape_any,
         person=False,
+        depth=_record_depth,
+        # order.id, purchase.hash, venda.codigo: any key above says it is the order's.
+        under=_Under(frozenset({"id", "hash", "codigo"}), _ORDER_WORDS, 0.8, False),
     ),
 }  # fmt: skip
 
 #: Tokens of a key that make a person-field key useless (parts, flags, other people).
 _PART_WORDS = {"code", "ddd", "ddi", "country", "area", "ext", "confirmation", "verified", "type"}
-#: ``id``/``hash``/``codigo`` count as a transaction id under these keys.
-_ORDER_WORDS = {"order", "purchase", "venda", "pedido", "transaction", "invoice", "fatura"}
-#: ``name``/``title`` right under these keys is the product's name.
-_PRODUCT_WORDS = {
-    "product", "products", "produto", "produtos", "item", "items", "offer", "oferta", "plan",
-    "plano", "course", "curso",
-}  # fmt: skip
 
 
 def _key_weight(target: _Target, path: _Path) -> tuple[float, str]:
@@ -367,17 +423,12 @@ def _key_weight(target: _Target, path: _Path) -> tuple[float, str]:
         weight = max((target.keys.get(t, 0.0) for t in tokens), default=0.0) * 0.85
     if target.person and target.name != "name" and set(tokens) & _PART_WORDS and weight:
         weight *= 0.25
-    if target.name == "transaction_id" and not weight and whole in ("id", "hash", "codigo"):
-        weight = 0.8 if path.context_words & _ORDER_WORDS else 0.0
-    if target.name == "product" and not weight and whole in ("name", "nome", "title", "titulo"):
-        # product.name, produto.nome, items[].title: the parent says whose name it is.
-        context = {t for key in path.context[-1:] for t in _tokens(key)}
-        if context & _PRODUCT_WORDS:
-            return 1.0, f"key '{path.key}' under '{path.context[-1]}'"
-    if target.name == "event" and not weight and whole in ("codigo", "code", "id", "name"):
-        # tipoEvento.codigo, event.code: the parent names the event explicitly.
-        context = {t for key in path.context[-1:] for t in _tokens(key)}
-        weight = 1.0 if context & {"evento", "event"} else 0.0
+    under = target.under
+    if under and not weight and whole in under.keys:
+        above = path.context[-1:] if under.nearest else path.context
+        hit = next((k for k in reversed(above) if under.parents & set(_tokens(k))), None)
+        if hit is not None:
+            return under.weight, f"key '{path.key}' under '{hit}'"
     if target.name == "phone" and not weight and _E164.match(str(path.stats.example or "")):
         # Weaker than any phone-named key; never a recipient ("To", "recipient").
         if not set(tokens) & _OTHER:
@@ -399,18 +450,15 @@ def _score(target: _Target, path: _Path) -> _Candidate | None:
     weight, why_key = _key_weight(target, path)
     if not weight:
         return None
-    context, why_context = _context_factor(path, target.person)
-    if target.name == "product" and path.context_words & _PRODUCT_WORDS:
-        context, why_context = 1.0, ""  # under "product" is where a product name belongs
+    if path.context_words & target.home:
+        context, why_context = 1.0, ""
+    else:
+        context, why_context = _context_factor(path, target.person)
     shape, why_shape = target.shape(path.stats.example, path.stats)
     if not shape:
         return None
-    depth = 1.0 if not target.person else 1.0 - 0.03 * path.depth
-    if target.name == "event":
-        depth = {0: 1.0, 1: 0.7}.get(path.depth, 0.5)
-    elif target.name in ("status", "transaction_id", "value"):
-        depth = 1.0 - 0.08 * min(path.depth, 4)
-    array = 0.8 if path.in_array and target.name not in ("product",) else 1.0
+    depth = target.depth(path.depth)
+    array = target.array if path.in_array else 1.0
     frequency = 0.5 + 0.5 * path.stats.frequency
     score = weight * context * shape * depth * array * frequency
     reasons = [r for r in (why_key, why_context, why_shape) if r]
@@ -450,7 +498,7 @@ def _composite_names(paths: list[_Path]) -> list[_Candidate]:
         if not first or not last:
             continue
         context_factor, why = _context_factor(last, person=True)
-        depth = 1.0 - 0.03 * last.depth
+        depth = _person_depth(last.depth)
         score = context_factor * 1.1 * depth * (0.5 + 0.5 * last.stats.frequency)
         expr = f"join(' ', [{first.expr}, {last.expr}][?@])"
         example = " ".join(str(p.stats.example) for p in (first, last) if p.stats.example)
