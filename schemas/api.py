@@ -70,6 +70,13 @@ class _Out(BaseModel):
         shared = record.model_dump(include=set(cls.model_fields) - set(extra))
         return cls.model_validate(shared | extra)
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any], **extra: Any) -> Self:
+        """The columns of a history row this output shows (the row may hold more),
+        plus ``extra``."""
+        shown = {name: row[name] for name in cls.model_fields if name in row}
+        return cls.model_validate(shown | extra)
+
 
 # -- errors --------------------------------------------------------------------
 class ErrorDetail(_Out):
@@ -346,9 +353,9 @@ class WebhookOut(_Out):
     processed_at: datetime
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Self:
-        values = {name: row[name] for name in cls.model_fields if name in row}
-        return cls.model_validate({**values, "delivery_id": row.get("delivery_id") or None})
+    def from_row(cls, row: dict[str, Any], **extra: Any) -> Self:
+        # The table stores a missing delivery id as "".
+        return super().from_row(row, delivery_id=row.get("delivery_id") or None, **extra)
 
 
 class WebhookList(_Out):

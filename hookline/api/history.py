@@ -63,10 +63,7 @@ async def deadletters(call: Call) -> DeadLetterList:
     integration = call.owned(Integration, call.path("id"))
     rows = await call.history.deadletters(call.account.id, integration.id, query.limit)
     # The stored envelope (body and headers) stays out of the list.
-    names = DeadLetterOut.model_fields
-    return DeadLetterList(
-        items=[DeadLetterOut.model_validate({k: r[k] for k in names}) for r in rows]
-    )
+    return DeadLetterList(items=[DeadLetterOut.from_row(r) for r in rows])
 
 
 async def rejected_requests(call: Call) -> RejectedList:
