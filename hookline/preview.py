@@ -1,7 +1,8 @@
 """``hookline preview``: run one saved request body through a mapping, offline.
 
-Uses exactly the pure functions the workers use (:func:`streams.mapping.map_request`),
-so what preview prints is what the pipeline would do. No Kafka, no config topic.
+Uses the workers' pure functions (:func:`streams.mapping.map_request` is the
+``parse_body`` + ``apply_mapping`` pair the worker calls), so what preview prints
+is what the pipeline would do. No Kafka, no config topic.
 
 The mapping comes from one of three places: a file (``--mapping``), a platform
 preset (``--platform``, :mod:`hookline.presets`) or a suggestion made from the body
