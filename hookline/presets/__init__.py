@@ -18,28 +18,11 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ingest.verify import NO_SCHEME, scheme_names
 from schemas.mapping import HeaderSource, Mapping, QuerySource, Source, compile_expression
 
 #: Names of the signature schemes implemented by ingest/verify, plus "none".
-SIGNATURE_SCHEMES = frozenset(
-    {
-        "hotmart",
-        "eduzz",
-        "kiwify",
-        "shopify",
-        "woocommerce",
-        "yampi",
-        "stripe",
-        "calendly",
-        "nuvemshop",
-        "twilio",
-        "asaas",
-        "ticto",
-        "hmac",
-        "header_token",
-        "none",
-    }
-)
+SIGNATURE_SCHEMES = frozenset({*scheme_names(), NO_SCHEME})
 
 #: Every platform module, in the order the console lists them ("generic" last).
 PLATFORM_IDS: tuple[str, ...] = (
