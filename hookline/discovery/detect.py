@@ -215,10 +215,10 @@ def _activecampaign(body: dict[str, Any], headers: dict[str, str]) -> tuple[floa
 def detect_platform(body: Any, headers: Mapping[str, str] | None = None) -> list[Detection]:
     """Candidate presets for one request, most likely first."""
     lowered = {str(name).lower(): value for name, value in (headers or {}).items()}
-    data = body if isinstance(body, Mapping) else {}
+    data = dict(body) if isinstance(body, Mapping) else {}
     best: dict[str, tuple[float, str]] = {}
     for platform_id, rule in _RULES:
-        found = rule(dict(data), lowered)
+        found = rule(data, lowered)
         if found and found[0] > best.get(platform_id, (0.0, ""))[0]:
             best[platform_id] = found
     ranked = [(pid, conf, reason) for pid, (conf, reason) in best.items()]
