@@ -66,7 +66,8 @@ class _Out(BaseModel):
 
     @classmethod
     def from_record(cls, record: BaseModel, **extra: Any) -> Self:
-        """The fields this output shares with a config record, plus ``extra``."""
+        """The fields this output shares with a record (config record, preset...), plus
+        ``extra``."""
         shared = record.model_dump(include=set(cls.model_fields) - set(extra))
         return cls.model_validate(shared | extra)
 

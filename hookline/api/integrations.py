@@ -78,13 +78,8 @@ def preset_mapping(integration: Integration, preset: Preset) -> IntegrationMappi
 
 
 def preset_applied(preset: Preset, mapping: IntegrationMapping | None) -> PresetApplied:
-    return PresetApplied(
-        id=preset.id,
-        display_name=preset.display_name,
-        documented=preset.documented,
-        mapping_applied=mapping is not None,
-        default_region=preset.default_region,
-        notes=preset.notes,
+    return PresetApplied.from_record(
+        preset, mapping_applied=mapping is not None, default_region=preset.default_region
     )
 
 

@@ -9,18 +9,10 @@ from schemas.api import PlatformEvent, PlatformList, PlatformOut
 
 
 def platform_out(preset: Preset) -> PlatformOut:
-    return PlatformOut(
-        id=preset.id,
-        display_name=preset.display_name,
-        documented=preset.documented,
-        signature_scheme=preset.signature_scheme,
-        event=preset.event,
-        delivery_id=preset.delivery_id,
+    return PlatformOut.from_record(
+        preset,
         events=[PlatformEvent(identification=k, label=v) for k, v in preset.events.items()],
-        mapping=preset.mapping,
         default_region=preset.default_region,
-        source=preset.source,
-        notes=preset.notes,
     )
 
 
