@@ -25,7 +25,7 @@ import jmespath
 
 from hookline.discovery.detect import detect_platform
 from hookline.discovery.structure import infer_structure
-from hookline.discovery.suggest import OPTIONAL, FieldSuggestion, suggest_mapping
+from hookline.discovery.suggest import OPTIONAL, FieldSuggestion, Suggestion, suggest_mapping
 from hookline.presets import get_preset
 from schemas.mapping import HeaderSource
 from streams.body import parse_body
@@ -73,14 +73,19 @@ def _value(source: Any, data: Any, headers: dict[str, str]) -> Any:
         return None
 
 
+def _parsed(record: dict[str, Any]) -> Any:
+    """A recorded body (raw text or JSON) parsed as the gateway would."""
+    body = record["body"]
+    raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    return parse_body(raw, record.get("content_type")).data
+
+
 def load_samples(directory: Path | None = None) -> list[Sample]:
     directory = directory or samples_dir()
     out = []
     for path in sorted(directory.glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
-        body = record["body"]
-        raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        data = parse_body(raw, record.get("content_type")).data
+        data = _parsed(record)
         platform = path.name.split("__", 1)[0]
         headers = dict(REQUEST_HEADERS.get(platform, {})) if record.get("event_header") else {}
         paths = record.get("paths", {})
@@ -101,9 +106,7 @@ def load_fixtures(directory: Path | None = None) -> list[Sample]:
     out = []
     for path in sorted((directory or fixtures_dir()).glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
-        body = record["body"]
-        raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        data = parse_body(raw, record.get("content_type")).data
+        data = _parsed(record)
         expected = dict(record["expected"])
         expected["phone"] = expected.pop("phone_raw")
         platform = path.name.split("__", 1)[0]
@@ -117,10 +120,15 @@ def _same(found: Any, expected: Any) -> bool:
     return str(found).strip() == str(expected).strip()
 
 
+def _suggest(sample: Sample) -> Suggestion:
+    """The suggestion from that one payload (and its headers) alone."""
+    structure = infer_structure([sample.data], [sample.headers] if sample.headers else [])
+    return suggest_mapping(structure, sample.headers)
+
+
 def score_sample(sample: Sample) -> dict[str, str]:
     """field -> 'ok' / 'wrong' / '-' for one sample, suggesting from that payload alone."""
-    structure = infer_structure([sample.data], [sample.headers] if sample.headers else [])
-    suggestion = suggest_mapping(structure, sample.headers)
+    suggestion = _suggest(sample)
     found: dict[str, FieldSuggestion | None] = {
         "event": suggestion.event,
         "name": suggestion.name,
@@ -207,8 +215,7 @@ def preset_agreement(samples: list[Sample]) -> tuple[int, int, list[str]]:
         if preset.mapping is None:
             continue
         lead = apply_mapping(preset.mapping, sample.data, sample.headers)
-        structure = infer_structure([sample.data], [sample.headers] if sample.headers else [])
-        suggestion = suggest_mapping(structure, sample.headers)
+        suggestion = _suggest(sample)
         for name in (n for n in OPTIONAL if n != "email"):  # email is scored above
             expected = lead.fields.get(name)
             if expected in (None, ""):
