@@ -519,12 +519,15 @@ class DetectedPlatform(_Out):
     reason: str
 
 
+CheckOf = Literal["saved", "preset", "suggested"]
+
+
 class MappingCheckOut(_Out):
     """How one mapping fares on the sampled payloads."""
 
     #: "preset" (the platform's default mapping), "saved" (the integration's mapping, when
     #: it differs from the preset's) or "suggested" (the ``mapping`` of this answer).
-    of: Literal["saved", "preset", "suggested"]
+    of: CheckOf
     payloads: int
     #: Payloads that map without errors.
     ok: int

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 from hookline.api.call import Call
 from hookline.discovery import (
@@ -25,6 +25,7 @@ from hookline.discovery import (
 from hookline.discovery.check import Payload
 from hookline.presets import UnknownPlatformError, get_preset
 from schemas.api import (
+    CheckOf,
     DetectedPlatform,
     DiscoveryQuery,
     HeaderOut,
@@ -102,23 +103,10 @@ def structure_out(structure: Structure, skipped: int) -> StructureOut:
     )
 
 
-def _source(found: FieldSuggestion) -> SuggestedSource:
-    return SuggestedSource(
-        source=found.source, confidence=found.confidence, reason=found.reason, example=found.example
-    )
-
-
 def _field(found: FieldSuggestion, alternatives: list[FieldSuggestion]) -> SuggestedField:
-    return SuggestedField(
-        source=found.source,
-        confidence=found.confidence,
-        reason=found.reason,
-        example=found.example,
-        alternatives=[_source(a) for a in alternatives],
+    return SuggestedField.from_record(
+        found, alternatives=[SuggestedSource.from_record(a) for a in alternatives]
     )
-
-
-CheckOf = Literal["saved", "preset", "suggested"]
 
 
 def _check(of: CheckOf, check: MappingCheck) -> MappingCheckOut:
@@ -131,23 +119,24 @@ def _check(of: CheckOf, check: MappingCheck) -> MappingCheckOut:
     )
 
 
-async def _recent(call: Call, integration: Integration) -> tuple[list[Payload], int]:
+async def _recent(call: Call, integration: Integration) -> tuple[list[Payload], Structure, int]:
+    """The recent payloads, their structure and how many bodies were skipped."""
     query: DiscoveryQuery = call.query
     rows = await call.history.recent_bodies(call.account.id, integration.id, query.limit)
-    return payloads(rows)
+    sample, skipped = payloads(rows)
+    structure = infer_structure([data for data, _ in sample], [h for _, h in sample])
+    return sample, structure, skipped
 
 
 async def get_structure(call: Call) -> StructureOut:
     integration = call.owned(Integration, call.path("id"))
-    sample, skipped = await _recent(call, integration)
-    structure = infer_structure([data for data, _ in sample], [h for _, h in sample])
+    _, structure, skipped = await _recent(call, integration)
     return structure_out(structure, skipped)
 
 
 async def suggested_mapping(call: Call) -> SuggestedMappingOut:
     integration = call.owned(Integration, call.path("id"))
-    sample, skipped = await _recent(call, integration)
-    structure = infer_structure([data for data, _ in sample], [h for _, h in sample])
+    sample, structure, skipped = await _recent(call, integration)
     latest_body, latest_headers = sample[0] if sample else (None, {})
     suggestion = suggest_mapping(structure, latest_headers)
 
