@@ -79,13 +79,14 @@ async def replay_deadletters(call: Call) -> ReplayResult:
     outcome, and one that goes through leaves the dead-letter list."""
     body: ReplayRequest = call.body
     integration = call.owned(Integration, call.path("id"))
-    limit = len(body.request_ids) if body.request_ids else body.limit
-    rows = await call.history.deadletters(call.account.id, integration.id, max(limit, 1))
-    wanted = set(body.request_ids or ())
+    rows = await call.history.deadletters(
+        call.account.id,
+        integration.id,
+        len(body.request_ids) if body.request_ids else body.limit,
+        request_ids=body.request_ids,
+    )
     replayed = []
     for row in rows:
-        if wanted and row["request_id"] not in wanted:
-            continue
         envelope = WebhookEnvelope.model_validate_json(row["envelope_json"])
         try:
             await publish(call.runtime.producer, envelope)

@@ -261,19 +261,31 @@ class HistoryStore:
         return [_aware(r) for r in rows]
 
     async def deadletters(
-        self, account_id: str, integration_id: str, limit: int = 50
+        self,
+        account_id: str,
+        integration_id: str,
+        limit: int = 50,
+        request_ids: list[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Outstanding dead letters, newest first, with the envelope for replay."""
+        """Outstanding dead letters (only ``request_ids`` when given), newest first,
+        with the envelope for replay."""
         rows = await self.db.query(
             "SELECT request_id, reason, errors, failed_at, envelope_json"
             " FROM {db}.deadletters FINAL"
             " WHERE account_id = {account:String} AND integration_id = {integration:String}"
+            " AND ({every:Bool} OR request_id IN {ids:Array(String)})"
             # A replayed dead letter that then went through is no longer outstanding.
             " AND request_id NOT IN (SELECT request_id FROM {db}.webhooks FINAL"
             "   WHERE account_id = {account:String} AND integration_id = {integration:String}"
             "   AND status != 'error')"
             " ORDER BY failed_at DESC LIMIT {limit:UInt32}",
-            {"account": account_id, "integration": integration_id, "limit": limit},
+            {
+                "account": account_id,
+                "integration": integration_id,
+                "limit": limit,
+                "every": not request_ids,
+                "ids": request_ids or [],
+            },
         )
         return [_aware(r) for r in rows]
 

@@ -663,6 +663,45 @@ async def test_webhook_history_and_deadletters(api: Api, clickhouse: ClickHouse)
     )
 
 
+async def test_replay_by_request_id_finds_older_dead_letters(
+    api: Api, clickhouse: ClickHouse
+) -> None:
+    """Named dead letters are replayed however many newer ones there are; unknown
+    ids and other integrations' dead letters are not."""
+    account_id, key = await api.account()
+    integration_id = (await api.integration(key))["id"]
+    other_id = (await api.integration(key, name="Other"))["id"]
+    store = HistoryStore(clickhouse)
+    start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    owned = [(integration_id, "old"), (integration_id, "new-1"), (integration_id, "new-2")]
+    for i, (owner, request_id) in enumerate([*owned, (other_id, "theirs")]):
+        envelope = WebhookEnvelope(
+            request_id=request_id,
+            integration_id=owner,
+            account_id=account_id,
+            received_at=start,
+            body=b"{}",
+        )
+        dead = DeadLetter(
+            envelope=envelope,
+            reason="unmappable",
+            errors=[],
+            source_topic="hookline.webhooks",
+            source_partition=0,
+            source_offset=i,
+            failed_at=start + timedelta(minutes=i),
+        )
+        await store.write(*_rows(dead))
+
+    path = f"/api/integrations/{integration_id}/deadletters/replay"
+    status, body = await api.call("POST", path, key=key, body={"request_ids": ["old", "unknown"]})
+    assert (status, body) == (200, {"replayed": 1, "request_ids": ["old"]})
+    status, body = await api.call("POST", path, key=key, body={"request_ids": ["theirs"]})
+    assert (status, body) == (200, {"replayed": 0, "request_ids": []})
+    status, body = await api.call("POST", path, key=key, body={"limit": 2})
+    assert (status, body["request_ids"]) == (200, ["new-2", "new-1"])
+
+
 async def test_history_needs_clickhouse(bootstrap: str) -> None:
     async with open_api(bootstrap, None) as api:
         _, key = await api.account()
