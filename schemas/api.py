@@ -353,11 +353,6 @@ class WebhookOut(_Out):
     received_at: datetime
     processed_at: datetime
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any], **extra: Any) -> Self:
-        # The table stores a missing delivery id as "".
-        return super().from_row(row, delivery_id=row.get("delivery_id") or None, **extra)
-
 
 class WebhookList(_Out):
     items: list[WebhookOut]

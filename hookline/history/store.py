@@ -230,6 +230,7 @@ class HistoryStore:
         for row in rows:
             row["fields"] = json.loads(row.pop("fields_json") or "{}")
             row["headers"] = json.loads(row.pop("headers_json") or "{}")
+            row["delivery_id"] = row["delivery_id"] or None  # stored as "" when absent
         return [_aware(r) for r in rows]
 
     async def recent_bodies(

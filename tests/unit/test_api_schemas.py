@@ -195,7 +195,7 @@ def test_limit_query_reads_strings_and_bounds() -> None:
 def test_webhook_rows_become_outputs() -> None:
     row = {
         "request_id": "r1",
-        "delivery_id": "",
+        "delivery_id": None,  # HistoryStore.webhooks turns the stored "" into None
         "status": "unmatched",
         "event": "X",
         "name": None,
