@@ -1,15 +1,19 @@
 """Deliveries a gateway process answered recently: delivery key -> the request id that
-carried it first, for a fixed window. Pure (the clock is injected).
+carried it first, for a fixed window (the clock is injected), and the deliveries being
+written right now.
 
 Only an optimisation: a retry that reaches this process again is answered without a
-second write. Deliveries that reach different processes, or arrive at once, are both
-written, and the workers' dedup table (``streams/agents.py``) is the authority."""
+second write. Retries that arrive at once (platforms fire them in bursts) wait for the
+write in flight instead of making their own; deliveries that reach different processes
+are both written, and the workers' dedup table (``streams/agents.py``) is the authority."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 
 class RecentDeliveries:
@@ -24,6 +28,8 @@ class RecentDeliveries:
         self.clock = clock
         #: key -> (expires at, first request id); insertion order = expiry order.
         self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        #: key -> set once the write of that delivery in flight has ended, either way.
+        self._writing: dict[str, asyncio.Event] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -51,6 +57,27 @@ class RecentDeliveries:
         self._entries[key] = (now + self.ttl, request_id)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    @asynccontextmanager
+    async def claim(self, key: str) -> AsyncIterator[str | None]:
+        """The first request id if this delivery was written; else None, and the caller
+        holds the key until the block ends: it writes, and calls :meth:`add` on success.
+
+        A second caller with the same key waits for the holder's outcome: the first id
+        once it was written, or the key itself when the write failed (a 503 the platform
+        will retry must not make the other copies fail too)."""
+        while (pending := self._writing.get(key)) is not None:
+            await pending.wait()
+        first = self.get(key)
+        if first is not None:
+            yield first
+            return
+        done = self._writing[key] = asyncio.Event()
+        try:
+            yield None
+        finally:
+            del self._writing[key]
+            done.set()
 
 
 def delivery_key(integration_id: str, delivery_id: str) -> str:

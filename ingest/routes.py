@@ -11,7 +11,8 @@ platform retries.
    Content-Encoding undone (400 corrupt, 413 decoded too large, 415 unsupported);
 3. the integration's verifier passes it (401 with the reason);
 4. a platform handshake is written as a ping; a delivery this process wrote
-   recently is answered ``"duplicate": true``; anything else is written as an event.
+   recently, or is writing right now, is answered ``"duplicate": true``; anything
+   else is written as an event.
 
 Refusals of steps 2 and 3 are kept in the rejected-requests log (``ingest.rejected``).
 """
@@ -161,13 +162,16 @@ class Webhook:
             content_type=verified.request.headers.get("content-type"),
         )
         key = delivery_key(self.integration.id, delivery)
-        first = self.gateway.recent.get(key)
-        if first is not None:
-            metrics.DUPLICATES.labels(self.integration.id).inc()
-            self.request[LOG_FIELDS] = {**self._ids(), "duplicate_of": first}
-            return answers.accepted(self.integration, {"ok": True, "duplicate": True, "id": first})
-        await self._write(verified, "event", delivery)
-        self.gateway.recent.add(key, self.request_id)
+        # Held while writing: a copy of this delivery arriving meanwhile waits for the
+        # outcome instead of writing it a second time.
+        async with self.gateway.recent.claim(key) as first:
+            if first is not None:
+                metrics.DUPLICATES.labels(self.integration.id).inc()
+                self.request[LOG_FIELDS] = {**self._ids(), "duplicate_of": first}
+                answer = {"ok": True, "duplicate": True, "id": first}
+                return answers.accepted(self.integration, answer)
+            await self._write(verified, "event", delivery)
+            self.gateway.recent.add(key, self.request_id)
         return answers.accepted(self.integration, {"ok": True, "id": self.request_id})
 
     async def _write(

@@ -305,6 +305,24 @@ async def test_duplicates_by_body_id_and_by_hash(env: GatewayEnv) -> None:
     assert [e.delivery_id for e in await env.envelopes(stripe)] == ["evt_123"]
 
 
+async def test_concurrent_retries_of_one_delivery_are_written_once(env: GatewayEnv) -> None:
+    # Five copies at once: the first holds the delivery while it is written, the others
+    # wait for it and are answered as its duplicates.
+    hook = await env.hook("stripe")
+    event = b'{"id": "evt_burst", "type": "invoice.paid"}'
+    answers = [
+        a for _, a, _ in await asyncio.gather(*(env.post(hook, event, JSON) for _ in range(5)))
+    ]
+    written = [a for a in answers if "duplicate" not in a]
+    assert len(written) == 1, answers
+    first = written[0]["id"]
+    assert (
+        sorted(answers, key=len)
+        == [{"ok": True, "id": first}] + [{"ok": True, "duplicate": True, "id": first}] * 4
+    )
+    assert [e.request_id for e in await env.envelopes(hook)] == [first]
+
+
 async def test_the_duplicate_window_ends(env: GatewayEnv) -> None:
     hook = await env.hook()
     recent = env.gateway.recent
