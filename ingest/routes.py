@@ -33,7 +33,7 @@ from ingest import answers
 from ingest.body import BodyTooLarge, read_body
 from ingest.dedup import delivery_key
 from ingest.delivery import content_hash, delivery_id, delivery_source
-from ingest.encoding import decode_body
+from ingest.encoding import decode
 from ingest.envelope import build_envelope, query_lists
 from ingest.handshake import handshake
 from ingest.publish import BrokerUnavailable, publish
@@ -119,7 +119,7 @@ class Webhook:
         try:
             raw = await read_body(self.request, limit, self.gateway.settings.body_timeout_seconds)
             metrics.WEBHOOK_BODY_BYTES.observe(len(raw))
-            body = decode_body(raw, self.request.headers.get("Content-Encoding"), limit)
+            body = await decode(raw, self.request.headers.get("Content-Encoding"), limit)
             unverified = unverified_request(
                 public_url=self.gateway.settings.public_url,
                 raw_path=self.request.raw_path,
