@@ -40,7 +40,7 @@ def dev(port: int, host: str, data_dir: Path) -> None:
 def _serve(gateway: bool, api: bool, host: str, port: int) -> None:
     from hookline.history.clickhouse import ClickHouse
     from hookline.runtime import Runtime
-    from hookline.server import build_http_app
+    from hookline.server import build_http_app, server_options
 
     settings = Settings()
     setup_logging(settings.log_level)
@@ -52,14 +52,7 @@ def _serve(gateway: bool, api: bool, host: str, port: int) -> None:
 
     # SIGTERM: stop listening, let in-flight requests finish (up to the timeout), then
     # the runtime's cleanup flushes the producer.
-    web.run_app(
-        app(),
-        host=host,
-        port=port,
-        access_log=None,
-        print=None,
-        shutdown_timeout=settings.shutdown_timeout_seconds,
-    )
+    web.run_app(app(), host=host, port=port, print=None, **server_options(settings))
 
 
 @click.command()

@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import Any
 
 from aiohttp import web
 
 from hookline.runtime import RUNTIME, Runtime, runtime_context
+from hookline.settings import Settings
 
 log = logging.getLogger("hookline.http")
 
@@ -53,6 +55,24 @@ async def request_context(request: web.Request, handler) -> web.StreamResponse:
         },
     )
     return response
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments of every HTTP server hookline starts (``web.run_app`` and
+    ``web.AppRunner`` take the same ones).
+
+    The header timeout is aiohttp's keep-alive timer: aiohttp (3.14,
+    ``RequestHandler.connection_made``) arms it when a connection opens and again after
+    each answer, and closes the connection if no complete request line and headers have
+    arrived by then. aiohttp has no separate header-read timeout, and the defaults
+    (3630 s for ``AppRunner``, 75 s for ``run_app``) let a client that never finishes its
+    headers hold a connection for that long."""
+    return {
+        "keepalive_timeout": settings.header_timeout_seconds,
+        # Per-request lines come from our middleware, with the request id.
+        "access_log": None,
+        "shutdown_timeout": settings.shutdown_timeout_seconds,
+    }
 
 
 def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) -> web.Application:

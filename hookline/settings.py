@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     #: A webhook body must have arrived within this long (408 otherwise): a client that
     #: declares more than it sends does not hold a request open for ever.
     body_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: A request's line and headers must have arrived within this long of the connection
+    #: opening (or of the previous answer, on a kept-alive connection): a client that
+    #: never finishes its headers is disconnected. Idle keep-alive connections close then too.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
     #: Embedded tansu profile: short group timeouts, one record per batch for changelogs.
     embedded_broker: bool = False
     #: Duplicate deliveries inside this window produce no second set of commands (workers),

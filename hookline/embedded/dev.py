@@ -27,7 +27,7 @@ from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.kafka import ensure_topics
 from hookline.runtime import Runtime
-from hookline.server import build_http_app
+from hookline.server import build_http_app, server_options
 from hookline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,9 +113,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> N
         sink = HistorySink(settings, store)
         await sink.start()
         runner = web.AppRunner(
-            build_http_app(Runtime.create(settings, clickhouse)),
-            access_log=None,
-            shutdown_timeout=settings.shutdown_timeout_seconds,
+            build_http_app(Runtime.create(settings, clickhouse)), **server_options(settings)
         )
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
