@@ -10,17 +10,18 @@ from actions.agent import register_executor_agent
 from hookline.logs import logging_config
 from hookline.settings import Settings
 from streams.agents import register_webhook_agent
-from streams.app import ConfigService, build_app
+from streams.app import build_app
+from streams.services import WorkerServices
 
 
 def build_worker(settings: Settings) -> faust.Worker:
     app = build_app(settings)
-    config = ConfigService(settings.bootstrap_servers)
-    register_webhook_agent(app, config, settings)
-    register_executor_agent(app)
+    services = WorkerServices(app, settings)
+    register_webhook_agent(app, services)
+    register_executor_agent(app, services)
     return faust.Worker(
         app,
-        config,
+        services,
         loglevel=settings.log_level,
         logging_config=logging_config(settings.log_level),
         redirect_stdouts=False,

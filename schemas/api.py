@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.channels import ChannelSettings
 from schemas.config import (
     Action,
     ActionType,
@@ -329,14 +330,37 @@ class LeadOut(_Out):
 
 class MessageOut(_Out):
     command_id: str
+    #: ``recording`` means nothing left the machine (no channel configured).
     channel: str
     message_type: str
     content: str
+    #: ``sent``, ``failed`` (not delivered) or ``unknown`` (may have been delivered).
+    status: str
+    detail: str
+    provider_message_id: str
     sent_at: datetime
 
 
 class MessageList(_Out):
     messages: list[MessageOut]
+
+
+# -- the account's message channel ----------------------------------------------
+class ChannelIn(RootModel[ChannelSettings]):
+    """``{"type": "recording"}`` or ``{"type": "generic_http", "url", "headers",
+    "timeout_seconds"}``."""
+
+
+class ChannelOut(_Out):
+    type: str
+    #: Where messages are POSTed (generic_http).
+    url: str | None = None
+    #: Names of the headers sent with every request; their values are never returned.
+    header_names: list[str] = Field(default_factory=list)
+    timeout_seconds: float | None = None
+    #: False for ``recording``: messages are only recorded, nothing leaves the machine.
+    delivers: bool
+    updated_at: datetime | None = None
 
 
 class WebhookOut(_Out):

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from schemas.channels import ChannelSettings, RecordingSettings
 from schemas.mapping import Mapping
 from schemas.signature import SignatureOptions
 from schemas.types import Id, Plan, utcnow
@@ -152,9 +153,16 @@ class Action(_Record):
         return self.type in SEND_ACTIONS
 
 
+class Channel(_Record):
+    """The account's message channel; ``id`` is the account id (one per account)."""
+
+    kind: Literal["channel"] = "channel"
+    account_id: Id
+    settings: ChannelSettings = Field(default_factory=RecordingSettings)
+
+
 ConfigRecord = Annotated[
-    Account | Integration | IntegrationMapping | CustomField | ConversionEvent | Action,
+    Account | Integration | IntegrationMapping | CustomField | ConversionEvent | Action | Channel,
     Field(discriminator="kind"),
 ]
 CONFIG_RECORD = TypeAdapter(ConfigRecord)
-CONFIG_KINDS = ("account", "integration", "mapping", "custom_field", "conversion_event", "action")

@@ -58,13 +58,16 @@ class CommandResult(BaseModel):
     request_id: str
     phone: str
     type: ActionType
-    status: Literal["applied", "duplicate", "failed"]
+    #: ``unknown``: a send interrupted between calling the channel and recording its
+    #: answer; it may have been delivered and is never sent again.
+    status: Literal["applied", "duplicate", "failed", "unknown"]
     detail: str = ""
     applied_at: datetime = Field(default_factory=utcnow)
 
 
 class MessageSent(BaseModel):
-    """A message handed to a channel (the default channel only records it)."""
+    """A message handed to a channel (``recording``, the default, only records it),
+    with the channel's answer."""
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["message"] = "message"
@@ -75,6 +78,11 @@ class MessageSent(BaseModel):
     channel: str
     message_type: Literal["text", "chatbot", "quick_reply"]
     content: str
+    #: ``sent``; ``failed`` (the channel refused or was unreachable: not delivered);
+    #: ``unknown`` (no answer, or interrupted: may have been delivered, never resent).
+    status: Literal["sent", "failed", "unknown"] = "sent"
+    detail: str = ""
+    provider_message_id: str = ""
     sent_at: datetime = Field(default_factory=utcnow)
 
 

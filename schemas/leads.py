@@ -23,5 +23,9 @@ class LeadState(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
     #: Recent command ids already applied (oldest first), bounded.
     applied: list[str] = Field(default_factory=list)
+    #: Send commands whose channel call has started and whose outcome is not recorded
+    #: yet: written before the channel is called, so after a crash the executor knows
+    #: the message may have gone and never calls the channel for it again.
+    sending: list[str] = Field(default_factory=list)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = 0

@@ -10,6 +10,7 @@ from pydantic import BaseModel, TypeAdapter
 from schemas.commands import ActionCommand
 from schemas.config import CONFIG_RECORD
 from schemas.deadletter import DeadLetter
+from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
 from schemas.history import HISTORY_RECORD
 from schemas.leads import LeadState
@@ -37,8 +38,23 @@ class TopicSpec:
 CONFIG = TopicSpec("hookline.config", "<kind>:<id>", CONFIG_RECORD, partitions=1, compacted=True)
 WEBHOOKS = TopicSpec("hookline.webhooks", "integration id", WebhookEnvelope, partitions=8)
 COMMANDS = TopicSpec("hookline.commands", "<account_id>:<phone>", ActionCommand, partitions=8)
-LEADS = TopicSpec("hookline.leads", "<account_id>:<phone>", LeadState, partitions=8, compacted=True)
+#: The executor's lead state: written to the partition of the command that changed it.
+LEADS = TopicSpec(
+    "hookline.leads",
+    "<account_id>:<phone>",
+    LeadState,
+    partitions=COMMANDS.partitions,
+    compacted=True,
+)
 HISTORY = TopicSpec("hookline.history", "request or command id", HISTORY_RECORD, partitions=4)
 DEADLETTER = TopicSpec("hookline.deadletter", "integration id", DeadLetter, partitions=4)
+#: The webhook agent's dedup marks: written to the partition of the webhook they mark.
+DEDUP = TopicSpec(
+    "hookline.dedup",
+    "<integration_id>:<delivery key>",
+    DedupMark,
+    partitions=WEBHOOKS.partitions,
+    compacted=True,
+)
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (CONFIG, WEBHOOKS, COMMANDS, LEADS, HISTORY, DEADLETTER)
+ALL_TOPICS: tuple[TopicSpec, ...] = (CONFIG, WEBHOOKS, COMMANDS, LEADS, HISTORY, DEADLETTER, DEDUP)

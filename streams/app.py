@@ -1,56 +1,26 @@
 """The faust app shared by the stream processors and the executors.
 
-Built by a factory (not a module global) so settings decide the broker and
-the embedded-broker profile. Config is not a faust GlobalTable: every process
-reads the compacted config topic through the same :class:`ConfigView`, whose
-"caught up" test uses the Fetch high watermark (faust's table recovery relies on
-ListOffsets, which the embedded broker answers wrongly; see BROKER.md)."""
+Built by a factory (not a module global) so settings decide the broker and the
+embedded-broker profile. Faust runs the consumer group, the agents and offset
+commits; config, the producer and state live in :mod:`streams.services`."""
 
 from __future__ import annotations
 
-import asyncio
-
 import faust
-import mode
 
-from hookline.config.view import ConfigView
-from hookline.kafka import MAX_MESSAGE_BYTES, ONE_RECORD_PER_BATCH
+from hookline.kafka import MAX_MESSAGE_BYTES
 from hookline.settings import Settings
 
 
-class ConfigService(mode.Service):
-    """Owns the worker's config view; agents wait for :attr:`ready`."""
-
-    def __init__(self, bootstrap: str, **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        self.view = ConfigView(bootstrap)
-        self.ready = asyncio.Event()
-
-    async def on_start(self) -> None:
-        await self.view.start()
-        self.ready.set()
-
-    async def on_stop(self) -> None:
-        await self.view.stop()
-
-
 def embedded_profile(settings: Settings) -> dict[str, object]:
-    """Quicker group joins, and one record per produced batch, for the embedded tansu
-    broker.
-
-    tansu answers ListOffsets with the last batch's base offset + 1, and faust's
-    table recovery reads a changelog up to that offset: the rest of the last batch
-    would be lost on restart. With one record per batch that offset is the true end.
-    (``recovery_buffer_size=1`` also hides it, but makes faust keep reading its own
-    changelog into the live table, where an older value then overwrites a newer
-    one: lost updates when a lead's commands arrive close together.)"""
+    """Quicker group joins on the embedded tansu broker (it takes session_timeout/2 to
+    form a group: faust's defaults make a start-up about 30 s, BROKER.md)."""
     if not settings.embedded_broker:
         return {}
     return {
         "broker_session_timeout": 6,
         "broker_heartbeat_interval": 1,
         "broker_rebalance_timeout": 6,
-        "producer_max_batch_size": ONE_RECORD_PER_BATCH,
     }
 
 
@@ -91,6 +61,9 @@ def build_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         producer_max_request_size=MAX_MESSAGE_BYTES,
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
-        stream_wait_empty=False,
+        # On revocation, wait until the events in hand are done (their outputs and
+        # state writes acknowledged) before the partition goes to another worker,
+        # which loads the state from the broker.
+        stream_wait_empty=True,
         **embedded_profile(settings),
     )

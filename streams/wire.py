@@ -1,17 +1,32 @@
-"""How agents talk to topics: raw bytes in and out, decoded and encoded with the
-models of :mod:`schemas.topics` (faust never serialises our records)."""
+"""How agents talk to topics: raw bytes in, decoded with the models of
+:mod:`schemas.topics` (faust never serialises our records), and outputs produced
+through our own producer and awaited before the input counts as done.
+
+Faust acknowledges an event when the agent moves past it (even when the agent's
+body raised: its iterator acks in a ``finally``), and commits acknowledged offsets
+in the background. So an agent must never move past an event whose outputs are
+not all acknowledged by the broker, and must never let an exception unwind past
+one: :func:`fatal` ends the process on the spot instead, and the event is read
+again by whoever takes the partition next."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import os
+import sys
+from typing import Any, NoReturn
 
 import faust
+from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
+
+#: Exit status of a worker that stopped itself rather than skip an event (EX_SOFTWARE).
+FATAL_EXIT_CODE = 70
 
 
 def raw_topic(app: faust.App, name: str) -> faust.TopicT:
@@ -38,9 +53,31 @@ def decode_event(spec: TopicSpec, event: faust.EventT) -> Any | None:
         return None
 
 
-async def send_now(topic: faust.TopicT, key: bytes, value: bytes) -> None:
-    """Produce at once. Faust's default holds messages sent from an agent until the
-    source offset commits (every few seconds); our effects are idempotent and faust
-    flushes the producer before each commit, so at-least-once holds without that
-    delay."""
-    await topic.send(key=key, value=value, force=True)
+class Outputs:
+    """The records one input produces, sent at once and acknowledged together."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+        self._pending: list[asyncio.Future[Any]] = []
+
+    async def send(self, spec: TopicSpec, key: str, value: Any) -> None:
+        self._pending.append(
+            await self._producer.send(spec.name, key=key.encode(), value=spec.encode(value))
+        )
+
+    async def acknowledged(self) -> None:
+        """Wait until the broker has every record sent so far (raises if one failed)."""
+        pending, self._pending = self._pending, []
+        if pending:
+            await asyncio.gather(*pending)
+
+
+def fatal(message: str, **extra: Any) -> NoReturn:
+    """Stop the worker now, without unwinding: no acknowledgement, no commit of the
+    event in hand. It is processed again after the restart (outputs carry stable ids,
+    so doing it twice has one effect)."""
+    log.critical(message, exc_info=True, extra=extra)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stderr.flush()
+    os._exit(FATAL_EXIT_CODE)

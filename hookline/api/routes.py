@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from hookline.api import (
     accounts,
+    channel,
     discovery,
     events,
     fields,
@@ -81,6 +82,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/account", accounts.get_account,
           "The calling account",
           response=m.AccountOut),
+    Route("GET", "/api/account/channel", channel.get_channel,
+          "The account's message channel (credentials never returned)",
+          response=m.ChannelOut),
+    Route("PUT", "/api/account/channel", channel.put_channel,
+          "Set the account's message channel: recording or generic_http",
+          body=m.ChannelIn, response=m.ChannelOut),
     # integrations
     Route("POST", "/api/integrations", integrations.create_integration,
           "Create an integration and its webhook URL",

@@ -14,6 +14,7 @@ from datetime import datetime
 from schemas.config import (
     Account,
     Action,
+    Channel,
     ConfigRecord,
     ConversionEvent,
     CustomField,
@@ -105,6 +106,10 @@ class ConfigState:
             if hmac.compare_digest(stored.hash, token_hash):
                 return integration if stored.expires_at is None or stored.expires_at > now else None
         return None
+
+    def channel(self, account_id: str) -> Channel | None:
+        record = self.get("channel", account_id)
+        return record if isinstance(record, Channel) else None
 
     def mapping(self, integration_id: str) -> Mapping | None:
         record = self.get("mapping", integration_id)

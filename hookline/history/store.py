@@ -64,6 +64,9 @@ COLUMNS: dict[str, list[str]] = {
         "channel",
         "message_type",
         "content",
+        "status",
+        "detail",
+        "provider_message_id",
         "sent_at",
     ],
     "leads": ["account_id", "phone", "name", "tags", "fields", "applied", "updated_at", "version"],
@@ -150,6 +153,9 @@ def rows_for(record: Any) -> tuple[str, list[Any]]:
                 record.channel,
                 record.message_type,
                 record.content,
+                record.status,
+                record.detail,
+                record.provider_message_id,
                 _utc(record.sent_at),
             ]
         case LeadState():
@@ -254,7 +260,8 @@ class HistoryStore:
 
     async def messages(self, account_id: str, phone: str, limit: int = 100) -> list[dict[str, Any]]:
         rows = await self.db.query(
-            "SELECT command_id, channel, message_type, content, sent_at FROM {db}.messages FINAL"
+            "SELECT command_id, channel, message_type, content, status, detail,"
+            " provider_message_id, sent_at FROM {db}.messages FINAL"
             " WHERE account_id = {account:String} AND phone = {phone:String}"
             " ORDER BY sent_at LIMIT {limit:UInt32}",
             {"account": account_id, "phone": phone, "limit": limit},

@@ -1,0 +1,103 @@
+"""What the worker's agents share, with one lifecycle (a faust/mode service the
+worker starts before the agents run and stops after them): the config view, the
+producer of every output, the state stores and the HTTP session of the message
+channels. Agents wait for :attr:`WorkerServices.ready`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+import faust
+import mode
+from aiokafka import AIOKafkaProducer
+
+from hookline.config.view import ConfigView
+from hookline.kafka import new_producer
+from hookline.settings import Settings
+from schemas.dedup import DedupMark
+from schemas.envelope import WebhookEnvelope
+from schemas.leads import LeadState
+from schemas.topics import COMMANDS, DEDUP, LEADS, WEBHOOKS
+from schemas.types import utcnow
+from streams.store import PartitionStore, StateMirror
+from streams.wire import Outputs
+
+log = logging.getLogger(__name__)
+
+#: How often expired dedup marks are dropped from memory.
+DEDUP_PRUNE_SECONDS = 60.0
+
+
+class WorkerServices(mode.Service):
+    def __init__(
+        self, app: faust.App, settings: Settings, mirror: StateMirror | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.view = ConfigView(settings.bootstrap_servers)
+        self.producer: AIOKafkaProducer | None = None
+        self.dedup: PartitionStore[DedupMark] = PartitionStore(
+            DEDUP,
+            WEBHOOKS,
+            settings.bootstrap_servers,
+            mirror,
+            keep=self.mark_is_current,
+        )
+        self.leads: PartitionStore[LeadState] = PartitionStore(
+            LEADS, COMMANDS, settings.bootstrap_servers, mirror
+        )
+        self.http: aiohttp.ClientSession | None = None
+        self.ready = asyncio.Event()
+        # A revoked partition's state may be written by its next owner: forget it.
+        app.on_partitions_revoked.connect(self._on_revoked)
+
+    def outputs(self) -> Outputs:
+        """A fresh set of outputs for one input."""
+        assert self.producer is not None, "services not started"
+        return Outputs(self.producer)
+
+    def mark_is_current(self, mark: DedupMark) -> bool:
+        """Still inside the dedup window now (older marks are not loaded nor kept)."""
+        age = (utcnow() - mark.received_at).total_seconds()
+        return age < self.settings.dedup_window_seconds
+
+    def within_window(self, mark: DedupMark, envelope: WebhookEnvelope) -> bool:
+        """Whether ``envelope`` arrived inside the window of the request that marked
+        its delivery (gateway clocks: the same answer however late it is processed)."""
+        gap = (envelope.received_at - mark.received_at).total_seconds()
+        return gap < self.settings.dedup_window_seconds
+
+    async def _on_revoked(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
+        for store in (self.dedup, self.leads):
+            store.revoke(tp.partition for tp in revoked if tp.topic == store.source.name)
+
+    async def on_start(self) -> None:
+        # aiokafka clients belong to the loop they are created in: the worker's.
+        self.producer = new_producer(
+            self.settings.bootstrap_servers,
+            enable_idempotence=not self.settings.embedded_broker,
+        )
+        await self.producer.start()
+        for store in (self.dedup, self.leads):
+            await store.start(self.producer)
+        await self.view.start()
+        self.http = aiohttp.ClientSession()
+        self.ready.set()
+
+    @mode.Service.timer(DEDUP_PRUNE_SECONDS)
+    async def _prune_dedup(self) -> None:
+        dropped = self.dedup.prune(self.mark_is_current)
+        if dropped:
+            log.info("expired dedup marks dropped", extra={"marks": dropped})
+
+    async def on_stop(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+        await self.view.stop()
+        for store in (self.dedup, self.leads):
+            await store.stop()
+        if self.producer is not None:
+            await self.producer.stop()

@@ -1,0 +1,185 @@
+"""Worker state on compacted topics: the latest value of each key, for the
+partitions this worker owns (the dedup marks of the webhook agent, the leads of
+the executor).
+
+Not faust Tables, for two reasons measured on the embedded broker and true on
+Apache Kafka too:
+
+- a table's write is buffered with no way to await it, and the pipeline's
+  promises need exactly that: a delivery's dedup mark is written only after its
+  outputs are acknowledged, and a send's intent must be durable before the
+  channel is called. Here :meth:`PartitionStore.put` returns once the broker has
+  the value (acks=all);
+- a table recovers its changelog up to ListOffsets, which the embedded broker
+  answers short of the end (BROKER.md): the tail was lost unless every record
+  went in its own batch, which halved the worker's throughput. Here a partition
+  is read from its start up to the Fetch high watermark, right on every broker.
+
+The store partition is the partition of the event that writes it (the store
+topic has as many partitions as the stream's topic), so a worker owns exactly
+the store partitions of the stream partitions it is assigned, as faust tables
+do. A partition is loaded before its first event is processed and forgotten when
+it is revoked: another worker may write it next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, Protocol, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from hookline.kafka import MAX_MESSAGE_BYTES
+from schemas.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+V = TypeVar("V")
+
+#: The loader's long-poll: short, because an idle partition is answered only when it
+#: runs out on the embedded broker, and a load waits for one answer per partition.
+LOAD_FETCH_WAIT_MS = 20
+
+
+class StateMirror(Protocol):
+    """A second durable copy of store writes (the embedded mode's journal: its broker
+    keeps topics in memory only)."""
+
+    async def put_state(
+        self, topic: str, partition: int, key: str, value: bytes | None
+    ) -> None: ...
+
+
+class PartitionStore(Generic[V]):
+    """``key -> value`` per partition of ``spec``'s topic; values are ``spec``'s model.
+    ``source`` is the stream whose partitions decide which store partitions this worker
+    owns; ``keep`` filters records while loading (expired dedup marks are not kept)."""
+
+    def __init__(
+        self,
+        spec: TopicSpec,
+        source: TopicSpec,
+        bootstrap: str,
+        mirror: StateMirror | None = None,
+        keep: Callable[[V], bool] | None = None,
+    ) -> None:
+        if spec.partitions != source.partitions:
+            raise ValueError(f"{spec.name} must have as many partitions as {source.name}")
+        self.spec = spec
+        self.source = source
+        self._bootstrap = bootstrap
+        self._producer: AIOKafkaProducer | None = None
+        self._mirror = mirror
+        self._keep = keep
+        self._data: dict[int, dict[str, V]] = {}
+        #: Bumped on revocation: a load that started before it is thrown away.
+        self._epoch: dict[int, int] = {}
+        self._lock = asyncio.Lock()
+        self._loader: AIOKafkaConsumer | None = None
+
+    async def start(self, producer: AIOKafkaProducer) -> None:
+        """Writes go through ``producer`` (shared, started by the caller)."""
+        self._producer = producer
+        self._loader = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+            fetch_max_wait_ms=LOAD_FETCH_WAIT_MS,
+        )
+        await self._loader.start()
+
+    async def stop(self) -> None:
+        if self._loader is not None:
+            await self._loader.stop()
+            self._loader = None
+
+    def loaded(self, partition: int) -> bool:
+        return partition in self._data
+
+    async def load(self, partition: int) -> None:
+        """Read ``partition`` up to its high watermark, unless it is loaded already."""
+        if partition in self._data:
+            return
+        async with self._lock:
+            if partition in self._data:
+                return
+            epoch = self._epoch.get(partition, 0)
+            data, records = await self._read(partition)
+            if self._epoch.get(partition, 0) == epoch:
+                self._data[partition] = data
+                log.info(
+                    "store partition loaded",
+                    extra={
+                        "topic": self.spec.name,
+                        "partition": partition,
+                        "records": records,
+                        "keys": len(data),
+                    },
+                )
+
+    async def _read(self, partition: int) -> tuple[dict[str, V], int]:
+        assert self._loader is not None, "store not started"
+        tp = TopicPartition(self.spec.name, partition)
+        self._loader.assign([tp])
+        await self._loader.seek_to_beginning(tp)
+        data: dict[str, V] = {}
+        records = 0
+        while True:
+            # The high watermark arrives with the first Fetch answer; compare positions
+            # only after the batch in hand is applied.
+            batch = await self._loader.getmany(tp, timeout_ms=200, max_records=10_000)
+            for record in batch.get(tp, ()):
+                records += 1
+                key = record.key.decode() if record.key is not None else None
+                if key is None:
+                    continue
+                if record.value is None:
+                    data.pop(key, None)
+                    continue
+                value = self.spec.decode(record.value)
+                if self._keep is None or self._keep(value):
+                    data[key] = value
+                else:
+                    data.pop(key, None)
+            highwater = self._loader.highwater(tp)
+            if highwater is not None and await self._loader.position(tp) >= highwater:
+                return data, records
+
+    def get(self, partition: int, key: str) -> V | None:
+        return self._data[partition].get(key)
+
+    async def put(self, partition: int, key: str, value: V | None) -> None:
+        """Write ``value`` (None deletes) and return once the broker acknowledged it."""
+        assert self._producer is not None, "store not started"
+        encoded = None if value is None else self.spec.encode(value)
+        await self._producer.send_and_wait(
+            self.spec.name, key=key.encode(), value=encoded, partition=partition
+        )
+        if self._mirror is not None:
+            await self._mirror.put_state(self.spec.name, partition, key, encoded)
+        partition_data = self._data.get(partition)
+        if partition_data is not None:
+            if value is None:
+                partition_data.pop(key, None)
+            else:
+                partition_data[key] = value
+
+    def revoke(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            self._data.pop(partition, None)
+            self._epoch[partition] = self._epoch.get(partition, 0) + 1
+
+    def prune(self, keep: Callable[[V], bool]) -> int:
+        """Forget in-memory values ``keep`` rejects (expired marks); returns how many."""
+        dropped = 0
+        for data in self._data.values():
+            stale = [key for key, value in data.items() if not keep(value)]
+            for key in stale:
+                del data[key]
+            dropped += len(stale)
+        return dropped
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        sizes: dict[int, Any] = {p: len(d) for p, d in self._data.items()}
+        return f"PartitionStore({self.spec.name}, {sizes})"
