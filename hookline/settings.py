@@ -7,6 +7,7 @@ Broker quirks of the embedded tansu broker (see ../shared/BROKER.md) live in
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     #: Faust worker's web port (0 disables its web server).
     worker_web_port: int = 0
+    #: Embedded mode only (set by ``hookline dev`` for its worker): where the worker
+    #: journals its state, because the embedded broker keeps nothing across a restart.
+    journal_dir: Path | None = None
+    #: Key of the embedded journal (32 bytes, urlsafe base64); unset: a key file is
+    #: created in the journal directory. Set it to keep the key off the data disk.
+    journal_key: SecretStr | None = None
 
     @cached_property
     def bootstrap_list(self) -> list[str]:

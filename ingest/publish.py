@@ -1,5 +1,10 @@
 """Writing envelopes to ``hookline.webhooks``: acks=all, bounded wait, and a
-clear "broker unavailable" when that cannot be done (the gateway answers 503)."""
+clear "broker unavailable" when that cannot be done (the gateway answers 503).
+
+In embedded mode the envelope is also journaled once the broker has it, before
+the 200 (the embedded broker forgets everything when it stops:
+``hookline/embedded/journal.py``). Journaled means produced; answered 200 means
+journaled."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from hookline import metrics
+from hookline.embedded.journal import Journal
 from schemas.envelope import WebhookEnvelope
 from schemas.topics import WEBHOOKS
 
@@ -19,17 +25,30 @@ class BrokerUnavailable(Exception):
 
 
 async def publish(
-    producer: AIOKafkaProducer, envelope: WebhookEnvelope, timeout: float = 5.0
+    producer: AIOKafkaProducer,
+    envelope: WebhookEnvelope,
+    timeout: float = 5.0,
+    journal: Journal | None = None,
 ) -> None:
     started = time.perf_counter()
+    key = envelope.integration_id.encode()
+    value = WEBHOOKS.encode(envelope)
     try:
-        await asyncio.wait_for(
-            producer.send_and_wait(
-                WEBHOOKS.name, key=envelope.integration_id.encode(), value=WEBHOOKS.encode(envelope)
-            ),
-            timeout,
-        )
+        await asyncio.wait_for(producer.send_and_wait(WEBHOOKS.name, key=key, value=value), timeout)
     except (KafkaError, TimeoutError, OSError) as exc:
         metrics.BROKER_ERRORS.labels("produce").inc()
         raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    if journal is not None:
+        try:
+            await journal.record_accepted(
+                WEBHOOKS.name,
+                key,
+                value,
+                request_id=envelope.request_id,
+                account_id=envelope.account_id,
+                integration_id=envelope.integration_id,
+            )
+        except Exception as exc:  # the record is in the broker: processed, but not promised
+            metrics.BROKER_ERRORS.labels("journal").inc()
+            raise BrokerUnavailable(f"journal: {type(exc).__name__}: {exc}") from exc
     metrics.PRODUCE_SECONDS.observe(time.perf_counter() - started)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,7 @@ import mode
 from aiokafka import AIOKafkaProducer
 
 from hookline.config.view import ConfigView
+from hookline.embedded.journal import WORKER_FILE, Journal, load_key
 from hookline.kafka import new_producer
 from hookline.settings import Settings
 from schemas.dedup import DedupMark
@@ -32,11 +34,12 @@ DEDUP_PRUNE_SECONDS = 60.0
 
 
 class WorkerServices(mode.Service):
-    def __init__(
-        self, app: faust.App, settings: Settings, mirror: StateMirror | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, app: faust.App, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
+        #: Embedded mode: every state write is journaled too (the broker forgets).
+        self.journal = worker_journal(settings)
+        mirror: StateMirror | None = self.journal
         self.view = ConfigView(settings.bootstrap_servers)
         self.producer: AIOKafkaProducer | None = None
         self.dedup: PartitionStore[DedupMark] = PartitionStore(
@@ -75,6 +78,8 @@ class WorkerServices(mode.Service):
             store.revoke(tp.partition for tp in revoked if tp.topic == store.source.name)
 
     async def on_start(self) -> None:
+        if self.journal is not None:
+            self.journal.open_for_writing()
         # aiokafka clients belong to the loop they are created in: the worker's.
         self.producer = new_producer(
             self.settings.bootstrap_servers,
@@ -92,6 +97,9 @@ class WorkerServices(mode.Service):
         dropped = self.dedup.prune(self.mark_is_current)
         if dropped:
             log.info("expired dedup marks dropped", extra={"marks": dropped})
+        if self.journal is not None:
+            expired = time.time() - self.settings.dedup_window_seconds
+            await self.journal.forget_state_before(DEDUP.name, expired)
 
     async def on_stop(self) -> None:
         if self.http is not None:
@@ -101,3 +109,13 @@ class WorkerServices(mode.Service):
             await store.stop()
         if self.producer is not None:
             await self.producer.stop()
+        if self.journal is not None:
+            self.journal.close()
+
+
+def worker_journal(settings: Settings) -> Journal | None:
+    """The worker's journal in embedded mode (``HOOKLINE_JOURNAL_DIR``), else None."""
+    if settings.journal_dir is None:
+        return None
+    key = settings.journal_key.get_secret_value() if settings.journal_key else None
+    return Journal(settings.journal_dir / WORKER_FILE, load_key(settings.journal_dir, key))

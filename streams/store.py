@@ -153,11 +153,13 @@ class PartitionStore(Generic[V]):
         """Write ``value`` (None deletes) and return once the broker acknowledged it."""
         assert self._producer is not None, "store not started"
         encoded = None if value is None else self.spec.encode(value)
-        await self._producer.send_and_wait(
+        metadata = await self._producer.send_and_wait(
             self.spec.name, key=key.encode(), value=encoded, partition=partition
         )
         if self._mirror is not None:
-            await self._mirror.put_state(self.spec.name, partition, key, encoded)
+            await self._mirror.put_state(
+                self.spec.name, partition, key, encoded, metadata.timestamp
+            )
         partition_data = self._data.get(partition)
         if partition_data is not None:
             if value is None:

@@ -319,6 +319,54 @@ class HistoryStore:
         )
         return [_aware(r) for r in rows]
 
+    async def completed(self, requests: list[tuple[str, str, str]]) -> set[str]:
+        """Of ``(request_id, account_id, integration_id)``, the requests whose processing
+        is entirely stored: the webhook's row, a result for each of its commands, and
+        its dead letter if it failed. Filters lead with the tables' sort keys."""
+        if not requests:
+            return set()
+        ids = [r[0] for r in requests]
+        accounts = sorted({r[1] for r in requests})
+        integrations = sorted({r[2] for r in requests})
+        scope = {"ids": ids, "accounts": accounts, "integrations": integrations}
+        webhooks = await self.db.query(
+            "SELECT request_id, status, phone, command_ids FROM {db}.webhooks FINAL"
+            " WHERE account_id IN {accounts:Array(String)}"
+            " AND integration_id IN {integrations:Array(String)}"
+            " AND request_id IN {ids:Array(String)}",
+            scope,
+        )
+        commands = [c for w in webhooks for c in w["command_ids"]]
+        done_commands: set[str] = set()
+        if commands:
+            rows = await self.db.query(
+                "SELECT DISTINCT command_id FROM {db}.commands"
+                " WHERE account_id IN {accounts:Array(String)}"
+                " AND phone IN {phones:Array(String)} AND command_id IN {commands:Array(String)}",
+                {
+                    "accounts": accounts,
+                    "phones": sorted({w["phone"] for w in webhooks if w["phone"]}),
+                    "commands": commands,
+                },
+            )
+            done_commands = {r["command_id"] for r in rows}
+        dead: set[str] = set()
+        if any(w["status"] == "error" for w in webhooks):
+            rows = await self.db.query(
+                "SELECT DISTINCT request_id FROM {db}.deadletters"
+                " WHERE account_id IN {accounts:Array(String)}"
+                " AND integration_id IN {integrations:Array(String)}"
+                " AND request_id IN {ids:Array(String)}",
+                scope,
+            )
+            dead = {r["request_id"] for r in rows}
+        return {
+            w["request_id"]
+            for w in webhooks
+            if set(w["command_ids"]) <= done_commands
+            and (w["status"] != "error" or w["request_id"] in dead)
+        }
+
     async def latest_config(self) -> list[dict[str, Any]]:
         """The last state of every config key (deleted ones included), oldest first."""
         rows = await self.db.query(

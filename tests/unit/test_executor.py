@@ -1,4 +1,5 @@
-from actions.executor import execute
+from actions.channels import Delivery
+from actions.executor import begin_send, execute, finish_send
 from schemas.commands import ActionCommand
 from schemas.leads import APPLIED_COMMANDS_KEPT, LeadState
 
@@ -55,3 +56,31 @@ def test_missing_parameter_fails_without_changing_the_lead() -> None:
     result = execute(lead, _command("c1", "add_tag"))
     assert result.result.status == "failed" and "tag" in result.result.detail
     assert not result.changed
+
+
+def test_a_send_records_its_intent_then_its_outcome() -> None:
+    lead = execute(None, _command("c1", "add_tag", tag="vip")).lead
+    command = _command("c2", "send_message", text="Oi Ana")
+    execution = execute(lead, command)
+    intent = begin_send(lead, command)
+    assert intent.sending == ["c2"] and "c2" not in intent.applied
+    assert intent.version == lead.version + 1 and intent.tags == ["vip"]
+
+    done = finish_send(execution, intent, Delivery("sent", provider_message_id="wamid.1"))
+    assert done.lead.sending == [] and done.lead.applied[-1] == "c2"
+    assert done.lead.version == intent.version + 1
+    assert done.result.status == "applied"
+    failed = finish_send(execution, intent, Delivery("failed", "HTTP 400: bad number"))
+    assert failed.result.status == "failed" and failed.result.detail == "HTTP 400: bad number"
+    assert failed.lead.applied[-1] == "c2"  # handled: a redelivery is a duplicate
+
+
+def test_a_send_interrupted_after_its_intent_is_never_sent_again() -> None:
+    command = _command("c1", "send_message", text="Oi Ana")
+    intent = begin_send(None, command)
+    again = execute(intent, command)
+    assert again.outgoing is None, "the channel must not be called a second time"
+    assert again.result.status == "unknown"
+    assert again.interrupted is not None and again.interrupted.content == "Oi Ana"
+    assert again.lead.sending == [] and again.lead.applied == ["c1"]
+    assert execute(again.lead, command).result.status == "duplicate"

@@ -1,0 +1,85 @@
+"""The embedded journal: order, latest-value state, encryption at rest, key file."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from hookline.embedded.journal import KEY_FILE, Journal, load_key
+
+
+@pytest.fixture
+async def journal(tmp_path: Path):
+    opened = Journal(tmp_path / "front.sqlite", load_key(tmp_path)).open_for_writing()
+    yield opened
+    opened.close()
+
+
+async def _accept(journal: Journal, n: int) -> None:
+    await journal.record_accepted(
+        "hookline.webhooks",
+        b"int_1",
+        b'{"body": "hottok=segredo-%d"}' % n,
+        request_id=f"r{n}",
+        account_id="acc_1",
+        integration_id="int_1",
+    )
+
+
+async def test_accepted_webhooks_come_back_in_order_until_forgotten(journal: Journal) -> None:
+    for n in range(5):
+        await _accept(journal, n)
+    entries = journal.accepted()
+    assert [e.request_id for e in entries] == [f"r{n}" for n in range(5)]
+    assert entries[2].value == b'{"body": "hottok=segredo-2"}' and entries[2].key == b"int_1"
+    await journal.forget_accepted([entries[0].seq, entries[3].seq])
+    assert [e.request_id for e in journal.accepted()] == ["r1", "r2", "r4"]
+    page = journal.accepted(limit=1, after_seq=entries[1].seq)
+    assert [e.request_id for e in page] == ["r2"]
+
+
+async def test_state_keeps_the_latest_value_per_key_config_first(journal: Journal) -> None:
+    await journal.put_state("hookline.leads", 3, "acc_1:+55", b"v1", 1000)
+    await journal.put_state("hookline.leads", 3, "acc_1:+55", b"v2", 2000)
+    await journal.put_state("hookline.config", 0, "account:acc_1", b"cfg", 500)
+    await journal.put_state("hookline.dedup", 1, "int_1:d", b"mark")
+    await journal.put_state("hookline.dedup", 1, "int_1:d", None)
+    states = [(s.topic, s.partition, s.key, s.value, s.timestamp_ms) for s in journal.states()]
+    assert states == [
+        ("hookline.config", 0, "account:acc_1", b"cfg", 500),
+        ("hookline.leads", 3, "acc_1:+55", b"v2", 2000),
+    ]
+
+
+async def test_nothing_is_on_disk_in_clear_and_another_key_reads_nothing(
+    journal: Journal, tmp_path: Path
+) -> None:
+    await _accept(journal, 7)
+    await journal.put_state("hookline.config", 0, "integration:int_1", b'{"secret": "s3cr3t-x"}')
+    journal.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("front.sqlite*"))
+    assert b"segredo-7" not in raw and b"s3cr3t-x" not in raw
+    stranger = Journal(journal.path, os.urandom(32))
+    with pytest.raises(InvalidTag):
+        stranger.accepted()
+
+
+def test_the_key_file_is_created_once_and_private(tmp_path: Path) -> None:
+    first = load_key(tmp_path)
+    assert load_key(tmp_path) == first and len(first) == 32
+    assert stat.S_IMODE((tmp_path / KEY_FILE).stat().st_mode) == 0o600
+    configured = load_key(tmp_path, "A" * 43 + "=")
+    assert configured != first and len(configured) == 32
+    with pytest.raises(ValueError, match="32 bytes"):
+        load_key(tmp_path, "c2hvcnQ=")
+
+
+async def test_concurrent_writes_are_grouped_and_all_kept(journal: Journal) -> None:
+    import asyncio
+
+    await asyncio.gather(*(_accept(journal, n) for n in range(300)))
+    assert len(journal.accepted()) == 300
