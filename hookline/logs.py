@@ -7,16 +7,57 @@ import logging
 import logging.config
 from typing import Any
 
-#: Never printed, whatever a caller passes in ``extra``.
-REDACTED_KEYS = ("secret", "token", "api_key", "authorization", "password")
+from hookline.redact import is_credential_name, mask_log_text
+
+#: What every record has; any other attribute came in a caller's ``extra``.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+_TRACEBACKS = logging.Formatter()
 
 
 class Redact(logging.Filter):
+    """No credential reaches a log line, whoever logged it: ``extra`` fields named like a
+    credential are replaced, and the message, the other text fields, the exception text
+    (aiohttp quotes a malformed request line, URL token included, in its traceback) and
+    the stack are masked (:func:`hookline.redact.mask_log_text`).
+
+    A handler filter, so it sees the records of every logger that reaches the handler,
+    aiohttp's server loggers included; it rewrites the record in place."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        for key in list(record.__dict__):
-            if any(word in key.lower() for word in REDACTED_KEYS):
-                record.__dict__[key] = "[redacted]"
+        if isinstance(record.msg, dict):  # JSON fields (python-json-logger): a masked copy
+            record.msg = _masked(record.msg)
+        else:
+            try:
+                message = record.getMessage()
+            except Exception:  # a bad format call: the handler reports it, not the caller
+                return True
+            record.msg, record.args = mask_log_text(message), None
+        if record.exc_info:
+            # Formatted here, once, so the text can be masked; formatters print exc_text.
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = mask_log_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_log_text(record.stack_info)
+        extra = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES}
+        vars(record).update(_masked(extra))
         return True
+
+
+def _masked(fields: dict[Any, Any]) -> dict[Any, Any]:
+    """A copy of ``fields`` with credential-named ones replaced and text values masked."""
+    return {
+        key: "[redacted]"
+        if is_credential_name(str(key))
+        else mask_log_text(value)
+        if isinstance(value, str)
+        else value
+        for key, value in fields.items()
+    }
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:

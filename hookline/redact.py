@@ -1,14 +1,22 @@
-"""Credentials that travel inside webhook bodies, masked wherever a body is kept for
-people to read (history, the rejected-requests log). Pure.
+"""Every rule about credentials, in one place. Pure.
 
-The raw body on ``hookline.webhooks`` is never touched: it is what signatures are
-verified against and what a replay sends again.
+- Bodies: credential fields (``hottok``, ``token``, ...) masked wherever a body is kept
+  for people to read (history, the rejected-requests log).
+- Headers: the verifiers' own headers are never carried at all
+  (:data:`CREDENTIAL_HEADERS`); any other header whose name looks like a credential
+  (:func:`is_credential_name`) is masked wherever headers are kept for people.
+- Free text (log lines, exception text): webhook URL tokens, ``Authorization`` values,
+  passwords in URLs and API keys (:func:`mask_log_text`).
+
+The raw body and headers on ``hookline.webhooks`` are not masked: the body is what
+signatures are verified against, and a replay maps body and headers again (a mapping may
+read any header, e.g. an event name sent in ``X-Event-Key``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 #: Body fields that carry a platform's static token (Hotmart ``hottok``, Ticto ``token``,
@@ -17,6 +25,43 @@ CREDENTIAL_FIELDS = frozenset({"hottok", "token", "origin_secret", "api_key"})
 MASK = "***"
 #: Secrets shorter than this are not searched for in text (too many false hits).
 MIN_SECRET_LENGTH = 6
+#: Headers that carry the credentials verifiers check (and the usual ones): never
+#: written to Kafka, history or logs.
+CREDENTIAL_HEADERS = frozenset(
+    {
+        "authorization",
+        "cookie",
+        "proxy-authorization",
+        "x-hotmart-hottok",
+        "x-signature",
+        "x-shopify-hmac-sha256",
+        "x-wc-webhook-signature",
+        "x-yampi-hmac-sha256",
+        "stripe-signature",
+        "calendly-webhook-signature",
+        "x-linkedstore-hmac-sha256",
+        "x-twilio-signature",
+        "asaas-access-token",
+        "x-eduzzapi",
+        "x-webhook-token",
+        "x-webhook-signature",
+    }
+)
+#: A name holding any of these (any case) names a credential: ``X-Api-Key``,
+#: ``X-Auth-Token``, ``X-Hub-Signature-256``, ``Set-Cookie``, ``client_secret``...
+#: Broad on purpose: masking a harmless value costs little, showing a key costs a lot.
+CREDENTIAL_WORDS = (
+    "token",
+    "secret",
+    "key",
+    "signature",
+    "auth",
+    "password",
+    "passwd",
+    "cookie",
+    "hmac",
+    "credential",
+)
 
 _NAMES = "|".join(sorted(CREDENTIAL_FIELDS))
 _PATTERNS = (
@@ -57,3 +102,45 @@ def mask_data(data: Any) -> Any:
     if isinstance(data, list):
         return [mask_data(item) for item in data]
     return data
+
+
+def is_credential_name(name: str) -> bool:
+    """Whether a header, field or log attribute named ``name`` carries a credential."""
+    lowered = name.lower()
+    return any(word in lowered for word in CREDENTIAL_WORDS)
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``headers`` with the value of every credential-named header masked
+    (the name stays: it tells a reader which header the platform sent)."""
+    return {name: MASK if is_credential_name(name) else value for name, value in headers.items()}
+
+
+_LOG_PATTERNS = (
+    # The token of a webhook URL, however mangled the rest of the request line is
+    # (aiohttp quotes it, ``\x7f`` and all, in InvalidURLError); not the route template.
+    (re.compile(r"(/hooks/)(?!\{token\})[^\s'\"?#<>]+", re.IGNORECASE), rf"\g<1>{MASK}"),
+    # Authorization values: "Bearer hk_...", "Basic dXNlcjpwYXNz" (not "basic plan").
+    (re.compile(r"\b(Bearer)\s+[\w.~+/=-]+", re.IGNORECASE), rf"\g<1> {MASK}"),
+    (re.compile(r"\b(Basic)\s+[A-Za-z0-9+/]{8,}=*", re.IGNORECASE), rf"\g<1> {MASK}"),
+    # A password in a URL: http://user:pass@host (ClickHouse DSN, broker URLs).
+    (re.compile(r"(://[^/\s:@]*:)[^@\s/]+@"), rf"\g<1>{MASK}@"),
+    # Account API keys (hookline/api/accounts.py) wherever they appear.
+    (re.compile(r"\bhk_[\w-]{8,}"), f"hk_{MASK}"),
+    # A quoted credential-named field and its quoted value, as JSON or a Python repr
+    # prints it (a validation error quoting a config record): 'secret': '...'.
+    (
+        re.compile(
+            rf"""(["'][^"'\s]*(?i:{"|".join(CREDENTIAL_WORDS)})[^"'\s]*["']\s*[:=]\s*)"""
+            r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
+        ),
+        lambda m: f"{m.group(1)}{m.group(2)[0]}{MASK}{m.group(2)[0]}",  # same quotes
+    ),
+)
+
+
+def mask_log_text(text: str) -> str:
+    """``text`` with anything credential-like masked: what a log line may never show."""
+    for pattern, replacement in _LOG_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return mask_text(text)

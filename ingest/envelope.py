@@ -9,31 +9,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
+from hookline.redact import CREDENTIAL_HEADERS
 from ingest.verify import VerifiedRequest
 from schemas.config import Integration
 from schemas.envelope import WebhookEnvelope
 
-#: Headers that carry credentials: never written to Kafka, history or logs.
-CREDENTIAL_HEADERS = frozenset(
-    {
-        "authorization",
-        "cookie",
-        "proxy-authorization",
-        "x-hotmart-hottok",
-        "x-signature",
-        "x-shopify-hmac-sha256",
-        "x-wc-webhook-signature",
-        "x-yampi-hmac-sha256",
-        "stripe-signature",
-        "calendly-webhook-signature",
-        "x-linkedstore-hmac-sha256",
-        "x-twilio-signature",
-        "asaas-access-token",
-        "x-eduzzapi",
-        "x-webhook-token",
-        "x-webhook-signature",
-    }
-)
 #: Hop-by-hop and transport headers that say nothing about the event. The body is
 #: carried decoded, so its ``Content-Encoding`` no longer applies.
 TRANSPORT_HEADERS = frozenset(

@@ -39,7 +39,7 @@ class ConfigView:
             # A record this version cannot read must not stop the process; it is skipped loudly.
             log.error(
                 "unreadable config record",
-                extra={"key": key.decode(errors="replace"), "error": str(exc)},
+                extra={"config_key": key.decode(errors="replace"), "error": str(exc)},
             )
             return
         self.state.apply(key.decode(), record)

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+from collections.abc import Callable
+from typing import Any
 
-from hookline.redact import MASK, mask_data, mask_text
+import pytest
+from pythonjsonlogger.json import JsonFormatter
+
+from hookline.logs import Redact
+from hookline.redact import (
+    CREDENTIAL_HEADERS,
+    MASK,
+    is_credential_name,
+    mask_data,
+    mask_headers,
+    mask_log_text,
+    mask_text,
+)
 
 
 def test_json_fields_at_any_depth_and_any_case() -> None:
@@ -49,3 +65,100 @@ def test_the_integrations_secret_is_masked_wherever_it_is() -> None:
     assert "my-long-secret" not in masked
     # Very short secrets are not searched for (they would mask ordinary words).
     assert mask_text("abc", ["abc"]) == "abc"
+
+
+# -- headers -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name",
+    [
+        "X-Api-Key",
+        "Authorization",
+        "x-auth-token",
+        "X-Hub-Signature-256",
+        "Set-Cookie",
+        "X-Client-Secret",
+        "x-db-password",
+        "X-Hmac",
+        "x-credentials",
+    ],
+)
+def test_headers_named_like_credentials_are_masked(name: str) -> None:
+    assert is_credential_name(name)
+    assert mask_headers({name: "value", "x-trace": "t-1"}) == {name: MASK, "x-trace": "t-1"}
+
+
+@pytest.mark.parametrize("name", ["content-type", "user-agent", "x-shopify-topic", "x-request-id"])
+def test_other_headers_are_kept(name: str) -> None:
+    assert not is_credential_name(name) and mask_headers({name: "v"}) == {name: "v"}
+
+
+def test_the_verifiers_headers_are_credential_headers() -> None:
+    # Dropped from the envelope entirely (ingest/envelope.py reads this set).
+    assert {"authorization", "x-hotmart-hottok", "stripe-signature"} <= CREDENTIAL_HEADERS
+
+
+# -- log text ------------------------------------------------------------------------
+TOKEN = "Zq3xY8v_K2-abcdefghijklmnop012"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # aiohttp's InvalidURLError and BadStatusLine quote the request line
+        (f"b'POST /hooks/{TOKEN}\\x7f HTTP/1.1'", "b'POST /hooks/*** HTTP/1.1'"),
+        (f"http://a:b/hooks/{TOKEN}", "http://a:b/hooks/***"),
+        (f"GET /HOOKS/{TOKEN}?x=1", "GET /HOOKS/***?x=1"),
+        ("route /hooks/{token}", "route /hooks/{token}"),
+        ("Authorization: Bearer hk_AbCdEf123456", "Authorization: Bearer ***"),
+        ("Basic dXNlcjpwYXNzd29yZA==", "Basic ***"),
+        ("plan basic does not include webhooks", "plan basic does not include webhooks"),
+        ("http://default:s3cret@clickhouse:8123/db", "http://default:***@clickhouse:8123/db"),
+        ("key hk_AbCdEf123456-_x given", "key hk_*** given"),
+        ("{'id': 'int_1', 'secret': 'it\\'s'}", "{'id': 'int_1', 'secret': '***'}"),
+        ('{"X-Api-Key": "k-1", "n": "v"}', '{"X-Api-Key": "***", "n": "v"}'),
+        ("token bucket refilled", "token bucket refilled"),
+    ],
+)
+def test_log_text(text: str, masked: str) -> None:
+    assert mask_log_text(text) == masked
+
+
+def _logged(emit: Callable[[logging.Logger], None]) -> dict[str, Any]:
+    """The JSON line written through a handler with the Redact filter, as hookline.logs sets up."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("{message}", style="{"))
+    handler.addFilter(Redact())
+    logger = logging.getLogger(f"test.redact.{id(stream)}")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        emit(logger)
+    finally:
+        logger.removeHandler(handler)
+    (line,) = stream.getvalue().splitlines()
+    return json.loads(line)
+
+
+def test_the_log_filter_masks_message_extra_and_traceback() -> None:
+    def emit(logger: logging.Logger) -> None:
+        try:
+            raise ValueError(f"bad url /hooks/{TOKEN}")
+        except ValueError:
+            logger.exception(
+                "request %s failed",
+                f"/hooks/{TOKEN}",
+                extra={"path": f"/hooks/{TOKEN}", "api_key": "k", "status": 400},
+            )
+
+    line = _logged(emit)
+    assert TOKEN not in json.dumps(line)
+    assert line["message"] == "request /hooks/*** failed"
+    assert line["path"] == "/hooks/***" and line["api_key"] == "[redacted]"
+    assert line["status"] == 400
+    assert "ValueError: bad url /hooks/***" in line["exc_info"]
+
+
+def test_the_log_filter_leaves_a_bad_format_call_to_the_handler() -> None:
+    record = logging.LogRecord("x", logging.INFO, "f", 1, "%s %s", ("one",), None)
+    assert Redact().filter(record) is True
