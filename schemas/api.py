@@ -403,7 +403,7 @@ class RejectedOut(_Out):
     scheme: str | None
     method: str
     content_type: str | None
-    #: Headers as received, credentials removed.
+    #: Headers as received: verifier headers removed, credential-named ones masked.
     headers: dict[str, str]
     body_bytes: int
     #: The start of the body, credential fields masked.
@@ -515,7 +515,7 @@ class StructureOut(_Out):
     #: True when a size cap (paths, depth) dropped something.
     truncated: bool
     paths: list[PathOut]
-    #: Request headers seen (lower-cased; credentials removed by the gateway).
+    #: Request headers seen (lower-cased; verifier headers removed, credential-named masked).
     headers: list[HeaderOut]
 
 

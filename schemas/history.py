@@ -37,7 +37,8 @@ class WebhookHistory(BaseModel):
     command_ids: list[str] = Field(default_factory=list)
     action_types: list[str] = Field(default_factory=list)
     content_type: str | None = None
-    #: Request headers, lower-cased, credentials removed by the gateway.
+    #: Request headers, lower-cased, verifier headers removed by the gateway (credential-named
+    #: ones are masked when stored: hookline/history/store.py).
     headers: dict[str, str] = Field(default_factory=dict)
     body_format: str = "raw"
     #: The body as text (utf-8, invalid bytes replaced), for the "view" page.
@@ -121,7 +122,8 @@ class RejectedRequest(BaseModel):
     scheme: str | None = None
     method: str
     content_type: str | None = None
-    #: Request headers, lower-cased, credentials removed.
+    #: Request headers, lower-cased, verifier headers removed (credential-named ones are
+    #: masked when stored).
     headers: dict[str, str] = Field(default_factory=dict)
     #: Bytes received (before any decoding).
     body_bytes: int = 0

@@ -1,7 +1,10 @@
 """Rows in and out of the history tables.
 
 Writing: :func:`rows_for` turns each record into (table, row); the column lists
-below are the single description of each table's insert shape. Reading:
+below are the single description of each table's insert shape. Request headers are
+stored for people to read, so credential-named ones are masked here, on the way in
+(``hookline.redact.mask_headers``): the envelope on ``hookline.webhooks`` keeps them,
+because a mapping may read any header and a replay maps again. Reading:
 :class:`HistoryStore` holds every query the API runs, always filtered by
 account (tenant isolation) and always with bound parameters."""
 
@@ -12,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hookline.history.clickhouse import ClickHouse
+from hookline.redact import mask_headers
 from schemas.deadletter import DeadLetter
 from schemas.history import (
     CommandResult,
@@ -103,6 +107,10 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _headers_json(headers: dict[str, str]) -> str:
+    return json.dumps(mask_headers(headers), ensure_ascii=False)
+
+
 def webhook_row(r: WebhookHistory) -> list[Any]:
     return [
         r.request_id,
@@ -122,7 +130,7 @@ def webhook_row(r: WebhookHistory) -> list[Any]:
         r.command_ids,
         r.action_types,
         r.content_type or "",
-        json.dumps(r.headers, ensure_ascii=False),
+        _headers_json(r.headers),
         r.body_format,
         r.body_text,
         r.parsed_json,
@@ -189,7 +197,7 @@ def rows_for(record: Any) -> tuple[str, list[Any]]:
                 record.scheme or "",
                 record.method,
                 record.content_type or "",
-                json.dumps(record.headers, ensure_ascii=False),
+                _headers_json(record.headers),
                 record.body_bytes,
                 record.body_excerpt,
                 record.remote or "",

@@ -16,6 +16,8 @@ import pytest
 
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.store import HistoryStore
+from schemas.topics import HISTORY
+from streams.process import process_envelope
 from tests.conftest import new_sink
 from tests.integration.gateway_env import GatewayEnv, Hook, open_gateway
 
@@ -177,3 +179,55 @@ async def test_rejected_requests_are_listed_without_the_secret(
     headers = {"Authorization": f"Bearer {hook.api_key}"}
     async with env.client.get(f"/api/integrations/{other.id}/rejected", headers=headers) as r:
         assert r.status == 404
+
+
+async def test_credential_headers_are_masked_wherever_people_read_headers(
+    env: GatewayEnv, clickhouse: ClickHouse, bootstrap: str
+) -> None:
+    # Headers no verifier uses but named like credentials: kept on the envelope (a
+    # mapping may read any header; a replay maps again), masked in history, /structure
+    # and /rejected.
+    credentials = {"X-Api-Key": "ak-live-0001", "X-Custom-Auth": "ca-0002", "X-Db-Password": "pw3"}
+    headers = {**credentials, "X-Trace": "t-1", "Content-Type": "application/json"}
+    hook = await env.hook("generic")
+    signed = await env.hook("shopify", secret=SECRET)
+    sink = new_sink(bootstrap, HistoryStore(clickhouse))
+    await sink.start()
+    try:
+        status, accepted, _ = await env.post(hook, b'{"event": "paid", "n": 1}', headers)
+        assert status == 200, accepted
+        envelope = await env.envelope(hook, accepted["id"])
+        assert envelope.headers["x-api-key"] == "ak-live-0001"
+        # What the worker writes to history for it (streams/process.py).
+        history = process_envelope(envelope, env.runtime.view.state).history
+        await env.runtime.producer.send_and_wait(
+            HISTORY.name, key=envelope.request_id.encode(), value=HISTORY.encode(history)
+        )
+        assert (await env.post(signed, b"{}", {**headers, "X-Shopify-Hmac-Sha256": "x"}))[0] == 401
+
+        async def structure() -> dict[str, Any] | None:
+            status, out = await api(env, hook, "GET", "/structure")
+            assert status == 200, out
+            return out if out["sampled"] else None
+
+        async def rejected() -> list[dict[str, Any]]:
+            status, out = await api(env, signed, "GET", "/rejected")
+            assert status == 200, out
+            return out["items"]
+
+        shown = await _eventually(structure)
+        (refused,) = await _eventually(rejected)
+    finally:
+        await sink.stop()
+    (stored,) = await clickhouse.query(
+        "SELECT headers_json FROM {db}.webhooks WHERE request_id = {id:String}",
+        {"id": accepted["id"]},
+    )
+    examples = {h["name"]: h["example"] for h in shown["headers"]}
+    for surface in (json.loads(stored["headers_json"]), examples, refused["headers"]):
+        assert {name: surface[name.lower()] for name in credentials} == dict.fromkeys(
+            credentials, "***"
+        )
+        assert surface["x-trace"] == "t-1"
+    text = json.dumps([stored, shown, refused])
+    assert not any(value in text for value in credentials.values())
