@@ -47,7 +47,12 @@ async def get_lead(call: Call) -> LeadOut:
 
 
 async def lead_messages(call: Call) -> MessageList:
-    rows = await call.history.messages(call.account.id, lead_phone(call.path("phone")))
+    # A lead this account does not have is unknown here too (404, as its own route),
+    # not a lead with no messages: the two answers must not tell tenants apart.
+    phone = lead_phone(call.path("phone"))
+    if await call.history.lead(call.account.id, phone) is None:
+        raise not_found("lead")
+    rows = await call.history.messages(call.account.id, phone)
     return MessageList(messages=[MessageOut.model_validate(r) for r in rows])
 
 
