@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
+from schemas.types import Secret
+
 
 class RecordingSettings(BaseModel):
     """Nothing is sent: messages are only recorded (``hookline dev``, tests)."""
@@ -23,7 +25,7 @@ class GenericHttpSettings(BaseModel):
     type: Literal["generic_http"]
     url: AnyHttpUrl
     #: Sent with every request, e.g. ``{"Authorization": "Bearer ..."}``. Write-only.
-    headers: dict[str, Annotated[str, Field(max_length=4096)]] = Field(
+    headers: Annotated[dict[str, Annotated[str, Field(max_length=4096)]], Secret] = Field(
         default_factory=dict, max_length=20
     )
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)

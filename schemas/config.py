@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from schemas.channels import ChannelSettings, RecordingSettings
 from schemas.mapping import Mapping
 from schemas.signature import SignatureOptions
-from schemas.types import Id, Plan, utcnow
+from schemas.types import Id, Plan, Secret, utcnow
 
 
 def config_key(kind: str, record_id: str) -> str:
@@ -94,7 +94,7 @@ class Integration(_Record):
     enabled: bool = True
     tokens: list[UrlToken]
     #: Signature/token secret for the platform's verifier; never returned by the API.
-    secret: str | None = None
+    secret: Annotated[str | None, Secret] = None
     #: Scheme override and options of the verifier (applies once a secret is set).
     signature: SignatureOptions | None = None
     rate_limit: RateLimit | None = None

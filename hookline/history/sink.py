@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections import defaultdict
@@ -29,6 +30,7 @@ from hookline.kafka import MAX_MESSAGE_BYTES
 from hookline.settings import Settings
 from schemas.history import ConfigChange
 from schemas.topics import CONFIG, DEADLETTER, HISTORY, LEADS
+from schemas.types import redact_secrets
 
 log = logging.getLogger(__name__)
 GROUP = "hookline-history-sink"
@@ -38,16 +40,21 @@ MAX_RETRY_WAIT_SECONDS = 5.0
 
 
 def _config_change(record: ConsumerRecord) -> ConfigChange:
+    """The audit row of a config change. People read the audit log, so a secret is kept
+    as its fingerprint (any field marked ``Secret`` in schemas/config.py): a changed
+    secret still shows as a change, its value never does."""
     key = record.key.decode()
     kind = key.split(":", 1)[0]
-    account_id = ""
+    account_id = record_json = ""
     if record.value is not None:
-        account_id = CONFIG.decode(record.value).owner
+        config = CONFIG.decode(record.value)
+        account_id = config.owner
+        record_json = json.dumps(redact_secrets(config), ensure_ascii=False, separators=(",", ":"))
     return ConfigChange(
         key=key,
         account_id=account_id,
         record_kind=kind,
-        record_json=(record.value or b"").decode(),
+        record_json=record_json,
         deleted=record.value is None,
         changed_at=datetime.fromtimestamp(record.timestamp / 1000, UTC),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 
 import pytest
@@ -12,11 +13,12 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.kafka import new_producer
-from schemas.config import Account
+from schemas.channels import GenericHttpSettings
+from schemas.config import Account, Channel, Integration, UrlToken
 from schemas.history import MessageSent, WebhookHistory
 from schemas.leads import LeadState
 from schemas.topics import CONFIG, HISTORY, LEADS
-from schemas.types import Plan, utcnow
+from schemas.types import Plan, fingerprint, utcnow
 from tests.conftest import new_sink
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
@@ -97,6 +99,54 @@ async def test_sink_stores_history_leads_messages_and_config(bootstrap: str, cli
 async def _two(fetch):
     rows = await fetch()
     return rows if len(rows) == 2 else None
+
+
+async def test_the_config_audit_log_holds_fingerprints_of_secrets(
+    bootstrap: str, clickhouse
+) -> None:
+    account = f"acc_{secrets.token_hex(4)}"
+    secret, header = "whsec_" + secrets.token_hex(8), "Bearer " + secrets.token_hex(8)
+    integration = Integration(
+        id=f"int_{account[4:]}",
+        account_id=account,
+        name="Loja",
+        tokens=[UrlToken(hash="ab")],
+        secret=secret,
+    )
+    channel = Channel(
+        id=account,
+        account_id=account,
+        settings=GenericHttpSettings(
+            type="generic_http", url="https://crm.example/send", headers={"Authorization": header}
+        ),
+    )
+    store = HistoryStore(clickhouse)
+    sink = new_sink(bootstrap, store)
+    producer = new_producer(bootstrap)
+    await producer.start()
+    await sink.start()
+    try:
+        for record in (integration, channel):
+            await producer.send_and_wait(
+                CONFIG.name, key=record.key.encode(), value=CONFIG.encode(record)
+            )
+
+        async def stored():
+            return await clickhouse.query(
+                "SELECT key, record_json FROM {db}.config_log WHERE account_id = {a:String}",
+                {"a": account},
+            )
+
+        rows = await _eventually(lambda: _two(stored))
+    finally:
+        await sink.stop()
+        await producer.stop()
+    logged = {row["key"]: json.loads(row["record_json"]) for row in rows}
+    assert logged[integration.key]["secret"] == fingerprint(secret)
+    assert logged[channel.key]["settings"]["headers"] == {"Authorization": fingerprint(header)}
+    assert logged[integration.key]["name"] == "Loja"  # the rest as written
+    text = json.dumps(rows)
+    assert secret not in text and header not in text
 
 
 async def test_sink_keeps_retrying_while_clickhouse_cannot_store(
