@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from hookline.history.clickhouse import ClickHouse
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.kafka import new_producer
@@ -24,6 +27,23 @@ from tests.conftest import new_sink
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 
 
+@asynccontextmanager
+async def running_sink(
+    bootstrap: str, clickhouse: ClickHouse
+) -> AsyncIterator[tuple[HistoryStore, AIOKafkaProducer]]:
+    """A sink in a group of its own over ``clickhouse``, and a producer to feed it."""
+    store = HistoryStore(clickhouse)
+    sink = new_sink(bootstrap, store)
+    producer = new_producer(bootstrap)
+    await producer.start()
+    await sink.start()
+    try:
+        yield store, producer
+    finally:
+        await sink.stop()
+        await producer.stop()
+
+
 async def _eventually(check, timeout: float = 20.0):
     async with asyncio.timeout(timeout):
         while not (result := await check()):
@@ -33,12 +53,7 @@ async def _eventually(check, timeout: float = 20.0):
 
 async def test_sink_stores_history_leads_messages_and_config(bootstrap: str, clickhouse) -> None:
     account = f"acc_{secrets.token_hex(4)}"
-    store = HistoryStore(clickhouse)
-    sink = new_sink(bootstrap, store)
-    producer = new_producer(bootstrap)
-    await producer.start()
-    await sink.start()
-    try:
+    async with running_sink(bootstrap, clickhouse) as (store, producer):
         webhook = WebhookHistory(
             request_id="r1",
             account_id=account,
@@ -91,9 +106,6 @@ async def test_sink_stores_history_leads_messages_and_config(bootstrap: str, cli
             record.key: 0,
             f"integration:int_{account[4:]}": 1,
         }
-    finally:
-        await sink.stop()
-        await producer.stop()
 
 
 async def _two(fetch):
@@ -120,12 +132,7 @@ async def test_the_config_audit_log_holds_fingerprints_of_secrets(
             type="generic_http", url="https://crm.example/send", headers={"Authorization": header}
         ),
     )
-    store = HistoryStore(clickhouse)
-    sink = new_sink(bootstrap, store)
-    producer = new_producer(bootstrap)
-    await producer.start()
-    await sink.start()
-    try:
+    async with running_sink(bootstrap, clickhouse) as (_, producer):
         for record in (integration, channel):
             await producer.send_and_wait(
                 CONFIG.name, key=record.key.encode(), value=CONFIG.encode(record)
@@ -138,9 +145,6 @@ async def test_the_config_audit_log_holds_fingerprints_of_secrets(
             )
 
         rows = await _eventually(lambda: _two(stored))
-    finally:
-        await sink.stop()
-        await producer.stop()
     logged = {row["key"]: json.loads(row["record_json"]) for row in rows}
     assert logged[integration.key]["secret"] == fingerprint(secret)
     assert logged[channel.key]["settings"]["headers"] == {"Authorization": fingerprint(header)}
@@ -156,30 +160,24 @@ async def test_sink_keeps_retrying_while_clickhouse_cannot_store(
     created the batch is stored: nothing lost, offsets committed only after."""
     account = f"acc_{secrets.token_hex(4)}"
     late_db = clickhouse_server.with_database(f"late_{secrets.token_hex(4)}")
-    store = HistoryStore(late_db)
-    sink = new_sink(bootstrap, store)
-    producer = new_producer(bootstrap)
-    await producer.start()
-    await sink.start()
     try:
-        for i in range(3):
-            record = WebhookHistory(
-                request_id=f"late-{i}",
-                account_id=account,
-                integration_id="int_1",
-                received_at=utcnow(),
-                status="unmatched",
-            )
-            await producer.send_and_wait(
-                HISTORY.name, key=record.request_id.encode(), value=HISTORY.encode(record)
-            )
-        await asyncio.sleep(2)  # several failed attempts
-        await late_db.migrate()
-        rows = await _eventually(lambda: _at_least(store.webhooks(account, "int_1"), 3), 60)
-        assert sorted(r["request_id"] for r in rows) == ["late-0", "late-1", "late-2"]
+        async with running_sink(bootstrap, late_db) as (store, producer):
+            for i in range(3):
+                record = WebhookHistory(
+                    request_id=f"late-{i}",
+                    account_id=account,
+                    integration_id="int_1",
+                    received_at=utcnow(),
+                    status="unmatched",
+                )
+                await producer.send_and_wait(
+                    HISTORY.name, key=record.request_id.encode(), value=HISTORY.encode(record)
+                )
+            await asyncio.sleep(2)  # several failed attempts
+            await late_db.migrate()
+            rows = await _eventually(lambda: _at_least(store.webhooks(account, "int_1"), 3), 60)
+            assert sorted(r["request_id"] for r in rows) == ["late-0", "late-1", "late-2"]
     finally:
-        await sink.stop()
-        await producer.stop()
         await late_db._call(late_db.client.command, f"DROP DATABASE IF EXISTS {late_db.database}")
 
 
