@@ -34,7 +34,8 @@ def dev(port: int, host: str, data_dir: Path) -> None:
 
     settings = Settings(public_url=f"http://{host}:{port}")
     setup_logging(settings.log_level)
-    asyncio.run(run_dev(settings, data_dir.resolve(), host, port))
+    # 1 when the embedded broker died (its memory is gone): an outer supervisor restarts us.
+    raise SystemExit(asyncio.run(run_dev(settings, data_dir.resolve(), host, port)))
 
 
 def _serve(gateway: bool, api: bool, host: str, port: int) -> None:

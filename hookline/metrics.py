@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 WEBHOOK_REQUESTS = Counter(
     "hookline_webhook_requests_total",
@@ -51,6 +51,33 @@ HISTORY_FLUSH_SECONDS = Histogram(
 )
 HISTORY_FAILURES = Counter(
     "hookline_history_failures_total", "Failed ClickHouse batch writes (retried)"
+)
+
+PROCESS_RESTARTS = Counter(
+    "hookline_process_restarts_total",
+    "Child processes restarted by hookline dev's supervisor after they exited, by process",
+    ["process"],
+)
+_LAG_HELP = (
+    "the log end offset minus the group's committed offset (the earliest offset when it"
+    " has none), from the health probe every HOOKLINE_HEALTH_INTERVAL_SECONDS; the end is"
+    " the larger of ListOffsets(latest) and the high watermark of a Fetch at that offset,"
+    " so it is exact on Apache Kafka and on the embedded broker (whose ListOffsets alone"
+    " stops at the last batch's base offset + 1). Kept at the last successful probe."
+)
+CONSUMER_LAG = Gauge(
+    "hookline_consumer_lag",
+    "Records a consumer group has not committed yet, by group and topic (all partitions): "
+    + _LAG_HELP,
+    ["group", "topic"],
+)
+CONSUMER_PARTITION_LAG = Gauge(
+    "hookline_consumer_partition_lag",
+    "Records a consumer group has not committed yet, by group, topic and partition: " + _LAG_HELP,
+    ["group", "topic", "partition"],
+)
+READY = Gauge(
+    "hookline_ready", "What /readyz answered at the last health probe: 1 ready (200), 0 not (503)"
 )
 
 

@@ -2,19 +2,21 @@
 
 ``Runtime`` is stored on the aiohttp app (``app[RUNTIME]``) and opened/closed by
 its ``cleanup_ctx``: the config view (ready only once caught up), the producer,
-and, for processes that serve history, the ClickHouse facade."""
+the health probe behind ``/readyz`` (``hookline/health.py``) and, for processes that
+serve history, the ClickHouse facade."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import InitVar, dataclass, field
 
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
 from hookline.config.view import ConfigView
 from hookline.config.writer import ConfigWriter
+from hookline.health import HealthMonitor
 from hookline.history.clickhouse import ClickHouse
 from hookline.kafka import new_producer
 from hookline.settings import Settings
@@ -28,18 +30,28 @@ class Runtime:
     view: ConfigView
     producer: AIOKafkaProducer
     clickhouse: ClickHouse | None = None
+    #: ``hookline dev``: the supervised worker's pid while it runs (see HealthMonitor).
+    worker_pid: InitVar[Callable[[], int | None] | None] = None
     writer: ConfigWriter = field(init=False)
+    health: HealthMonitor = field(init=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, worker_pid: Callable[[], int | None] | None) -> None:
         self.writer = ConfigWriter(self.producer, self.view)
+        self.health = HealthMonitor(self.settings, lambda: self.view.ready, worker_pid)
 
     @classmethod
-    def create(cls, settings: Settings, clickhouse: ClickHouse | None = None) -> Runtime:
+    def create(
+        cls,
+        settings: Settings,
+        clickhouse: ClickHouse | None = None,
+        worker_pid: Callable[[], int | None] | None = None,
+    ) -> Runtime:
         return cls(
             settings,
             ConfigView(settings.bootstrap_servers),
             new_producer(settings.bootstrap_servers),
             clickhouse,
+            worker_pid,
         )
 
     @property
@@ -49,12 +61,14 @@ class Runtime:
     async def start(self) -> None:
         await self.producer.start()
         await self.view.start()
+        await self.health.start()
 
     async def stop(self) -> None:
         # Flush what was accepted before closing (graceful shutdown).
         await self.producer.flush()
         await self.producer.stop()
         await self.view.stop()
+        await self.health.stop()
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

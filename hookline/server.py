@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hookline.health import add_health_routes
 from hookline.runtime import RUNTIME, Runtime, runtime_context
 from hookline.settings import Settings
 
@@ -84,6 +85,7 @@ def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) 
     )
     app[RUNTIME] = runtime
     app.cleanup_ctx.append(runtime_context(runtime))
+    add_health_routes(app, runtime.health)  # /livez, /healthz, /readyz on every process
     if gateway:
         from ingest.routes import add_routes
 

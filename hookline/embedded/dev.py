@@ -4,7 +4,12 @@ Starts the embedded broker (subprocess), creates topics, opens ClickHouse in
 this process (chdb: one process per data directory, so this process does both
 the history writes and the history reads), restores config and lead state
 from it, starts the faust worker (subprocess) and serves gateway + API on one
-port. Ctrl-C or SIGTERM stops everything, in reverse order."""
+port. Ctrl-C or SIGTERM stops everything, in reverse order.
+
+Both subprocesses die with this one (``supervisor.spawn``). The worker is restarted
+with backoff whenever it exits. The broker is not: it holds everything in memory, so
+when it dies this process logs it and exits with status 1, for an outer supervisor to
+start it again."""
 
 from __future__ import annotations
 
@@ -16,12 +21,15 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from aiokafka.admin import AIOKafkaAdminClient
 
 from hookline.embedded.broker import EmbeddedBroker
 from hookline.embedded.restore import restore, restore_producer
+from hookline.embedded.supervisor import Supervisor, describe_exit, spawn
+from hookline.health import WORKER_GROUP, describe_group
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
@@ -31,10 +39,9 @@ from hookline.server import build_http_app, server_options
 from hookline.settings import Settings
 
 log = logging.getLogger(__name__)
-WORKER_GROUP = "hookline-worker"
 
 
-def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
+def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[Any]:
     env = {
         **os.environ,
         "HOOKLINE_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
@@ -42,10 +49,9 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
         "HOOKLINE_LOG_LEVEL": settings.log_level,
     }
     with open(log_path, "ab") as out:
-        return subprocess.Popen(
+        return spawn(
             [sys.executable, "-m", "hookline.cli", "worker"],
             env=env,
-            stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -61,29 +67,51 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> Non
             process.wait()
 
 
-async def wait_for_worker(
-    bootstrap: str, process: subprocess.Popen[bytes], timeout: float = 90.0
-) -> bool:
-    """True once the worker's consumer group is stable with members."""
+async def wait_for_worker(bootstrap: str, worker: Supervisor, timeout: float = 90.0) -> bool:
+    """True once the worker process runs and its consumer group is stable with members."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
         async with asyncio.timeout(timeout):
-            while process.poll() is None:
+            await admin.start()
+            while True:
                 with contextlib.suppress(Exception):
-                    (group,) = await admin.describe_consumer_groups([WORKER_GROUP])
-                    for g in group.groups:
-                        if g[0] == 0 and g[2] == "Stable" and g[5]:
-                            return True
+                    state, members = await describe_group(admin, WORKER_GROUP)
+                    if worker.alive and state == "Stable" and members:
+                        return True
                 await asyncio.sleep(0.5)
     except TimeoutError:
         return False
     finally:
         await admin.close()
-    return False
 
 
-async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> None:
+async def until_stopped(stop: asyncio.Event, broker: EmbeddedBroker, worker: Supervisor) -> int:
+    """Say when the worker is ready, then wait for Ctrl-C or SIGTERM (exit status 0) or
+    for the broker to die (1: what it held in memory is gone; restart hookline dev)."""
+    ready = asyncio.create_task(wait_for_worker(broker.bootstrap, worker))
+    stopped = asyncio.create_task(stop.wait())
+    broker_exit = asyncio.create_task(broker.wait_exit())
+    try:
+        await asyncio.wait({ready, stopped, broker_exit}, return_when=asyncio.FIRST_COMPLETED)
+        if ready.done():
+            ok = ready.exception() is None and ready.result()
+            state = "ready" if ok else "NOT ready, see worker.log"
+            print(f"hookline dev: worker {state}", flush=True)
+        await asyncio.wait({stopped, broker_exit}, return_when=asyncio.FIRST_COMPLETED)
+        if not broker_exit.done():
+            return 0
+        log.critical(
+            "embedded broker exited: everything it held in memory is lost; stopping",
+            extra={"child": "broker", "pid": broker.pid, **describe_exit(broker_exit.result())},
+        )
+        return 1
+    finally:
+        for task in (ready, stopped, broker_exit):
+            task.cancel()
+
+
+async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> int:
+    """Run until Ctrl-C or SIGTERM (exit status 0) or the broker's death (1)."""
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -95,7 +123,8 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> N
     settings = settings.model_copy(
         update={"bootstrap_servers": broker.bootstrap, "embedded_broker": True}
     )
-    worker: subprocess.Popen[bytes] | None = None
+    worker: Supervisor | None = None
+    status = 1  # unless stopped by a signal
     runner: web.AppRunner | None = None
     sink: HistorySink | None = None
     clickhouse = ClickHouse.open(f"chdb://{data_dir / 'clickhouse'}", "hookline")
@@ -109,11 +138,13 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> N
             restored = await restore(store, producer)
         finally:
             await producer.stop()
-        worker = start_worker(settings, data_dir / "worker.log")
+        worker = Supervisor("worker", lambda: start_worker(settings, data_dir / "worker.log"))
+        worker.start()
         sink = HistorySink(settings, store)
         await sink.start()
         runner = web.AppRunner(
-            build_http_app(Runtime.create(settings, clickhouse)), **server_options(settings)
+            build_http_app(Runtime.create(settings, clickhouse, worker_pid=lambda: worker.pid)),
+            **server_options(settings),
         )
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
@@ -127,30 +158,19 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> N
             f"{restored['leads']} leads from ClickHouse",
             flush=True,
         )
-        ready = asyncio.create_task(wait_for_worker(broker.bootstrap, worker))
-        await asyncio.wait(
-            {ready, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
-        )
-        if ready.done():
-            print(
-                "hookline dev: worker ready"
-                if ready.result()
-                else "hookline dev: worker NOT ready, see worker.log",
-                flush=True,
-            )
-        else:
-            ready.cancel()
-        await stop.wait()
+        status = await until_stopped(stop, broker, worker)
         print("hookline dev: stopping", flush=True)
     finally:
         # Reverse order: stop taking webhooks, let the worker finish, drain history.
         if runner is not None:
             await runner.cleanup()
         if worker is not None:
-            await asyncio.to_thread(stop_process, worker)
+            # A worker without its broker cannot commit: no point waiting long for it.
+            await worker.stop(timeout=20.0 if broker.running else 5.0)
         if sink is not None:
             await asyncio.sleep(settings.history_flush_seconds * 2)
             await sink.stop()
         broker.stop()
         clickhouse.close()
         print("hookline dev: stopped", flush=True)
+    return status

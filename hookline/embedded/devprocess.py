@@ -1,5 +1,8 @@
 """Run ``hookline dev`` as a child process: used by the end-to-end tests and the
-benchmarks, which talk to it over HTTP only."""
+benchmarks, which talk to it over HTTP only.
+
+The child dies with the process that started it (``supervisor.spawn``), and
+:meth:`DevServer.stop` makes sure no process it started (broker, worker) is left."""
 
 from __future__ import annotations
 
@@ -12,6 +15,41 @@ import time
 from pathlib import Path
 
 from hookline.embedded.broker import free_port
+from hookline.embedded.supervisor import spawn
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) of a process from /proc; None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]  # after "pid (comm) "
+    return state, int(ppid)
+
+
+def _argv(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [arg for arg in raw.decode(errors="replace").split("\0") if arg]
+
+
+def process_alive(pid: int) -> bool:
+    """The process exists and is not a zombie (dead, not yet reaped)."""
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def child_processes(pid: int) -> dict[int, list[str]]:
+    """pid -> argv of each live child of process ``pid``."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) and stat[1] == pid:
+            if stat[0] != "Z" and (argv := _argv(int(entry.name))):
+                children[int(entry.name)] = argv
+    return children
 
 
 class DevServer:
@@ -26,6 +64,8 @@ class DevServer:
         self.port = port or free_port()
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
+        #: pid -> argv of every child of hookline dev seen so far.
+        self.seen: dict[int, list[str]] = {}
 
     @property
     def base(self) -> str:
@@ -34,24 +74,33 @@ class DevServer:
     def start(self, timeout: float = 120.0) -> None:
         env = {**os.environ, "HOOKLINE_ADMIN_TOKEN": self.admin_token}
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "hookline.cli",
-                "dev",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=open(self.data_dir / "dev.log", "ab"),
-            text=True,
-        )
+        with open(self.data_dir / "dev.log", "ab") as log:
+            self.process = spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "hookline.cli",
+                    "dev",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self.children()
+
+    def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        assert self.process.stdout is not None
+        assert self.process is not None and self.process.stdout is not None
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()
             if not line:
@@ -71,18 +120,43 @@ class DevServer:
                 text += f"--- {name}\n" + "\n".join(path.read_text().splitlines()[-lines:]) + "\n"
         return text
 
+    def children(self) -> dict[str, int]:
+        """name -> pid of hookline dev's live children (the broker and the worker)."""
+        found = {}
+        if self.process is not None:
+            for pid, argv in child_processes(self.process.pid).items():
+                found["worker" if argv[-1:] == ["worker"] else "broker"] = pid
+                self.seen[pid] = argv
+        return found
+
+    def kill(self) -> None:
+        """SIGKILL hookline dev itself (its children are left to the parent-death signal)."""
+        assert self.process is not None
+        self.children()
+        self.process.kill()
+        self.process.wait()
+
     def stop(self, timeout: float = 60.0) -> int:
+        """SIGTERM hookline dev and wait for it; then SIGKILL whatever it started that is
+        still alive (nothing should be). Its exit status."""
         process, self.process = self.process, None
         if process is None:
             return 0
-        process.send_signal(signal.SIGTERM)
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
         try:
             out, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             out, _ = process.communicate()
         self.output += out.splitlines()
+        for pid in self.leftovers():
+            os.kill(pid, signal.SIGKILL)
         return process.returncode
+
+    def leftovers(self) -> list[int]:
+        """Children seen earlier that still run after hookline dev is gone."""
+        return [pid for pid, argv in self.seen.items() if process_alive(pid) and _argv(pid) == argv]
 
 
 def query_clickhouse(data_dir: Path, sql: str) -> list[dict]:
