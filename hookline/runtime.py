@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 
 from hookline.config.view import ConfigView
 from hookline.config.writer import ConfigWriter
+from hookline.embedded.journal import Journal
 from hookline.health import HealthMonitor
 from hookline.history.clickhouse import ClickHouse
 from hookline.kafka import new_producer
@@ -32,11 +33,14 @@ class Runtime:
     clickhouse: ClickHouse | None = None
     #: ``hookline dev``: the supervised worker's pid while it runs (see HealthMonitor).
     worker_pid: InitVar[Callable[[], int | None] | None] = None
+    #: ``hookline dev``: accepted webhooks and config are journaled too (its broker
+    #: forgets everything when it stops; ``hookline/embedded/journal.py``).
+    journal: Journal | None = None
     writer: ConfigWriter = field(init=False)
     health: HealthMonitor = field(init=False)
 
     def __post_init__(self, worker_pid: Callable[[], int | None] | None) -> None:
-        self.writer = ConfigWriter(self.producer, self.view)
+        self.writer = ConfigWriter(self.producer, self.view, self.journal)
         self.health = HealthMonitor(self.settings, lambda: self.view.ready, worker_pid)
 
     @classmethod
@@ -45,13 +49,17 @@ class Runtime:
         settings: Settings,
         clickhouse: ClickHouse | None = None,
         worker_pid: Callable[[], int | None] | None = None,
+        journal: Journal | None = None,
     ) -> Runtime:
         return cls(
             settings,
             ConfigView(settings.bootstrap_servers),
-            new_producer(settings.bootstrap_servers),
+            new_producer(
+                settings.bootstrap_servers, enable_idempotence=not settings.embedded_broker
+            ),
             clickhouse,
             worker_pid,
+            journal,
         )
 
     @property

@@ -188,7 +188,10 @@ class Webhook:
         )
         try:
             await publish(
-                self.runtime.producer, envelope, self.gateway.settings.produce_timeout_seconds
+                self.runtime.producer,
+                envelope,
+                self.gateway.settings.produce_timeout_seconds,
+                self.runtime.journal,
             )
         except BrokerUnavailable as exc:
             log.error(

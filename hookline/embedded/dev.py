@@ -2,9 +2,10 @@
 
 Starts the embedded broker (subprocess), creates topics, opens ClickHouse in
 this process (chdb: one process per data directory, so this process does both
-the history writes and the history reads), restores config and lead state
-from it, starts the faust worker (subprocess) and serves gateway + API on one
-port. Ctrl-C or SIGTERM stops everything, in reverse order.
+the history writes and the history reads), refills the broker from the journal
+(the broker keeps nothing across a restart: ``journal.py``, ``restore.py``),
+starts the faust worker (subprocess) and serves gateway + API on one port.
+Ctrl-C or SIGTERM stops everything, in reverse order.
 
 Both subprocesses die with this one (``supervisor.spawn``). The worker is restarted
 with backoff whenever it exits. The broker is not: it holds everything in memory, so
@@ -27,13 +28,15 @@ from aiohttp import web
 from aiokafka.admin import AIOKafkaAdminClient
 
 from hookline.embedded.broker import EmbeddedBroker
-from hookline.embedded.restore import restore, restore_producer
+from hookline.embedded.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
+from hookline.embedded.pruner import JournalPruner
+from hookline.embedded.restore import restore
 from hookline.embedded.supervisor import Supervisor, describe_exit, spawn
 from hookline.health import WORKER_GROUP, describe_group
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
-from hookline.kafka import ensure_topics
+from hookline.kafka import ensure_topics, new_producer
 from hookline.runtime import Runtime
 from hookline.server import build_http_app, server_options
 from hookline.settings import Settings
@@ -48,6 +51,8 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[Any]:
         "HOOKLINE_EMBEDDED_BROKER": "true",
         "HOOKLINE_LOG_LEVEL": settings.log_level,
     }
+    if settings.journal_dir is not None:
+        env["HOOKLINE_JOURNAL_DIR"] = str(settings.journal_dir)
     with open(log_path, "ab") as out:
         return spawn(
             [sys.executable, "-m", "hookline.cli", "worker"],
@@ -120,30 +125,49 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
 
     broker = EmbeddedBroker(log_path=data_dir / "broker.log")
     broker.start()
+    journal_dir = data_dir / "journal"
     settings = settings.model_copy(
-        update={"bootstrap_servers": broker.bootstrap, "embedded_broker": True}
+        update={
+            "bootstrap_servers": broker.bootstrap,
+            "embedded_broker": True,
+            "journal_dir": journal_dir,
+        }
     )
     worker: Supervisor | None = None
     status = 1  # unless stopped by a signal
     runner: web.AppRunner | None = None
     sink: HistorySink | None = None
+    pruner: JournalPruner | None = None
     clickhouse = ClickHouse.open(f"chdb://{data_dir / 'clickhouse'}", "hookline")
+    key = settings.journal_key.get_secret_value() if settings.journal_key else None
+    key_bytes = load_key(journal_dir, key)
+    journal = Journal(journal_dir / FRONT_FILE, key_bytes)
     try:
         await ensure_topics(broker.bootstrap)
         await clickhouse.migrate()
         store = HistoryStore(clickhouse)
-        producer = restore_producer(broker.bootstrap)
+        # The broker starts empty: refill it from the journal before anything reads it.
+        producer = new_producer(broker.bootstrap)
         await producer.start()
         try:
-            restored = await restore(store, producer)
+            restored = await restore(
+                journal, Journal(journal_dir / WORKER_FILE, key_bytes), producer
+            )
         finally:
             await producer.stop()
+        journal.open_for_writing()
+        pruner = JournalPruner(journal, store)
+        pruner.start()
         worker = Supervisor("worker", lambda: start_worker(settings, data_dir / "worker.log"))
         worker.start()
         sink = HistorySink(settings, store)
         await sink.start()
         runner = web.AppRunner(
-            build_http_app(Runtime.create(settings, clickhouse, worker_pid=lambda: worker.pid)),
+            build_http_app(
+                Runtime.create(
+                    settings, clickhouse, worker_pid=lambda: worker.pid, journal=journal
+                )
+            ),
             **server_options(settings),
         )
         await runner.setup()
@@ -153,11 +177,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
         print(f"hookline dev: webhooks {base}/hooks/<token>", flush=True)
         print(f"hookline dev: metrics  {base}/metrics   data: {data_dir}", flush=True)
         print(f"hookline dev: broker   {broker.bootstrap}", flush=True)
-        print(
-            f"hookline dev: restored {restored['config']} config records and "
-            f"{restored['leads']} leads from ClickHouse",
-            flush=True,
-        )
+        print(f"hookline dev: restored {restored} from the journal", flush=True)
         status = await until_stopped(stop, broker, worker)
         print("hookline dev: stopping", flush=True)
     finally:
@@ -170,6 +190,9 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
         if sink is not None:
             await asyncio.sleep(settings.history_flush_seconds * 2)
             await sink.stop()
+        if pruner is not None:
+            await pruner.stop()
+        journal.close()
         broker.stop()
         clickhouse.close()
         print("hookline dev: stopped", flush=True)

@@ -1,56 +1,66 @@
-"""Refilling an empty embedded broker from ClickHouse.
+"""Refilling the embedded broker from the journal when ``hookline dev`` starts.
 
-The embedded broker keeps topics in memory, so after a restart config and lead
-state exist only in ClickHouse (the audit log and the lead mirror). They are
-written back with their original timestamps, so the sink's re-delivery of them
-collapses into the rows already stored, and one record per batch, so the
-worker's table recovery reads the lead changelog to its true end (tansu's
-ListOffsets counts only to the start of the last batch; BROKER.md)."""
+The embedded broker keeps topics in memory, so it always starts empty. Before the
+worker starts, everything journaled is published again
+(``hookline/embedded/journal.py``): config first, then the worker's state (dedup
+marks, leads with their send intents) to the partitions it was written to, with
+its original timestamps (the history sink's second copy collapses into the rows
+it stored the first time), then every accepted webhook not yet known to be fully
+processed, in the order it was accepted.
+
+Publishing a webhook again is safe whatever happened to it before the stop: its
+dedup mark (restored) tells the worker this very request is read again, so it
+produces the same outputs with the same command ids, and the executor applies
+each command at most once (leads restored with their applied ids and intents)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
-from hookline.history.store import HistoryStore
-from hookline.kafka import ONE_RECORD_PER_BATCH, new_producer
-from schemas.leads import LeadState
-from schemas.topics import CONFIG, LEADS
+from hookline.embedded.journal import Journal
+from schemas.topics import CONFIG
 
 log = logging.getLogger(__name__)
 
 
-def _ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
+@dataclass
+class Restored:
+    config: int = 0
+    state: int = 0
+    webhooks: int = 0
 
-
-def restore_producer(bootstrap: str) -> AIOKafkaProducer:
-    return new_producer(bootstrap, max_batch_size=ONE_RECORD_PER_BATCH)
-
-
-async def restore(store: HistoryStore, producer: AIOKafkaProducer) -> dict[str, int]:
-    restored = {"config": 0, "leads": 0}
-    for row in await store.latest_config():
-        if row["deleted"]:
-            continue
-        await producer.send(
-            CONFIG.name,
-            key=row["key"].encode(),
-            value=row["record_json"].encode(),
-            timestamp_ms=_ms(row["changed_at"]),
+    def __str__(self) -> str:
+        return (
+            f"{self.config} config records, {self.state} worker state entries and "
+            f"{self.webhooks} unfinished webhooks"
         )
-        restored["config"] += 1
-    for row in await store.all_leads():
-        lead = LeadState.model_validate(row)
-        await producer.send(
-            LEADS.name,
-            key=f"{lead.account_id}:{lead.phone}".encode(),
-            value=LEADS.encode(lead),
-            timestamp_ms=_ms(lead.updated_at),
-        )
-        restored["leads"] += 1
+
+
+async def restore(front: Journal, worker: Journal, producer: AIOKafkaProducer) -> Restored:
+    restored = Restored()
+    for journal in (front, worker):
+        for entry in await asyncio.to_thread(lambda j=journal: list(j.states())):
+            await producer.send(
+                entry.topic,
+                key=entry.key.encode(),
+                value=entry.value,
+                partition=entry.partition,
+                timestamp_ms=entry.timestamp_ms,
+            )
+            if entry.topic == CONFIG.name:
+                restored.config += 1
+            else:
+                restored.state += 1
+    for accepted in await asyncio.to_thread(front.accepted):
+        await producer.send(accepted.topic, key=accepted.key, value=accepted.value)
+        restored.webhooks += 1
     await producer.flush()
-    log.info("restored embedded broker from ClickHouse", extra=restored)
+    log.info(
+        "restored the embedded broker from the journal",
+        extra={"config": restored.config, "state": restored.state, "webhooks": restored.webhooks},
+    )
     return restored

@@ -320,13 +320,6 @@ class HistoryStore:
                 row[name] = row[name] or None
         return [_aware(r) for r in rows]
 
-    async def all_leads(self) -> list[dict[str, Any]]:
-        rows = await self.db.query(
-            "SELECT account_id, phone, name, tags, fields, applied, updated_at, version"
-            " FROM {db}.leads FINAL ORDER BY account_id, phone"
-        )
-        return [_aware(r) for r in rows]
-
     async def completed(self, requests: list[tuple[str, str, str]]) -> set[str]:
         """Of ``(request_id, account_id, integration_id)``, the requests whose processing
         is entirely stored: the webhook's row, a result for each of its commands, and

@@ -10,17 +10,21 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
 from hookline.embedded.dev import start_worker as start_dev_worker
 from hookline.embedded.dev import stop_process
-from hookline.embedded.restore import restore, restore_producer
-from hookline.history.store import HistoryStore, rows_for
+from hookline.embedded.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
+from hookline.embedded.restore import restore
 from hookline.kafka import CompactedTopicReader, new_producer
 from hookline.settings import Settings
+from schemas.channels import GenericHttpSettings
 from schemas.commands import ActionCommand
+from schemas.config import Channel
 from schemas.history import CommandResult
 from schemas.leads import LeadState
-from schemas.topics import COMMANDS, HISTORY, LEADS
+from schemas.topics import COMMANDS, CONFIG, HISTORY, LEADS
+from tests.provider import ProviderStandIn
 
 pytestmark = [pytest.mark.kafka]
 PHONE = "+5511988887777"
@@ -178,46 +182,73 @@ async def test_commands_in_quick_succession_all_reach_the_lead(
             await asyncio.to_thread(stop_process, worker)
 
 
-@pytest.mark.clickhouse
-async def test_every_lead_restored_from_clickhouse_is_recovered_by_the_worker(
-    bootstrap: str, clickhouse, tmp_path: Path
+def partition_of(key: str, partitions: int) -> int:
+    """The partition the default partitioner gives ``key`` (where a producer puts it)."""
+    return DefaultPartitioner()(key.encode(), list(range(partitions)), list(range(partitions)))
+
+
+async def test_a_refilled_broker_gives_the_worker_every_lead_and_open_intent(
+    bootstrap: str, tmp_path: Path
 ) -> None:
-    """``hookline dev`` refills an empty broker's lead changelog from ClickHouse in
-    one go; the worker's table recovery must see every lead, not stop at the start
-    of a partition's last batch (tansu's ListOffsets)."""
+    """``hookline dev`` refills its empty broker from the journal in one go (normal,
+    many-record batches); the worker must load every lead up to the high watermark
+    (not stop at the start of a partition's last batch, as tansu's ListOffsets would),
+    and a send whose intent was recorded before the stop is settled as unknown
+    without calling the channel again."""
     account = f"acc_{secrets.token_hex(6)}"
     phones = [f"+55119{n:08d}" for n in range(24)]
-    store = HistoryStore(clickhouse)
-    await store.write(
-        "leads",
-        [
-            rows_for(LeadState(account_id=account, phone=p, tags=["restaurado"], version=1))[1]
-            for p in phones
-        ],
-    )
-    producer = restore_producer(bootstrap)
-    await producer.start()
-    try:
-        assert (await restore(store, producer))["leads"] == len(phones)
-    finally:
-        await producer.stop()
-
-    log = tmp_path / "worker.log"
-    async with Observed(bootstrap, account) as seen:
-        worker = start_worker(bootstrap, log)
+    key = load_key(tmp_path)
+    front = Journal(tmp_path / FRONT_FILE, key).open_for_writing()
+    state = Journal(tmp_path / WORKER_FILE, key).open_for_writing()
+    interrupted = command(account, "cafe", "send_message", phone=phones[0], text="Oi")
+    async with ProviderStandIn() as provider:
+        channel = Channel(
+            id=account,
+            account_id=account,
+            settings=GenericHttpSettings(type="generic_http", url=provider.url),
+        )
+        await front.put_state(CONFIG.name, 0, channel.key, CONFIG.encode(channel))
+        for phone in phones:
+            lead = LeadState(account_id=account, phone=phone, tags=["restaurado"], version=1)
+            if phone == phones[0]:
+                lead.sending = [interrupted.command_id]
+            lead_key = f"{account}:{phone}"
+            partition = partition_of(lead_key, LEADS.partitions)
+            await state.put_state(LEADS.name, partition, lead_key, LEADS.encode(lead))
+        producer = new_producer(bootstrap)
+        await producer.start()
         try:
-            await wait_ready(worker, log, starts=1)
-            await seen.send(
-                *(
-                    command(account, f"{n:x}", "add_tag", phone=phone, tag="depois")
-                    for n, phone in enumerate(phones)
-                )
-            )
-            await seen.until(
-                lambda: sum("depois" in lead.tags for lead in seen.leads.values()) >= len(phones),
-                timeout=60,
-            )
-            tags = {p: seen.leads[p].tags for p in phones}
-            assert tags == {p: ["restaurado", "depois"] for p in phones}
+            restored = await restore(front, state, producer)
         finally:
-            await asyncio.to_thread(stop_process, worker)
+            await producer.stop()
+            front.close()
+            state.close()
+        assert (restored.config, restored.state) == (1, len(phones))
+
+        log = tmp_path / "worker.log"
+        async with Observed(bootstrap, account) as seen:
+            worker = start_worker(bootstrap, log)
+            try:
+                await wait_ready(worker, log, starts=1)
+                await seen.send(
+                    interrupted,
+                    *(
+                        command(account, f"{n:x}", "add_tag", phone=phone, tag="depois")
+                        for n, phone in enumerate(phones)
+                    ),
+                )
+                await seen.until(
+                    lambda: (
+                        sum("depois" in lead.tags for lead in seen.leads.values()) >= len(phones)
+                    ),
+                    timeout=60,
+                )
+                tags = {p: seen.leads[p].tags for p in phones}
+                assert tags == {p: ["restaurado", "depois"] for p in phones}
+                await seen.until(lambda: any(r.command_id == "cafe" for r in seen.results))
+                (result,) = [r for r in seen.results if r.command_id == "cafe"]
+                assert result.status == "unknown"
+                assert provider.calls == [], "an interrupted send must never be sent again"
+                assert seen.leads[phones[0]].sending == []
+            finally:
+                await asyncio.to_thread(stop_process, worker)

@@ -1,0 +1,312 @@
+"""The fault suite: real processes killed with SIGKILL under load, on the real
+embedded broker and ClickHouse, with a real HTTP server standing in for the
+message provider (it counts every call it gets, not a deduplicated view).
+
+The promise under test: every webhook answered 200 is acted on completely (tag,
+field and message: none partial), and no message is sent twice, whatever process
+dies and whenever."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+
+from hookline.embedded.devprocess import DevServer
+from tests.processes import child_running, children, kill9, wait_all_dead
+from tests.provider import ProviderStandIn
+from tests.samples import load_samples
+
+pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
+
+TAG = "cancelou"
+PRODUCT = "Produto test postback2"
+WORKER = "hookline.cli worker"
+
+
+def _body(n: int) -> tuple[str, bytes]:
+    """The n-th distinct Hotmart PURCHASE_CANCELED delivery, one lead each."""
+    (sample,) = [s for s in load_samples() if s.name == "hotmart__PURCHASE_CANCELED.json"]
+    body = json.loads(sample.raw)
+    body["id"] = f"fault-{n}"
+    phone = f"119{n:08d}"
+    body["data"]["buyer"]["checkout_phone"] = phone
+    return f"+55{phone}", json.dumps(body).encode()
+
+
+@dataclass
+class Load:
+    """What the platform saw: which deliveries were answered 200 (and which not)."""
+
+    accepted: dict[str, str] = field(default_factory=dict)  # phone -> request id
+    refused: Counter[str] = field(default_factory=Counter)
+    sent: int = 0
+
+
+class Account:
+    def __init__(self, session: aiohttp.ClientSession, server: DevServer) -> None:
+        self.session = session
+        self.server = server
+        self.headers: dict[str, str] = {}
+
+    async def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        async with self.session.request(
+            method, self.server.base + path, json=body, headers=self.headers
+        ) as response:
+            text = await response.text()
+            assert response.status < 300, f"{method} {path}: {response.status} {text}"
+            return json.loads(text) if text else {}
+
+    async def create(self, provider_url: str) -> str:
+        """Account, channel, Hotmart integration, event with three actions; its URL."""
+        self.headers = {"Authorization": f"Bearer {self.server.admin_token}"}
+        created = await self.call("POST", "/api/accounts", {"name": "Faults", "plan": "elite"})
+        self.headers = {"Authorization": f"Bearer {created['api_key']}"}
+        await self.call(
+            "PUT", "/api/account/channel", {"type": "generic_http", "url": provider_url}
+        )
+        integration = await self.call(
+            "POST", "/api/integrations", {"name": "Hotmart", "platform": "hotmart"}
+        )
+        iid = integration["id"]
+        await self.call(
+            "PATCH",
+            f"/api/integrations/{iid}",
+            {"rate_limit": {"per_second": 100_000, "burst": 100_000}},
+        )
+        await self.call(
+            "PUT",
+            f"/api/integrations/{iid}/mapping",
+            {
+                "event": "event",
+                "name": "data.buyer.name",
+                "phone": "data.buyer.checkout_phone",
+                "fields": {"product": "data.product.name"},
+            },
+        )
+        await self.call("POST", "/api/custom-fields", {"name": "produto", "description": ""})
+        event = await self.call(
+            "POST",
+            f"/api/integrations/{iid}/events",
+            {"name": "cancel", "identification": "PURCHASE_CANCELED"},
+        )
+        actions = f"/api/integrations/{iid}/events/{event['id']}/actions"
+        await self.call("POST", actions, {"type": "add_tag", "tag": TAG})
+        await self.call(
+            "POST",
+            actions,
+            {"type": "update_field", "field": "produto", "value": "{{fields.product}}"},
+        )
+        await self.call("POST", actions, {"type": "send_message", "text": "Oi {{name}}"})
+        return integration["url"]
+
+    async def lead(self, phone: str) -> dict | None:
+        async with self.session.get(
+            f"{self.server.base}/api/leads/{quote(phone)}", headers=self.headers
+        ) as response:
+            return await response.json() if response.status == 200 else None
+
+    async def messages(self, phone: str) -> list[dict]:
+        async with self.session.get(
+            f"{self.server.base}/api/leads/{quote(phone)}/messages", headers=self.headers
+        ) as response:
+            return (await response.json())["messages"] if response.status == 200 else []
+
+
+async def drive(
+    url: str, numbers: range, load: Load, concurrency: int, stop: asyncio.Event | None = None
+) -> None:
+    """POST each delivery once; a refused or broken request is the platform's to retry
+    (it is not counted as accepted)."""
+    queue = list(numbers)
+    timeout = aiohttp.ClientTimeout(total=15)
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        while queue and not (stop and stop.is_set()):
+            phone, body = _body(queue.pop(0))
+            load.sent += 1
+            try:
+                async with session.post(
+                    url, data=body, headers={"Content-Type": "application/json"}
+                ) as r:
+                    answer = await r.json(content_type=None)
+                    if r.status == 200:
+                        load.accepted[phone] = answer["id"]
+                    else:
+                        load.refused[str(r.status)] += 1
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                load.refused[type(exc).__name__] += 1
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+
+
+@dataclass
+class Verdict:
+    complete: int = 0
+    partial: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unknown_sends: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"complete {self.complete}, partial {len(self.partial)}, missing "
+            f"{len(self.missing)}, sends settled as unknown {self.unknown_sends}"
+        )
+
+
+async def verdict(account: Account, phones: list[str]) -> Verdict:
+    result = Verdict()
+    for phone in phones:
+        lead, messages = await account.lead(phone), await account.messages(phone)
+        if lead is None and not messages:
+            result.missing.append(phone)
+            continue
+        done = (
+            lead is not None
+            and lead["tags"] == [TAG]
+            and lead["fields"] == {"produto": PRODUCT}
+            and len(messages) == 1
+            and messages[0]["status"] in ("sent", "unknown")
+        )
+        if done:
+            result.complete += 1
+            result.unknown_sends += messages[0]["status"] == "unknown"
+        else:
+            result.partial.append(phone)
+    return result
+
+
+async def wait_complete(account: Account, phones: list[str], timeout: float) -> Verdict:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await verdict(account, phones)
+        if result.complete == len(phones) or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(2)
+
+
+def worker_pid(server: DevServer, timeout: float = 60.0) -> int:
+    assert server.process is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = child_running(server.process.pid, WORKER)
+        if pid is not None:
+            return pid
+        time.sleep(0.1)
+    raise AssertionError(f"no worker under hookline dev\n{server.log_tail()}")
+
+
+async def wait_new_worker(server: DevServer, old: int, timeout: float = 60.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = worker_pid(server)
+        if pid != old:
+            return pid
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the killed worker was not replaced\n{server.log_tail()}")
+
+
+def assert_sent_at_most_once(provider: ProviderStandIn, load: Load, result: Verdict) -> None:
+    calls = Counter(call.body["phone"] for call in provider.calls)
+    twice = {phone: n for phone, n in calls.items() if n > 1}
+    assert not twice, f"messages sent more than once: {twice}"
+    keys = provider.per_command()
+    assert max(keys.values(), default=0) <= 1, "a command id reached the channel twice"
+    never_called = [p for p in load.accepted if p not in calls]
+    # A send is settled as unknown only when the worker died between recording the
+    # intent and the channel's answer: at most one per kill, and never re-sent.
+    assert len(never_called) <= result.unknown_sends, never_called[:10]
+
+
+@contextlib.asynccontextmanager
+async def dev_server(data_dir: Path, port: int | None = None):
+    server = DevServer(data_dir, port=port)
+    server.start()
+    try:
+        yield server
+    except BaseException as exc:
+        exc.add_note(server.log_tail(80))
+        raise
+    finally:
+        server.stop()
+
+
+async def test_worker_killed_twice_under_load(tmp_path: Path) -> None:
+    webhooks = 1200
+    async with ProviderStandIn() as provider, dev_server(tmp_path / "dev") as server:
+        async with aiohttp.ClientSession() as session:
+            account = Account(session, server)
+            url = await account.create(provider.url)
+            load = Load()
+            driving = asyncio.create_task(drive(url, range(webhooks), load, concurrency=16))
+            killed = []
+            for share in (0.3, 0.65):
+                while load.sent < share * webhooks and not driving.done():
+                    await asyncio.sleep(0.05)
+                pid = worker_pid(server)
+                kill9(pid)
+                killed.append(pid)
+                await wait_new_worker(server, pid)
+            await driving
+            assert len(load.accepted) == webhooks, f"refused: {load.refused}"
+            result = await wait_complete(account, list(load.accepted), timeout=240)
+            print(f"\nworker SIGKILL x2 during {webhooks} webhooks: {result}", flush=True)
+            assert not result.partial and not result.missing, (
+                f"{result}: partial {result.partial[:5]}, missing {result.missing[:5]}"
+            )
+            assert_sent_at_most_once(provider, load, result)
+
+
+async def test_dev_killed_mid_load_then_restarted(tmp_path: Path) -> None:
+    data_dir = tmp_path / "dev"
+    webhooks = 1000
+    async with ProviderStandIn() as provider:
+        load = Load()
+        async with dev_server(data_dir) as server, aiohttp.ClientSession() as session:
+            account = Account(session, server)
+            url = await account.create(provider.url)
+            stop = asyncio.Event()
+            driving = asyncio.create_task(
+                drive(url, range(webhooks), load, concurrency=16, stop=stop)
+            )
+            while load.sent < 0.5 * webhooks:
+                await asyncio.sleep(0.05)
+            assert server.process is not None
+            started = list(children(server.process.pid))
+            assert len(started) >= 2, f"expected broker and worker: {started}"
+            kill9(server.process.pid)
+            left = wait_all_dead(started, timeout=5)
+            assert not left, f"orphans after SIGKILL of hookline dev: {left}"
+            stop.set()
+            await driving
+        accepted_before = len(load.accepted)
+        assert accepted_before > 0
+
+        # Same port: the integration's URL (what the platform has) stays valid.
+        async with dev_server(data_dir, server.port) as server, aiohttp.ClientSession() as session:
+            account.server, account.session = server, session
+            # The platform goes on sending (retries of what was refused included).
+            rest = range(webhooks)
+            retry = [n for n in rest if _body(n)[0] not in load.accepted]
+            await drive(url, retry, load, concurrency=16)
+            assert len(load.accepted) == webhooks, f"refused: {load.refused}"
+            result = await wait_complete(account, list(load.accepted), timeout=240)
+            print(
+                f"\nhookline dev SIGKILL mid-load: {accepted_before} accepted before the kill,"
+                f" {webhooks} in all: {result}",
+                flush=True,
+            )
+            assert not result.partial and not result.missing, (
+                f"{result}: partial {result.partial[:5]}, missing {result.missing[:5]}"
+            )
+            assert_sent_at_most_once(provider, load, result)
