@@ -15,6 +15,7 @@ read any header, e.g. an event name sent in ``X-Event-Key``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -104,10 +105,13 @@ def mask_data(data: Any) -> Any:
     return data
 
 
+_CREDENTIAL_WORD = re.compile("|".join(CREDENTIAL_WORDS))
+
+
+@functools.lru_cache(maxsize=4096)  # names repeat: every log line has the same few
 def is_credential_name(name: str) -> bool:
     """Whether a header, field or log attribute named ``name`` carries a credential."""
-    lowered = name.lower()
-    return any(word in lowered for word in CREDENTIAL_WORDS)
+    return _CREDENTIAL_WORD.search(name.lower()) is not None
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -116,22 +120,26 @@ def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: MASK if is_credential_name(name) else value for name, value in headers.items()}
 
 
+#: (what lower-cased text must contain for the pattern to apply, None: a credential word;
+#: the pattern; its replacement). Log lines are many and mostly ids and numbers: a
+#: pattern runs only where its trigger is, and case-insensitive scans are avoided.
 _LOG_PATTERNS = (
     # The token of a webhook URL, however mangled the rest of the request line is
     # (aiohttp quotes it, ``\x7f`` and all, in InvalidURLError); not the route template.
-    (re.compile(r"(/hooks/)(?!\{token\})[^\s'\"?#<>]+", re.IGNORECASE), rf"\g<1>{MASK}"),
+    ("/hooks/", re.compile(r"(/hooks/)(?!\{token\})[^\s'\"?#<>]+", re.I), rf"\g<1>{MASK}"),
     # Authorization values: "Bearer hk_...", "Basic dXNlcjpwYXNz" (not "basic plan").
-    (re.compile(r"\b(Bearer)\s+[\w.~+/=-]+", re.IGNORECASE), rf"\g<1> {MASK}"),
-    (re.compile(r"\b(Basic)\s+[A-Za-z0-9+/]{8,}=*", re.IGNORECASE), rf"\g<1> {MASK}"),
+    ("bearer", re.compile(r"\b(Bearer)\s+[\w.~+/=-]+", re.I), rf"\g<1> {MASK}"),
+    ("basic", re.compile(r"\b(Basic)\s+[A-Za-z0-9+/]{8,}=*", re.I), rf"\g<1> {MASK}"),
     # A password in a URL: http://user:pass@host (ClickHouse DSN, broker URLs).
-    (re.compile(r"(://[^/\s:@]*:)[^@\s/]+@"), rf"\g<1>{MASK}@"),
+    ("://", re.compile(r"(://[^/\s:@]*:)[^@\s/]+@"), rf"\g<1>{MASK}@"),
     # Account API keys (hookline/api/accounts.py) wherever they appear.
-    (re.compile(r"\bhk_[\w-]{8,}"), f"hk_{MASK}"),
+    ("hk_", re.compile(r"\bhk_[\w-]{8,}"), f"hk_{MASK}"),
     # A quoted credential-named field and its quoted value, as JSON or a Python repr
     # prints it (a validation error quoting a config record): 'secret': '...'.
     (
+        None,
         re.compile(
-            rf"""(["'][^"'\s]*(?i:{"|".join(CREDENTIAL_WORDS)})[^"'\s]*["']\s*[:=]\s*)"""
+            rf"""(["'][^"'\s]*(?i:{_CREDENTIAL_WORD.pattern})[^"'\s]*["']\s*[:=]\s*)"""
             r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
         ),
         lambda m: f"{m.group(1)}{m.group(2)[0]}{MASK}{m.group(2)[0]}",  # same quotes
@@ -141,6 +149,11 @@ _LOG_PATTERNS = (
 
 def mask_log_text(text: str) -> str:
     """``text`` with anything credential-like masked: what a log line may never show."""
-    for pattern, replacement in _LOG_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return mask_text(text)
+    lowered = text.lower()
+    credential_word = _CREDENTIAL_WORD.search(lowered) is not None
+    for trigger, pattern, replacement in _LOG_PATTERNS:
+        if trigger in lowered if trigger else credential_word:
+            text = pattern.sub(replacement, text)
+    if any(field in lowered for field in CREDENTIAL_FIELDS):  # body fields quoted in text
+        text = mask_text(text)
+    return text
