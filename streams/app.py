@@ -10,6 +10,7 @@ import faust
 
 from hookline.kafka import MAX_MESSAGE_BYTES
 from hookline.settings import Settings
+from streams import faust_fix
 
 
 def embedded_profile(settings: Settings) -> dict[str, object]:
@@ -49,6 +50,7 @@ def _shorten_fetch_wait() -> None:
 
 
 def build_app(settings: Settings) -> faust.App:
+    faust_fix.apply()  # faust 0.15.3 skips records when a worker starts on a backlog
     if settings.embedded_broker:
         _shorten_fetch_wait()
     return faust.App(
