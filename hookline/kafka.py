@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -85,8 +84,9 @@ class CompactedTopicReader:
         #: partition -> next offset to apply; lets writers wait to read their own writes.
         self._applied: dict[int, int] = {}
         self._progress = asyncio.Condition()
-        #: Wall-clock time of the last moment every partition was applied up to its
-        #: high watermark (refreshed at least every poll while caught up).
+        #: Wall-clock time of the last Fetch answer that found every partition applied up
+        #: to its high watermark (advances with every poll while caught up and the broker
+        #: answers; stops while it does not).
         self.caught_up_at = 0.0
 
     @property
@@ -126,13 +126,22 @@ class CompactedTopicReader:
                 raise RuntimeError(f"reading {self._topic} failed: {self._failure}")
             raise TimeoutError(f"not caught up with {self._topic} after {timeout} s")
 
-    async def _caught_up(self, tps: list[TopicPartition]) -> bool:
+    async def _caught_up(self, tps: list[TopicPartition]) -> float | None:
+        """When the reader was last known caught up: the oldest of the partitions' last
+        Fetch answers, if each had been read to the high watermark it gave; None if not.
+        (A Fetch answer's time, not the clock: while the broker is unreachable nothing
+        is answered, and the moment stops advancing.)"""
         assert self._consumer is not None
+        oldest: float | None = None
         for tp in tps:
             highwater = self._consumer.highwater(tp)
-            if highwater is None or await self._consumer.position(tp) < highwater:
-                return False
-        return True
+            answered = self._consumer.last_poll_timestamp(tp)
+            if highwater is None or answered is None:
+                return None
+            if await self._consumer.position(tp) < highwater:
+                return None
+            oldest = answered / 1000 if oldest is None else min(oldest, answered / 1000)
+        return oldest
 
     async def _run(self, tps: list[TopicPartition]) -> None:
         assert self._consumer is not None
@@ -149,9 +158,10 @@ class CompactedTopicReader:
                             self._applied[tp.partition] = records[-1].offset + 1
                             self._progress.notify_all()
                 # Checked here, after the whole batch is applied, never mid-batch.
-                if await self._caught_up(tps):
+                moment = await self._caught_up(tps)
+                if moment is not None:
                     async with self._progress:
-                        self.caught_up_at = time.time()
+                        self.caught_up_at = max(self.caught_up_at, moment)
                         self._progress.notify_all()
                     self._ready.set()
         except asyncio.CancelledError:

@@ -164,9 +164,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
         await sink.start()
         runner = web.AppRunner(
             build_http_app(
-                Runtime.create(
-                    settings, clickhouse, worker_pid=lambda: worker.pid, journal=journal
-                )
+                Runtime.create(settings, clickhouse, worker_pid=lambda: worker.pid, journal=journal)
             ),
             **server_options(settings),
         )

@@ -39,6 +39,8 @@ PUBLIC_URL = "https://hooks.example.test"
 #: Small, so that size-limit tests stay cheap (the minimum the settings allow is 1 KiB).
 MAX_BODY = 64 * 1024
 TEST_SETTINGS: dict[str, Any] = {
+    # The tests' broker is the embedded one: its profile (no idempotent producer, ...).
+    "embedded_broker": True,
     "public_url": PUBLIC_URL,
     "max_body_bytes": MAX_BODY,
     "admin_token": "admin-secret",

@@ -95,7 +95,11 @@ class Api:
 async def open_api(
     bootstrap: str, clickhouse: ClickHouse | None, **settings: Any
 ) -> AsyncIterator[Api]:
-    settings = {"admin_token": ADMIN_TOKEN, "public_url": "http://test"} | settings
+    settings = {
+        "admin_token": ADMIN_TOKEN,
+        "public_url": "http://test",
+        "embedded_broker": True,  # the tests' broker is the embedded one
+    } | settings
     app = web.Application()
     runtime = Runtime.create(
         Settings(bootstrap_servers=bootstrap, **settings), clickhouse=clickhouse
