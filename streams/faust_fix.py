@@ -5,8 +5,8 @@ killed worker, or any fresh start) never processes a contiguous range of offsets
 Reproduced by tests/integration/test_faust_backlog.py; sequence read in faust's
 ``tables/recovery.py``, ``app/base.py`` and ``transport/consumer.py``:
 
-1. After table recovery, ``Recovery.on_recovery_completed`` (every worker with a
-   table, as ours; ``Recovery._resume_streams`` for an app without one) calls
+1. After table recovery, ``Recovery.on_recovery_completed`` (an app with a faust
+   table; ``Recovery._resume_streams`` for an app without one) calls
    ``consumer.resume_partitions(<stream partitions>)`` and only then awaits
    ``consumer.perform_seek()``. The flow is running: recovery itself resumed it to
    read the changelogs. The seek queues behind the consumer thread's fetch (measured
@@ -24,25 +24,35 @@ Reproduced by tests/integration/test_faust_backlog.py; sequence read in faust's
    first offset (the stuck commit of issue 8), or steps over it where the bogus gap
    covers it (silent loss).
 
-Two wrappers, each needed:
+Two wrappers (measured with that test: worker runs showing a hole, unpatched -> patched):
 
 (b) ``on_recovery_completed`` and ``_resume_streams`` run with the flow stopped
     (``consumer.stop_flow()``, ``app.flow_control.suspend()``). ``resume_partitions``
     then only marks the partitions fetchable: the drain yields nothing while
     ``flow_active`` is false and waits in ``_wait_next_records`` for the flow, which the
     original method resumes after its seek. The first record delivered is the committed
-    one, and nothing is queued when the queues are cleared. This is the fix for a fresh
-    worker, the case of the issue; (a) does not help there, because table recovery
-    resumes the flow before ``on_recovery_completed`` runs. If the method returns early
+    one, and nothing is queued when the queues are cleared. If the method returns early
     (another rebalance began), that rebalance's recovery resumes the flow.
+    This is the fix for a worker with a faust table (hookline's worker until it moved
+    its state off faust tables; the incidents of issue 8): fresh starts 7/20 -> 0/20,
+    replacements after SIGKILL 4/5 -> 0/5, spare takeovers 3/5 -> 0/5. (a) alone does
+    not help there (fresh starts 9/16, replacements 3/4): table recovery itself resumes
+    the flow before ``on_recovery_completed``.
 (a) ``App._on_partitions_revoked`` stops the flow only when the worker had partitions.
-    A worker whose last generation gave it none (more workers than partitions, a spare
-    taking over from a dead worker) keeps the flow and the fetcher running into the next
-    generation, and ``Consumer.on_partitions_assigned`` makes the new partitions active
-    before ``App._on_partitions_assigned`` pauses them: in that window the agents get
-    events whose tables are not recovered yet, and the read offsets are raised before
-    the seek. So the flow is stopped on every revocation. Recovery resumes it as it
-    does after a revocation with partitions.
+    Without a table, a fresh worker is safe (the fetcher starts only after
+    ``_resume_streams``' seek: 0/20 fresh starts, 0/5 replacements unpatched), but a
+    worker whose last generation gave it nothing (a spare taking over from a dead
+    worker, more workers than partitions) keeps the flow and the fetcher running into
+    the next generation: ``Consumer.on_partitions_assigned`` makes the new partitions
+    active before ``App._on_partitions_assigned`` pauses them (agents can get events
+    before their state is loaded, read offsets raised before the seek), and
+    ``_resume_streams`` resumes them before its seek with the flow on (seen in the
+    takeover logs). The drain sleeps 1 s between polls while it has no partition, so it
+    seldom lands in those windows: no hole in 20 such takeovers unpatched (nor with (b)
+    only). So the flow is stopped on every revocation, as faust does when there were
+    partitions; recovery resumes it. With (a), wrapping ``_resume_streams`` is belt and
+    braces: "streams resume with the flow stopped" holds whatever the last generation
+    did.
 
 Written for one faust version (checked at import): a new version needs the race
 re-checked with that test, and this module removed or re-read against its code.

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
+import faust
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -32,8 +33,6 @@ from aiokafka.structs import OffsetAndMetadata
 
 from hookline.kafka import new_producer
 from tests.conftest import unique_topic
-
-pytestmark = [pytest.mark.kafka]
 
 RECORDS = 2_000  # per topic, waiting when a worker starts
 VALUE = b"x" * 500  # about a webhook envelope
@@ -314,6 +313,7 @@ async def run_all(runs: list[Coroutine[Any, Any, list[str]]]) -> str | None:
     return "\n".join(lines) or None
 
 
+@pytest.mark.kafka
 async def test_a_worker_started_on_a_backlog_sees_every_offset(
     bootstrap: str, tmp_path: Path
 ) -> None:
@@ -324,6 +324,7 @@ async def test_a_worker_started_on_a_backlog_sees_every_offset(
     assert report is None, report
 
 
+@pytest.mark.kafka
 async def test_a_replacement_worker_goes_on_from_the_committed_offsets(
     bootstrap: str, tmp_path: Path
 ) -> None:
@@ -334,6 +335,7 @@ async def test_a_replacement_worker_goes_on_from_the_committed_offsets(
     assert report is None, report
 
 
+@pytest.mark.kafka
 async def test_a_spare_worker_takes_over_from_the_committed_offsets(
     bootstrap: str, tmp_path: Path
 ) -> None:
@@ -342,3 +344,26 @@ async def test_a_spare_worker_takes_over_from_the_committed_offsets(
         [takeover(bootstrap, tmp_path / str(n), with_table(n)) for n in range(runs)]
     )
     assert report is None, report
+
+
+def test_the_fix_is_applied_once() -> None:
+    from faust.tables.recovery import Recovery
+
+    from streams import faust_fix
+
+    faust_fix.apply()
+    patched = (faust.App._on_partitions_revoked, Recovery.on_recovery_completed)
+    faust_fix.apply()
+    assert (faust.App._on_partitions_revoked, Recovery.on_recovery_completed) == patched
+    for method in patched:
+        assert method.hookline_faust_fix
+        assert not getattr(method.__wrapped__, "hookline_faust_fix", False)
+
+
+def test_the_fix_refuses_another_faust_version() -> None:
+    another = "import faust; faust.__version__ = '0.16.0'; import streams.faust_fix"
+    root = Path(__file__).parents[2]
+    run = subprocess.run([sys.executable, "-c", another], cwd=root, capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "RuntimeError: streams/faust_fix.py patches faust-streaming 0.15.3" in run.stderr
+    assert "0.16.0 is installed" in run.stderr
