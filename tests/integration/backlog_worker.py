@@ -3,9 +3,10 @@
 
 The production app (:func:`streams.app.build_app`, embedded profile) under a group of
 its own, with two agents on two topics (like the webhook agent and the executor) that
-only append ``topic partition offset`` of every event they see to a file, and one
-table that no agent uses, whose changelog the test fills: the worker then recovers a
-table before its streams start, as the production worker (dedup marks, leads) does.
+only append ``topic partition offset`` of every event they see to a file; and, when
+asked, one table that no agent uses, whose changelog the test fills: the worker then
+recovers a table before its streams start, as hookline's worker did while its dedup
+marks and leads were faust tables (the incidents of issue 8).
 
 Environment: ``HOOKLINE_BOOTSTRAP_SERVERS``, and ``BACKLOG_GROUP`` (the consumer
 group), ``BACKLOG_TOPICS`` (two names, comma-separated), ``BACKLOG_PARTITIONS`` (of each),
