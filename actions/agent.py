@@ -5,27 +5,33 @@ Lead state lives in a :class:`streams.store.PartitionStore` on the compacted top
 lead), which the history sink mirrors to ClickHouse.
 
 The order that makes a crash at any instruction harmless:
-- a tag or field command: the new lead (with the command id in ``applied``) is
-  stored, then its result is produced; killed before the lead is stored, the
-  command runs again; after, it is a duplicate;
-- a send command: the intent is stored (``sending``), then the channel is called
-  once with the command id as idempotency key, then the outcome is stored. Killed
-  before the intent is stored: the channel was not called, and the command runs
-  again. Killed after: the command is settled as ``unknown`` and the channel is
-  never called again for it (``actions.executor.interrupted_send``)."""
+- the lead is stored with the command's outcome before its history records are
+  produced; killed in between, the command comes again, is recognised, and its
+  records are produced again from the stored outcome (identical);
+- a send stores its intent (``sending``) first, then calls the channel once with
+  the command id as idempotency key, then stores the outcome. Killed before the
+  intent is stored: the channel was not called and the command runs again. Killed
+  after: the command is settled as ``unknown`` and the channel is never called
+  again for it (``actions.executor.interrupted_send``)."""
 
 from __future__ import annotations
 
 import faust
 
-from actions.channels import Delivery, MessageChannel, channel_for
-from actions.executor import Execution, begin_send, execute, finish_send
-from actions.registry import Outgoing
+from actions.channels import MessageChannel, channel_for
+from actions.executor import (
+    Execution,
+    begin_send,
+    duplicate_record,
+    execute,
+    finish_send,
+    message_record,
+    result_record,
+)
 from schemas.commands import ActionCommand
-from schemas.history import MessageSent
 from schemas.topics import COMMANDS, HISTORY
 from streams.services import WorkerServices
-from streams.wire import Outputs, decode_event, fatal, raw_topic
+from streams.wire import decode_event, fatal, raw_topic
 
 
 def register_executor_agent(app: faust.App, services: WorkerServices) -> None:
@@ -49,20 +55,18 @@ async def handle_command(services: WorkerServices, event: faust.EventT) -> None:
         return
     partition = event.message.partition
     await services.leads.load(partition)
-    stored = services.leads.get(partition, command.lead_key)
-    execution = execute(stored, command)
-    outputs = services.outputs()
+    channel = _channel(services, command.account_id)
+    execution = execute(services.leads.get(partition, command.lead_key), command, channel.name)
     if execution.outgoing is not None:
-        execution = await _send(services, partition, command, execution, outputs)
-    elif execution.changed:
+        execution = await _send(services, partition, command, execution, channel)
+    if execution.changed:
         await services.leads.put(partition, command.lead_key, execution.lead)
-    if execution.interrupted is not None:
-        channel = _channel(services, command.account_id)
-        unknown = Delivery("unknown", execution.result.detail)
-        await outputs.send(
-            HISTORY, command.command_id, _message(command, channel, execution.interrupted, unknown)
-        )
-    await outputs.send(HISTORY, command.command_id, execution.result)
+    outputs = services.outputs()
+    if (message := message_record(command, execution.outcome)) is not None:
+        await outputs.send(HISTORY, command.command_id, message)
+    await outputs.send(HISTORY, command.command_id, result_record(command, execution.outcome))
+    if execution.duplicate:
+        await outputs.send(HISTORY, command.command_id, duplicate_record(command))
     await outputs.acknowledged()
 
 
@@ -71,38 +75,17 @@ async def _send(
     partition: int,
     command: ActionCommand,
     execution: Execution,
-    outputs: Outputs,
+    channel: MessageChannel,
 ) -> Execution:
+    """Intent stored, channel called once, outcome returned (stored by the caller)."""
     assert execution.outgoing is not None
     intent = begin_send(services.leads.get(partition, command.lead_key), command)
     await services.leads.put(partition, command.lead_key, intent)
-    channel = _channel(services, command.account_id)
     delivery = await channel.send(command, execution.outgoing, execution.lead)
-    done = finish_send(execution, intent, delivery)
-    await services.leads.put(partition, command.lead_key, done.lead)
-    await outputs.send(
-        HISTORY, command.command_id, _message(command, channel, execution.outgoing, delivery)
-    )
-    return done
+    return finish_send(execution, intent, command, channel.name, delivery)
 
 
 def _channel(services: WorkerServices, account_id: str) -> MessageChannel:
     assert services.http is not None, "services not started"
     record = services.view.state.channel(account_id)
     return channel_for(record.settings if record is not None else None, services.http)
-
-
-def _message(
-    command: ActionCommand, channel: MessageChannel, outgoing: Outgoing, delivery: Delivery
-) -> MessageSent:
-    return MessageSent(
-        command_id=command.command_id,
-        account_id=command.account_id,
-        phone=command.phone,
-        channel=channel.name,
-        message_type=outgoing.message_type,
-        content=outgoing.content,
-        status=delivery.status,
-        detail=delivery.detail,
-        provider_message_id=delivery.provider_message_id,
-    )

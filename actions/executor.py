@@ -1,9 +1,11 @@
 """Applying one command to one lead, at most once. Pure: the agent
-(``actions/agent.py``) stores the leads and calls the channels.
+(``actions/agent.py``) stores the leads, calls the channels and writes history.
 
-The lead remembers the ids of the commands it has applied (bounded), and the
-new state and that memory are written together as one record, so a redelivered
-command is recognised however often it comes back.
+The lead remembers each command it applied with its outcome (bounded), written
+together with the change in one record. A command that comes back is recognised
+however often it does, and its history records are written again from the
+remembered outcome, identical (the first ones may have been lost in a crash
+between storing the lead and producing them).
 
 A send takes two writes around the channel call: :func:`begin_send` records the
 intent (the command id in ``sending``) before the call, :func:`finish_send` the
@@ -20,24 +22,102 @@ from actions import fields, messages, tags  # noqa: F401
 from actions.channels.base import Delivery
 from actions.registry import Outgoing, executor_for
 from schemas.commands import ActionCommand
-from schemas.history import CommandResult
-from schemas.leads import APPLIED_COMMANDS_KEPT, LeadState
+from schemas.config import SEND_ACTIONS
+from schemas.history import CommandResult, MessageSent
+from schemas.leads import CommandOutcome, LeadState
 from schemas.types import utcnow
 
 
 @dataclass
 class Execution:
     lead: LeadState
-    result: CommandResult
-    #: The message to hand to the channel now.
+    #: The outcome to record and report: of this execution, or remembered from the first.
+    outcome: CommandOutcome
+    #: The message to hand to the channel now (then :func:`finish_send`).
     outgoing: Outgoing | None = None
+    #: Whether ``lead`` must be stored.
     changed: bool = False
-    #: The message of a send settled as ``unknown`` (not handed to the channel again).
-    interrupted: Outgoing | None = None
+    #: This command was settled before: its records are written again, and a
+    #: ``duplicate`` result notes the redelivery.
+    duplicate: bool = False
 
 
-def _result(command: ActionCommand, status: str, detail: str = "") -> CommandResult:
-    """The command's outcome record."""
+def execute(lead: LeadState | None, command: ActionCommand, channel: str = "") -> Execution:
+    """What ``command`` does to ``lead``; ``channel``: the account's message channel."""
+    current = lead or LeadState(account_id=command.account_id, phone=command.phone)
+    if (remembered := current.outcomes.get(command.command_id)) is not None:
+        return Execution(current, remembered, duplicate=True)
+    if command.command_id in current.sending:
+        return interrupted_send(current, command, channel)
+    updated = current.model_copy(deep=True)
+    try:
+        outgoing = executor_for(command.type)(updated, command)
+    except (KeyError, TypeError, ValueError) as exc:
+        # Not applied and not remembered: the same command fails the same way again.
+        return Execution(current, CommandOutcome(status="failed", detail=str(exc)))
+    if command.lead_name:
+        updated.name = command.lead_name
+    if outgoing is not None:  # settled by finish_send, once the channel answered
+        return Execution(updated, CommandOutcome(status="applied"), outgoing)
+    return _settled(current, updated, command, CommandOutcome(status="applied"))
+
+
+def _settled(
+    current: LeadState, updated: LeadState, command: ActionCommand, outcome: CommandOutcome
+) -> Execution:
+    """``updated`` (a copy of ``current`` with the command's change) remembering it."""
+    updated.outcomes = current.with_outcome(command.command_id, outcome)
+    updated.sending = [c for c in current.sending if c != command.command_id]
+    updated.updated_at = utcnow()
+    updated.version = current.version + 1
+    return Execution(updated, outcome, changed=True)
+
+
+def begin_send(lead: LeadState | None, command: ActionCommand) -> LeadState:
+    """The lead with the send's intent recorded: stored before the channel is called."""
+    current = lead or LeadState(account_id=command.account_id, phone=command.phone)
+    return current.model_copy(
+        update={
+            "sending": [*current.sending, command.command_id],
+            "version": current.version + 1,
+            "updated_at": utcnow(),
+        },
+        deep=True,
+    )
+
+
+def finish_send(
+    execution: Execution,
+    intent: LeadState,
+    command: ActionCommand,
+    channel: str,
+    delivery: Delivery,
+) -> Execution:
+    """``execution`` (from :func:`execute`) once ``channel`` answered ``delivery``: the
+    lead as the command left it, the intent replaced by the outcome."""
+    outcome = CommandOutcome(
+        status="applied" if delivery.status == "sent" else delivery.status,
+        detail=delivery.detail,
+        channel=channel,
+        provider_message_id=delivery.provider_message_id,
+    )
+    updated = execution.lead.model_copy(deep=True)
+    updated.sending = intent.sending
+    return _settled(intent, updated, command, outcome)
+
+
+def interrupted_send(lead: LeadState, command: ActionCommand, channel: str) -> Execution:
+    """Settle a send whose intent was recorded but not its outcome: ``unknown``."""
+    outcome = CommandOutcome(
+        status="unknown",
+        detail="interrupted after the channel was called; not sent again (may have been delivered)",
+        channel=channel,
+    )
+    return _settled(lead, lead.model_copy(deep=True), command, outcome)
+
+
+def result_record(command: ActionCommand, outcome: CommandOutcome) -> CommandResult:
+    """The command's history record, as its outcome says (the same every time)."""
     return CommandResult(
         command_id=command.command_id,
         account_id=command.account_id,
@@ -45,67 +125,45 @@ def _result(command: ActionCommand, status: str, detail: str = "") -> CommandRes
         request_id=command.request_id,
         phone=command.phone,
         type=command.type,
+        status=outcome.status,
+        detail=outcome.detail,
+        applied_at=outcome.at,
+    )
+
+
+def duplicate_record(command: ActionCommand) -> CommandResult:
+    """Notes one more delivery of a command already settled."""
+    return CommandResult(
+        command_id=command.command_id,
+        account_id=command.account_id,
+        integration_id=command.integration_id,
+        request_id=command.request_id,
+        phone=command.phone,
+        type=command.type,
+        status="duplicate",
+        detail="already applied",
+    )
+
+
+def message_record(command: ActionCommand, outcome: CommandOutcome) -> MessageSent | None:
+    """The message history record of a send, as its outcome says (None for other
+    commands, and for a send that never reached a channel)."""
+    if command.type not in SEND_ACTIONS or not outcome.channel:
+        return None
+    message = executor_for(command.type)(
+        LeadState(account_id=command.account_id, phone=command.phone), command
+    )
+    assert message is not None
+    status = {"applied": "sent"}.get(outcome.status, outcome.status)
+    return MessageSent(
+        command_id=command.command_id,
+        account_id=command.account_id,
+        phone=command.phone,
+        channel=outcome.channel,
+        message_type=message.message_type,
+        content=message.content,
         status=status,  # type: ignore[arg-type]
-        detail=detail,
-    )
-
-
-def execute(lead: LeadState | None, command: ActionCommand) -> Execution:
-    current = lead or LeadState(account_id=command.account_id, phone=command.phone)
-    if command.command_id in current.applied:
-        return Execution(current, _result(command, "duplicate", "already applied"))
-    if command.command_id in current.sending:
-        return interrupted_send(current, command)
-    updated = current.model_copy(deep=True)
-    try:
-        outgoing = executor_for(command.type)(updated, command)
-    except (KeyError, TypeError, ValueError) as exc:
-        return Execution(current, _result(command, "failed", str(exc)))
-    if command.lead_name:
-        updated.name = command.lead_name
-    updated.applied = [*updated.applied, command.command_id][-APPLIED_COMMANDS_KEPT:]
-    updated.updated_at = utcnow()
-    updated.version = current.version + 1
-    return Execution(updated, _result(command, "applied"), outgoing, changed=True)
-
-
-def _next(lead: LeadState, **changes: object) -> LeadState:
-    """A new version of ``lead`` with ``changes``."""
-    return lead.model_copy(
-        update={**changes, "version": lead.version + 1, "updated_at": utcnow()}, deep=True
-    )
-
-
-def begin_send(lead: LeadState | None, command: ActionCommand) -> LeadState:
-    """The lead with the send's intent recorded: stored before the channel is called."""
-    current = lead or LeadState(account_id=command.account_id, phone=command.phone)
-    return _next(current, sending=[*current.sending, command.command_id])
-
-
-def finish_send(execution: Execution, intent: LeadState, delivery: Delivery) -> Execution:
-    """``execution`` (from :func:`execute`) once the channel answered ``delivery``: the
-    lead as the command left it, intent cleared, one version after ``intent``."""
-    command_id = execution.result.command_id
-    lead = execution.lead.model_copy(
-        update={
-            "sending": [c for c in intent.sending if c != command_id],
-            "version": intent.version + 1,
-        }
-    )
-    status = "applied" if delivery.status == "sent" else delivery.status
-    result = execution.result.model_copy(update={"status": status, "detail": delivery.detail})
-    return Execution(lead, result, execution.outgoing, changed=True)
-
-
-def interrupted_send(lead: LeadState, command: ActionCommand) -> Execution:
-    """Settle a send whose intent was recorded but not its outcome: ``unknown``."""
-    updated = _next(
-        lead,
-        sending=[c for c in lead.sending if c != command.command_id],
-        applied=[*lead.applied, command.command_id][-APPLIED_COMMANDS_KEPT:],
-    )
-    detail = "interrupted after the channel was called; not sent again (may have been delivered)"
-    message = executor_for(command.type)(lead.model_copy(deep=True), command)
-    return Execution(
-        updated, _result(command, "unknown", detail), changed=True, interrupted=message
+        detail=outcome.detail,
+        provider_message_id=outcome.provider_message_id,
+        sent_at=outcome.at,
     )

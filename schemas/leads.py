@@ -4,13 +4,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.types import E164, Id, utcnow
 
-#: How many applied command ids a lead remembers for at-most-once execution.
+#: How many applied command ids (with their outcomes) a lead remembers for
+#: at-most-once execution.
 APPLIED_COMMANDS_KEPT = 500
+
+
+class CommandOutcome(BaseModel):
+    """What became of one command: enough to write its history records again,
+    identical, when the command comes back (they may have been lost in a crash)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["applied", "failed", "unknown"]
+    detail: str = ""
+    at: datetime = Field(default_factory=utcnow)
+    #: Sends: the channel that was called and the provider's id for the message.
+    channel: str = ""
+    provider_message_id: str = ""
 
 
 class LeadState(BaseModel):
@@ -21,11 +37,35 @@ class LeadState(BaseModel):
     name: str | None = None
     tags: list[str] = Field(default_factory=list)
     fields: dict[str, str] = Field(default_factory=dict)
-    #: Recent command ids already applied (oldest first), bounded.
-    applied: list[str] = Field(default_factory=list)
+    #: Recent commands already applied (oldest first, bounded), with their outcomes:
+    #: stored with the change they made, in one record.
+    outcomes: dict[str, CommandOutcome] = Field(default_factory=dict)
     #: Send commands whose channel call has started and whose outcome is not recorded
     #: yet: written before the channel is called, so after a crash the executor knows
     #: the message may have gone and never calls the channel for it again.
     sending: list[str] = Field(default_factory=list)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_applied_ids(cls, data: Any) -> Any:
+        """Leads written before outcomes were kept list ``applied`` ids only."""
+        if isinstance(data, dict) and "applied" in data:
+            data = dict(data)
+            applied = data.pop("applied")
+            data.setdefault(
+                "outcomes", {command_id: {"status": "applied"} for command_id in applied}
+            )
+        return data
+
+    @property
+    def applied(self) -> list[str]:
+        """Ids of the commands remembered as applied, oldest first."""
+        return list(self.outcomes)
+
+    def with_outcome(self, command_id: str, outcome: CommandOutcome) -> dict[str, CommandOutcome]:
+        """``outcomes`` with this one added last, the oldest dropped beyond the bound."""
+        kept = {k: v for k, v in self.outcomes.items() if k != command_id}
+        kept[command_id] = outcome
+        return dict(list(kept.items())[-APPLIED_COMMANDS_KEPT:])

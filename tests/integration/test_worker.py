@@ -149,10 +149,15 @@ async def test_commands_apply_once_and_state_survives_restart(
             lead = await lead_version(3)
             assert lead.tags == [] and lead.fields == {"plano": "ouro"}
             assert lead.applied == ["c1", "c2", "c3"]
-            await seen.until(lambda: len(seen.results) >= 5, timeout=15)
+            await seen.until(lambda: len(seen.results) >= 7, timeout=15)
             statuses = [(r.command_id, r.status) for r in seen.results]
-            assert statuses.count(("c1", "applied")) == 1 and ("c1", "duplicate") in statuses
-            assert statuses.count(("c2", "applied")) == 1 and ("c2", "duplicate") in statuses
+            assert ("c1", "duplicate") in statuses and ("c2", "duplicate") in statuses
+            # A redelivery writes the command's result again, identical (it collapses
+            # into the first in ClickHouse, or stands in for it if that one was lost).
+            for command_id in ("c1", "c2", "c3"):
+                applied = [r for r in seen.results if r.command_id == command_id]
+                applied = [r for r in applied if r.status == "applied"]
+                assert applied and all(r == applied[0] for r in applied), applied
         finally:
             await asyncio.to_thread(stop_process, worker)
 

@@ -1,5 +1,12 @@
 from actions.channels import Delivery
-from actions.executor import begin_send, execute, finish_send
+from actions.executor import (
+    begin_send,
+    duplicate_record,
+    execute,
+    finish_send,
+    message_record,
+    result_record,
+)
 from schemas.commands import ActionCommand
 from schemas.leads import APPLIED_COMMANDS_KEPT, LeadState
 
@@ -21,22 +28,25 @@ def _command(command_id: str, type_: str, **params: str) -> ActionCommand:
 
 def test_tags_fields_and_messages() -> None:
     first = execute(None, _command("c1", "add_tag", tag="vip"))
-    assert first.result.status == "applied" and first.lead.tags == ["vip"]
+    assert first.outcome.status == "applied" and first.lead.tags == ["vip"]
     assert first.lead.name == "Ana" and first.lead.version == 1
     second = execute(first.lead, _command("c2", "update_field", field="plano", value="ouro"))
     assert second.lead.fields == {"plano": "ouro"} and second.lead.tags == ["vip"]
     third = execute(second.lead, _command("c3", "remove_tag", tag="vip"))
-    assert third.lead.tags == []
+    assert third.lead.tags == [] and third.lead.applied == ["c1", "c2", "c3"]
     sent = execute(third.lead, _command("c4", "send_message", text="Oi Ana"))
     assert sent.outgoing is not None and sent.outgoing.content == "Oi Ana"
-    assert sent.outgoing.message_type == "text"
+    assert sent.outgoing.message_type == "text" and not sent.changed
 
 
-def test_a_command_is_applied_at_most_once() -> None:
-    lead = execute(None, _command("c1", "send_message", text="x")).lead
-    again = execute(lead, _command("c1", "send_message", text="x"))
-    assert again.result.status == "duplicate"
-    assert again.outgoing is None and not again.changed and again.lead is lead
+def test_a_command_is_applied_at_most_once_and_its_records_come_again_identical() -> None:
+    command = _command("c1", "add_tag", tag="vip")
+    first = execute(None, command)
+    again = execute(first.lead, command)
+    assert again.duplicate and not again.changed and again.lead is first.lead
+    assert again.outgoing is None
+    assert result_record(command, again.outcome) == result_record(command, first.outcome)
+    assert duplicate_record(command).status == "duplicate"
 
 
 def test_input_lead_is_not_mutated_and_memory_is_bounded() -> None:
@@ -54,7 +64,7 @@ def test_input_lead_is_not_mutated_and_memory_is_bounded() -> None:
 def test_missing_parameter_fails_without_changing_the_lead() -> None:
     lead = LeadState(account_id="acc_1", phone="+5511999999999")
     result = execute(lead, _command("c1", "add_tag"))
-    assert result.result.status == "failed" and "tag" in result.result.detail
+    assert result.outcome.status == "failed" and "tag" in result.outcome.detail
     assert not result.changed
 
 
@@ -66,21 +76,41 @@ def test_a_send_records_its_intent_then_its_outcome() -> None:
     assert intent.sending == ["c2"] and "c2" not in intent.applied
     assert intent.version == lead.version + 1 and intent.tags == ["vip"]
 
-    done = finish_send(execution, intent, Delivery("sent", provider_message_id="wamid.1"))
-    assert done.lead.sending == [] and done.lead.applied[-1] == "c2"
+    done = finish_send(
+        execution, intent, command, "generic_http", Delivery("sent", provider_message_id="w.1")
+    )
+    assert done.lead.sending == [] and done.lead.applied[-1] == "c2" and done.changed
     assert done.lead.version == intent.version + 1
-    assert done.result.status == "applied"
-    failed = finish_send(execution, intent, Delivery("failed", "HTTP 400: bad number"))
-    assert failed.result.status == "failed" and failed.result.detail == "HTTP 400: bad number"
+    assert done.outcome.status == "applied"
+    message = message_record(command, done.outcome)
+    assert message is not None and message.status == "sent" and message.content == "Oi Ana"
+    assert message.channel == "generic_http" and message.provider_message_id == "w.1"
+    # Redelivered: recognised, and the same records come again from the lead.
+    again = execute(done.lead, command)
+    assert again.duplicate and again.outgoing is None
+    assert message_record(command, again.outcome) == message
+
+    failed = finish_send(
+        execution, intent, command, "generic_http", Delivery("failed", "HTTP 400: bad")
+    )
+    assert failed.outcome.status == "failed" and failed.outcome.detail == "HTTP 400: bad"
     assert failed.lead.applied[-1] == "c2"  # handled: a redelivery is a duplicate
 
 
 def test_a_send_interrupted_after_its_intent_is_never_sent_again() -> None:
     command = _command("c1", "send_message", text="Oi Ana")
     intent = begin_send(None, command)
-    again = execute(intent, command)
+    again = execute(intent, command, "generic_http")
     assert again.outgoing is None, "the channel must not be called a second time"
-    assert again.result.status == "unknown"
-    assert again.interrupted is not None and again.interrupted.content == "Oi Ana"
+    assert again.outcome.status == "unknown" and again.changed
     assert again.lead.sending == [] and again.lead.applied == ["c1"]
-    assert execute(again.lead, command).result.status == "duplicate"
+    message = message_record(command, again.outcome)
+    assert message is not None and message.status == "unknown" and message.content == "Oi Ana"
+    assert execute(again.lead, command).duplicate
+
+
+def test_leads_written_before_outcomes_were_kept_still_read() -> None:
+    old = LeadState.model_validate_json(
+        '{"account_id": "acc_1", "phone": "+5511999999999", "applied": ["a", "b"]}'
+    )
+    assert old.applied == ["a", "b"] and old.outcomes["a"].status == "applied"
