@@ -102,5 +102,9 @@ def topics() -> None:
     from hookline.kafka import ensure_topics
 
     settings = Settings()
-    asyncio.run(ensure_topics(settings.bootstrap_servers))
+    asyncio.run(
+        ensure_topics(
+            settings.bootstrap_servers, replication_factor=settings.topic_replication_factor
+        )
+    )
     click.echo(f"topics ready on {settings.bootstrap_servers}")

@@ -25,8 +25,14 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
-async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec] = ALL_TOPICS) -> None:
-    """Create topics with explicit partition counts; existing ones are left alone."""
+async def ensure_topics(
+    bootstrap: str, specs: Iterable[TopicSpec] = ALL_TOPICS, replication_factor: int = 1
+) -> None:
+    """Create topics with explicit partition counts; existing ones are left alone.
+
+    With ``replication_factor`` > 1 (production: 3), a write acknowledged with
+    acks=all is on at least ``replication_factor - 1`` brokers (min.insync.replicas):
+    losing one broker loses nothing accepted."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -34,19 +40,20 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec] = ALL_TOPICS)
             configs = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
             if spec.compacted:
                 configs["cleanup.policy"] = "compact"
+            if replication_factor > 1:
+                configs["min.insync.replicas"] = str(replication_factor - 1)
             try:
                 await admin.create_topics(
-                    [NewTopic(spec.name, spec.partitions, 1, topic_configs=configs)]
+                    [
+                        NewTopic(
+                            spec.name, spec.partitions, replication_factor, topic_configs=configs
+                        )
+                    ]
                 )
             except TopicAlreadyExistsError:
                 pass
     finally:
         await admin.close()
-
-
-#: Smaller than any record: aiokafka then closes every batch after its first record
-#: (for changelogs on the embedded broker, whose ListOffsets stops at the last batch).
-ONE_RECORD_PER_BATCH = 1
 
 
 def new_producer(bootstrap: str, **overrides: object) -> AIOKafkaProducer:

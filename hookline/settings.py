@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     #: Faust worker's web port (0 disables its web server).
     worker_web_port: int = 0
+    #: Replicas of every topic ``hookline topics`` creates (production: 3, so a write
+    #: acknowledged with acks=all survives the loss of a broker).
+    topic_replication_factor: int = Field(default=1, ge=1)
     #: Embedded mode only (set by ``hookline dev`` for its worker): where the worker
     #: journals its state, because the embedded broker keeps nothing across a restart.
     journal_dir: Path | None = None
