@@ -117,6 +117,7 @@ async def test_the_gateway_and_api_commands_cut_unfinished_headers_off(
     env = {
         **os.environ,
         "HOOKLINE_BOOTSTRAP_SERVERS": bootstrap,
+        "HOOKLINE_EMBEDDED_BROKER": "true",  # the tests' broker is tansu
         "HOOKLINE_CLICKHOUSE_DSN": f"chdb://{tmp_path}",
         "HOOKLINE_HEADER_TIMEOUT_SECONDS": str(TIMEOUT),
         "HOOKLINE_LOG_LEVEL": "WARNING",
