@@ -16,6 +16,8 @@ The order that makes a crash at any instruction harmless:
 
 from __future__ import annotations
 
+from functools import partial
+
 import faust
 
 from actions.channels import MessageChannel, channel_for
@@ -31,22 +33,14 @@ from actions.executor import (
 from schemas.commands import ActionCommand
 from schemas.topics import COMMANDS, HISTORY
 from streams.services import WorkerServices
-from streams.wire import decode_event, fatal, raw_topic
+from streams.wire import decode_event, each_event, raw_topic
 
 
 def register_executor_agent(app: faust.App, services: WorkerServices) -> None:
     @app.agent(raw_topic(app, COMMANDS.name), name="execute-commands")
     async def execute_commands(stream: faust.StreamT) -> None:
         await services.ready.wait()
-        async for event in stream.events():
-            try:
-                await handle_command(services, event)
-            except Exception:
-                fatal(
-                    "command not executed; stopping the worker",
-                    partition=event.message.partition,
-                    offset=event.message.offset,
-                )
+        await each_event(stream, partial(handle_command, services), "command not executed")
 
 
 async def handle_command(services: WorkerServices, event: faust.EventT) -> None:

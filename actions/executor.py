@@ -16,6 +16,7 @@ again (it may have been delivered)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 # Importing the executor modules registers them.
 from actions import fields, messages, tags  # noqa: F401
@@ -118,21 +119,15 @@ def interrupted_send(lead: LeadState, command: ActionCommand, channel: str) -> E
 
 def result_record(command: ActionCommand, outcome: CommandOutcome) -> CommandResult:
     """The command's history record, as its outcome says (the same every time)."""
-    return CommandResult(
-        command_id=command.command_id,
-        account_id=command.account_id,
-        integration_id=command.integration_id,
-        request_id=command.request_id,
-        phone=command.phone,
-        type=command.type,
-        status=outcome.status,
-        detail=outcome.detail,
-        applied_at=outcome.at,
-    )
+    return _record(command, outcome.status, outcome.detail, outcome.at)
 
 
 def duplicate_record(command: ActionCommand) -> CommandResult:
     """Notes one more delivery of a command already settled."""
+    return _record(command, "duplicate", "already applied", utcnow())
+
+
+def _record(command: ActionCommand, status: str, detail: str, at: datetime) -> CommandResult:
     return CommandResult(
         command_id=command.command_id,
         account_id=command.account_id,
@@ -140,8 +135,9 @@ def duplicate_record(command: ActionCommand) -> CommandResult:
         request_id=command.request_id,
         phone=command.phone,
         type=command.type,
-        status="duplicate",
-        detail="already applied",
+        status=status,  # type: ignore[arg-type]
+        detail=detail,
+        applied_at=at,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 
 import faust
 
@@ -24,7 +25,7 @@ from schemas.envelope import WebhookEnvelope
 from schemas.topics import COMMANDS, DEADLETTER, HISTORY, WEBHOOKS
 from streams.process import Outcome, delivery_key, process_envelope
 from streams.services import WorkerServices
-from streams.wire import decode_event, fatal, raw_topic
+from streams.wire import decode_event, each_event, raw_topic
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +38,7 @@ def register_webhook_agent(app: faust.App, services: WorkerServices) -> None:
     @app.agent(raw_topic(app, WEBHOOKS.name), name="process-webhooks")
     async def process_webhooks(stream: faust.StreamT) -> None:
         await services.ready.wait()
-        async for event in stream.events():
-            try:
-                await handle_webhook(services, event)
-            except Exception:
-                fatal(
-                    "webhook not processed; stopping the worker",
-                    partition=event.message.partition,
-                    offset=event.message.offset,
-                )
+        await each_event(stream, partial(handle_webhook, services), "webhook not processed")
 
 
 async def handle_webhook(services: WorkerServices, event: faust.EventT) -> None:

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
 import faust
@@ -70,6 +71,22 @@ class Outputs:
         pending, self._pending = self._pending, []
         if pending:
             await asyncio.gather(*pending)
+
+
+async def each_event(
+    stream: faust.StreamT, handle: Callable[[faust.EventT], Awaitable[None]], what: str
+) -> None:
+    """Run ``handle`` on every event of ``stream``, in order; if it fails, stop the
+    worker before faust can acknowledge the event (:func:`fatal`)."""
+    async for event in stream.events():
+        try:
+            await handle(event)
+        except Exception:
+            fatal(
+                f"{what}: stopping the worker",
+                partition=event.message.partition,
+                offset=event.message.offset,
+            )
 
 
 def fatal(message: str, **extra: Any) -> NoReturn:

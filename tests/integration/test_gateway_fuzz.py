@@ -310,7 +310,8 @@ def test_random_requests_get_no_5xx_and_no_hang(gateway: Gateway) -> None:
         seen.update(statuses)
         for request, status in zip(batch, statuses, strict=True):
             assert status != "timeout", f"no answer within {CLIENT_TIMEOUT.total} s: {request}"
-            if isinstance(status, int):
+            # /readyz answers 503 by design here: no worker runs beside this gateway.
+            if isinstance(status, int) and request.path != "/readyz":
                 assert status < 500, f"{status} for {request}"
 
     try:

@@ -117,10 +117,10 @@ async def test_shutdown_finishes_in_flight_requests_and_flushes(
     # A slow acknowledgement: the request is in flight, waiting on the broker.
     waiting = asyncio.Event()
 
-    async def slow_publish(producer, envelope, timeout):
+    async def slow_publish(producer, envelope, timeout, journal=None):
         waiting.set()
         await asyncio.sleep(1.0)
-        await publish(producer, envelope, timeout)
+        await publish(producer, envelope, timeout, journal)
 
     monkeypatch.setattr(routes, "publish", slow_publish)
     async with aiohttp.ClientSession() as session:
@@ -147,6 +147,7 @@ async def test_the_gateway_command_serves_and_stops_cleanly_on_sigterm(bootstrap
     env = {
         **os.environ,
         "HOOKLINE_BOOTSTRAP_SERVERS": bootstrap,
+        "HOOKLINE_EMBEDDED_BROKER": "true",  # the tests' broker is the embedded one
         "HOOKLINE_SHUTDOWN_TIMEOUT_SECONDS": "5",
         "HOOKLINE_LOG_LEVEL": "WARNING",
     }
