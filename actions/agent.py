@@ -5,9 +5,11 @@ Lead state lives in a :class:`streams.store.PartitionStore` on the compacted top
 lead), which the history sink mirrors to ClickHouse.
 
 The order that makes a crash at any instruction harmless:
-- the lead is stored with the command's outcome before its history records are
-  produced; killed in between, the command comes again, is recognised, and its
-  records are produced again from the stored outcome (identical);
+- the lead, with the command's outcome, and the command's history records are
+  written together, and the command is done when all are acknowledged. Killed
+  before the lead is stored, the command runs again (same records); after, it comes
+  again, is recognised, and its records are produced again from the stored outcome
+  (identical). In embedded mode the journal has the lead before any record leaves;
 - a send stores its intent (``sending``) first, then calls the channel once with
   the command id as idempotency key, then stores the outcome. Killed before the
   intent is stored: the channel was not called and the command runs again. Killed
@@ -16,6 +18,7 @@ The order that makes a crash at any instruction harmless:
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
 import faust
@@ -53,15 +56,20 @@ async def handle_command(services: WorkerServices, event: faust.EventT) -> None:
     execution = execute(services.leads.get(partition, command.lead_key), command, channel.name)
     if execution.outgoing is not None:
         execution = await _send(services, partition, command, execution, channel)
-    if execution.changed:
-        await services.leads.put(partition, command.lead_key, execution.lead)
+    # The lead and the records go out together: either may be lost in a crash, and
+    # the command then runs again or writes its records again from the lead.
+    stored = (
+        await services.leads.stage(partition, command.lead_key, execution.lead)
+        if execution.changed
+        else None
+    )
     outputs = services.outputs()
     if (message := message_record(command, execution.outcome)) is not None:
         await outputs.send(HISTORY, command.command_id, message)
     await outputs.send(HISTORY, command.command_id, result_record(command, execution.outcome))
     if execution.duplicate:
         await outputs.send(HISTORY, command.command_id, duplicate_record(command))
-    await outputs.acknowledged()
+    await asyncio.gather(outputs.acknowledged(), *([stored] if stored else []))
 
 
 async def _send(

@@ -84,6 +84,9 @@ class WorkerServices(mode.Service):
         self.producer = new_producer(
             self.settings.bootstrap_servers,
             enable_idempotence=not self.settings.embedded_broker,
+            # Agents wait for each write before the next: lingering would only add
+            # its delay to every one of them.
+            linger_ms=0,
         )
         await self.producer.start()
         for store in (self.dedup, self.leads):

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -151,15 +152,31 @@ class PartitionStore(Generic[V]):
 
     async def put(self, partition: int, key: str, value: V | None) -> None:
         """Write ``value`` (None deletes) and return once the broker acknowledged it."""
+        await (await self.stage(partition, key, value))
+
+    async def stage(self, partition: int, key: str, value: V | None) -> Awaitable[None]:
+        """Start a :meth:`put`: the mirror has the value when this returns (it must never
+        lag behind what the records produced alongside let others see), the broker's
+        acknowledgement is what the returned awaitable waits for. Callers awaiting other
+        records too wait for all of them at once."""
         assert self._producer is not None, "store not started"
         encoded = None if value is None else self.spec.encode(value)
-        metadata = await self._producer.send_and_wait(
-            self.spec.name, key=key.encode(), value=encoded, partition=partition
-        )
+        timestamp_ms = int(time.time() * 1000)
         if self._mirror is not None:
-            await self._mirror.put_state(
-                self.spec.name, partition, key, encoded, metadata.timestamp
-            )
+            await self._mirror.put_state(self.spec.name, partition, key, encoded, timestamp_ms)
+        sent = await self._producer.send(
+            self.spec.name,
+            key=key.encode(),
+            value=encoded,
+            partition=partition,
+            timestamp_ms=timestamp_ms,
+        )
+        return self._acknowledged(sent, partition, key, value)
+
+    async def _acknowledged(
+        self, sent: asyncio.Future[Any], partition: int, key: str, value: V | None
+    ) -> None:
+        await sent
         partition_data = self._data.get(partition)
         if partition_data is not None:
             if value is None:
