@@ -216,6 +216,14 @@ async def wait_new_worker(server: DevServer, old: int, timeout: float = 60.0) ->
     raise AssertionError(f"the killed worker was not replaced\n{server.log_tail()}")
 
 
+def channel_calls(provider: ProviderStandIn) -> str:
+    per_command = provider.per_command()
+    return (
+        f"channel calls {len(provider.calls)} for {len(per_command)} commands,"
+        f" at most {max(per_command.values(), default=0)} per command"
+    )
+
+
 def assert_sent_at_most_once(provider: ProviderStandIn, load: Load, result: Verdict) -> None:
     calls = Counter(call.body["phone"] for call in provider.calls)
     twice = {phone: n for phone, n in calls.items() if n > 1}
@@ -260,7 +268,11 @@ async def test_worker_killed_twice_under_load(tmp_path: Path) -> None:
             await driving
             assert len(load.accepted) == webhooks, f"refused: {load.refused}"
             result = await wait_complete(account, list(load.accepted), timeout=240)
-            print(f"\nworker SIGKILL x2 during {webhooks} webhooks: {result}", flush=True)
+            print(
+                f"\nworker SIGKILL x2 during {webhooks} webhooks: {result};"
+                f" {channel_calls(provider)}",
+                flush=True,
+            )
             assert not result.partial and not result.missing, (
                 f"{result}: partial {result.partial[:5]}, missing {result.missing[:5]}"
             )
@@ -303,7 +315,7 @@ async def test_dev_killed_mid_load_then_restarted(tmp_path: Path) -> None:
             result = await wait_complete(account, list(load.accepted), timeout=240)
             print(
                 f"\nhookline dev SIGKILL mid-load: {accepted_before} accepted before the kill,"
-                f" {webhooks} in all: {result}",
+                f" {webhooks} in all: {result}; {channel_calls(provider)}",
                 flush=True,
             )
             assert not result.partial and not result.missing, (
