@@ -18,12 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-# Importing the executor modules registers them.
-from actions import fields, messages, tags  # noqa: F401
+from pydantic import ValidationError
+
 from actions.channels.base import Delivery
-from actions.registry import Outgoing, executor_for
+from schemas.actions import SEND_ACTIONS, Outgoing, parse_params
 from schemas.commands import ActionCommand
-from schemas.config import SEND_ACTIONS
 from schemas.history import CommandResult, MessageSent
 from schemas.leads import CommandOutcome, LeadState
 from schemas.types import utcnow
@@ -52,8 +51,8 @@ def execute(lead: LeadState | None, command: ActionCommand, channel: str = "") -
         return interrupted_send(current, command, channel)
     updated = current.model_copy(deep=True)
     try:
-        outgoing = executor_for(command.type)(updated, command)
-    except (KeyError, TypeError, ValueError) as exc:
+        outgoing = parse_params(command.type, command.params).apply(updated)
+    except (ValidationError, ValueError) as exc:
         # Not applied and not remembered: the same command fails the same way again.
         return Execution(current, CommandOutcome(status="failed", detail=str(exc)))
     if command.lead_name:
@@ -146,8 +145,8 @@ def message_record(command: ActionCommand, outcome: CommandOutcome) -> MessageSe
     commands, and for a send that never reached a channel)."""
     if command.type not in SEND_ACTIONS or not outcome.channel:
         return None
-    message = executor_for(command.type)(
-        LeadState(account_id=command.account_id, phone=command.phone), command
+    message = parse_params(command.type, command.params).apply(
+        LeadState(account_id=command.account_id, phone=command.phone)
     )
     assert message is not None
     status = {"applied": "sent"}.get(outcome.status, outcome.status)

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal, Self, get_args
+from typing import Annotated, Any, ClassVar, Literal, Self, Union
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     RootModel,
+    create_model,
     field_validator,
     model_validator,
 )
 
+from schemas.actions import ACTION_TYPES, ActionParams, AnyActionParams, action_types
 from schemas.channels import ChannelSettings
 from schemas.config import (
     Action,
-    ActionType,
     ConversionEvent,
     CustomResponse,
     Integration,
@@ -215,51 +216,8 @@ class CustomFieldList(_Out):
 
 
 # -- actions -------------------------------------------------------------------
-Tag = Annotated[str, Field(min_length=1, max_length=100)]
-
-
-class AddTag(_In):
-    type: Literal["add_tag"]
-    tag: Tag
-
-
-class RemoveTag(_In):
-    type: Literal["remove_tag"]
-    tag: Tag
-
-
-class UpdateField(_In):
-    type: Literal["update_field"]
-    #: The name of one of the account's custom fields.
-    field: str = Field(min_length=1, max_length=100)
-    #: A literal or a template such as ``{{fields.product}}`` or ``{{name}}``; "" clears.
-    value: str = Field(max_length=1000)
-
-
-class SendChatbot(_In):
-    type: Literal["send_chatbot"]
-    flow: str = Field(min_length=1, max_length=200)
-
-
-class SendMessage(_In):
-    type: Literal["send_message"]
-    #: May hold templates, e.g. ``Oi {{name}}``.
-    text: str = Field(min_length=1, max_length=4096)
-
-
-class SendQuickReply(_In):
-    type: Literal["send_quick_reply"]
-    quick_reply: str = Field(min_length=1, max_length=200)
-
-
-ACTION_TYPES: tuple[str, ...] = get_args(ActionType)
-ActionParams = Annotated[
-    AddTag | RemoveTag | UpdateField | SendChatbot | SendMessage | SendQuickReply,
-    Field(discriminator="type"),
-]
-
-
-class ActionIn(RootModel[ActionParams]):
+# The action types and their parameters are schemas/actions.py; these derive from it.
+class ActionIn(RootModel[AnyActionParams]):
     """One action to add to a conversion event; which parameters it needs depends on ``type``."""
 
     @model_validator(mode="before")
@@ -275,20 +233,38 @@ class ActionIn(RootModel[ActionParams]):
             account_id=event.account_id,
             integration_id=event.integration_id,
             event_id=event.id,
-            **self.root.model_dump(),
+            params=self.root,
         )
 
 
-class ActionOut(_Out):
-    id: Id
-    type: ActionType
-    tag: str | None = None
-    field: str | None = None
-    value: str | None = None
-    flow: str | None = None
-    text: str | None = None
-    quick_reply: str | None = None
-    created_at: datetime
+def _action_out(params: type[ActionParams]) -> type[ActionParams]:
+    """The answer shape of one action type: its parameters, id and creation time."""
+    return create_model(
+        f"{params.__name__}Out",
+        __base__=params,
+        __doc__=f"{params.label}.",
+        id=(Id, ...),
+        created_at=(datetime, ...),
+    )
+
+
+_ACTION_OUTS = {name: _action_out(cls) for name, cls in action_types().items()}
+
+
+class ActionOut(
+    RootModel[  # type: ignore[misc]
+        Annotated[
+            Union[tuple(_ACTION_OUTS.values())],  # type: ignore[valid-type]  # noqa: UP007
+            Field(discriminator="type"),
+        ]
+    ]
+):
+    """An action as the API answers it: its id, type, parameters and creation time."""
+
+    @classmethod
+    def from_record(cls, record: Action) -> ActionOut:
+        params = record.params.model_dump()
+        return cls(_ACTION_OUTS[record.type](id=record.id, created_at=record.created_at, **params))
 
 
 # -- conversion events ---------------------------------------------------------

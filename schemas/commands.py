@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.config import ActionType
+from schemas.actions import ActionType
 from schemas.types import E164, Id, utcnow
 
 
@@ -39,7 +39,7 @@ class ActionCommand(BaseModel):
     type: ActionType
     phone: E164
     lead_name: str | None = None
-    #: Rendered parameters: tag / field+value / flow / text / quick_reply.
+    #: The action's parameters, templates rendered (``schemas.actions``).
     params: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
 

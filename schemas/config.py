@@ -6,10 +6,11 @@ there by every process.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from schemas.actions import AnyActionParams
 from schemas.channels import ChannelSettings, RecordingSettings
 from schemas.mapping import Mapping
 from schemas.signature import SignatureOptions
@@ -125,32 +126,38 @@ class ConversionEvent(_Record):
     identification: str = Field(min_length=1, max_length=200)
 
 
-ActionType = Literal[
-    "add_tag", "remove_tag", "update_field", "send_chatbot", "send_message", "send_quick_reply"
-]
-SEND_ACTIONS: frozenset[str] = frozenset({"send_chatbot", "send_message", "send_quick_reply"})
-
-
 class Action(_Record):
-    """One action of a conversion event. Which parameters apply depends on ``type``
-    (checked by :class:`schemas.api.ActionIn` when written)."""
+    """One action of a conversion event: its type and parameters
+    (:mod:`schemas.actions`, validated by the type's class)."""
 
     kind: Literal["action"] = "action"
     account_id: Id
     integration_id: Id
     event_id: Id
-    type: ActionType
-    tag: str | None = None
-    field: str | None = None
-    #: Literal or template over the mapped payload, e.g. ``{{fields.product}}``.
-    value: str | None = None
-    flow: str | None = None
-    text: str | None = None
-    quick_reply: str | None = None
+    params: AnyActionParams
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flat_record(cls, data: Any) -> Any:
+        """Read records written before parameters were nested: ``type`` and every
+        type's parameters side by side, unused ones null."""
+        if isinstance(data, dict) and "params" not in data and "type" in data:
+            data = dict(data)
+            flat = {name: data.pop(name) for name in _FLAT_PARAMS if name in data}
+            data["params"] = {k: v for k, v in flat.items() if v is not None}
+        return data
+
+    @property
+    def type(self) -> str:
+        return self.params.type
 
     @property
     def is_send(self) -> bool:
-        return self.type in SEND_ACTIONS
+        return self.params.is_send()
+
+
+#: The keys of the flat record shape (before ``params``): the type and every parameter.
+_FLAT_PARAMS = ("type", "tag", "field", "value", "flow", "text", "quick_reply")
 
 
 class Channel(_Record):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from schemas.config import ActionType
+from schemas.actions import ActionType, MessageType
 from schemas.types import Id, utcnow
 
 WebhookStatus = Literal["matched", "unmatched", "error", "duplicate", "ping"]
@@ -77,7 +77,7 @@ class MessageSent(BaseModel):
     account_id: Id
     phone: str
     channel: str
-    message_type: Literal["text", "chatbot", "quick_reply"]
+    message_type: MessageType
     content: str
     #: ``sent``; ``failed`` (the channel refused or was unreachable: not delivered);
     #: ``unknown`` (no answer, or interrupted: may have been delivered, never resent).

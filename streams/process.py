@@ -37,18 +37,11 @@ def delivery_key(envelope: WebhookEnvelope) -> str:
 
 
 def action_params(action: Action, context: dict[str, Any]) -> dict[str, Any]:
-    match action.type:
-        case "add_tag" | "remove_tag":
-            return {"tag": action.tag}
-        case "update_field":
-            return {"field": action.field, "value": render(action.value or "", context)}
-        case "send_chatbot":
-            return {"flow": action.flow}
-        case "send_message":
-            return {"text": render(action.text or "", context)}
-        case "send_quick_reply":
-            return {"quick_reply": action.quick_reply}
-    raise ValueError(f"unknown action type {action.type!r}")
+    """The command's parameters: the action's, its templated ones rendered."""
+    params = action.params.model_dump(exclude={"type"})
+    for name in action.params.templated:
+        params[name] = render(params[name] or "", context)
+    return params
 
 
 def _history(

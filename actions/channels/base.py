@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from actions.registry import Outgoing
+from schemas.actions import Outgoing
 from schemas.commands import ActionCommand
 from schemas.leads import LeadState
 

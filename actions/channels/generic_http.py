@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 
 from actions.channels.base import Delivery
-from actions.registry import Outgoing
+from schemas.actions import Outgoing
 from schemas.commands import ActionCommand
 from schemas.leads import LeadState
 

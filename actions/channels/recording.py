@@ -5,7 +5,7 @@ nothing anywhere."""
 from __future__ import annotations
 
 from actions.channels.base import Delivery
-from actions.registry import Outgoing
+from schemas.actions import Outgoing
 from schemas.commands import ActionCommand
 from schemas.leads import LeadState
 

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from hookline.api.call import ApiError, Call, not_found
-from schemas.api import (
-    ActionIn,
-    ActionOut,
-    ActionParams,
-    ErrorDetail,
-    EventCreate,
-    EventList,
-    EventOut,
-    UpdateField,
-)
-from schemas.config import SEND_ACTIONS, Action, ConversionEvent, Integration
+from schemas.actions import ActionParams
+from schemas.api import ActionIn, ActionOut, ErrorDetail, EventCreate, EventList, EventOut
+from schemas.config import Action, ConversionEvent, Integration
 from schemas.types import new_id
 
 
@@ -58,14 +50,16 @@ async def delete_event(call: Call) -> None:
 
 
 def check_action(call: Call, event: ConversionEvent, params: ActionParams) -> None:
-    """The rules that need config: the field exists; one send action per event."""
-    if isinstance(params, UpdateField):
+    """The rules that need config: a custom field it names exists; one send action
+    per event."""
+    if (param := params.custom_field_param) is not None:
+        field = getattr(params, param)
         names = [f.name for f in call.state.custom_fields_of(event.account_id)]
-        if params.field not in names:
+        if field not in names:
             known = ", ".join(sorted(names)) or "none yet; create one with POST /api/custom-fields"
-            message = f"unknown custom field {params.field!r} (this account has: {known})"
-            raise ApiError(422, message, [ErrorDetail(loc="field", message=message)])
-    if params.type in SEND_ACTIONS:
+            message = f"unknown custom field {field!r} (this account has: {known})"
+            raise ApiError(422, message, [ErrorDetail(loc=param, message=message)])
+    if params.is_send():
         for action in call.state.actions_of(event.id):
             if action.is_send:
                 raise ApiError(

@@ -32,7 +32,8 @@ def actions_writing(call: Call, field_name: str) -> list[Action]:
         for integration in state.integrations_of(call.account.id)
         for event in state.events_of(integration.id)
         for action in state.actions_of(event.id)
-        if action.type == "update_field" and action.field == field_name
+        if (param := action.params.custom_field_param) is not None
+        and getattr(action.params, param) == field_name
     ]
 
 

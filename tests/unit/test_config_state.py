@@ -76,11 +76,11 @@ def test_children_follow_updates_and_tombstones() -> None:
             tag=tag,
         )
         state.apply(action.key, action)
-    assert [a.tag for a in state.actions_of("conversion_1")] == ["a", "b"]
+    assert [a.params.tag for a in state.actions_of("conversion_1")] == ["a", "b"]
     assert state.matching_events("int_1", "PURCHASE_CANCELED") == [event]
     assert state.matching_events("int_1", "PURCHASE_APPROVED") == []
     state.apply("action:action_0", None)
-    assert [a.tag for a in state.actions_of("conversion_1")] == ["b"]
+    assert [a.params.tag for a in state.actions_of("conversion_1")] == ["b"]
     state.apply(event.key, None)
     assert state.events_of("int_1") == []
 

@@ -1,0 +1,175 @@
+"""Action types: each one is one class here, and nothing anywhere else lists them.
+
+A class holds what the API takes and the config topic keeps for an action of that
+type (its parameters, validated), which parameters are templates rendered from
+the mapped payload when a webhook matches, whether it is a send action (at most
+one per conversion event, handed to the lead's message channel), its pt-BR label,
+and what it does to a lead (:meth:`ActionParams.apply`, pure). The API input
+union, ``ActionOut``, ``ActionType``, the send set, command rendering
+(``streams/process.py``), the executor (``actions/executor.py``) and the message
+records are all derived from :func:`action_types`.
+
+Adding an action type is adding one class with ``@action_type``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.leads import LeadState
+
+#: What a send action hands the channel; ``schemas.history.MessageSent`` records it.
+MessageType = Literal["text", "chatbot", "quick_reply"]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message a channel must deliver to the lead."""
+
+    message_type: MessageType
+    content: str
+
+
+class ActionParams(BaseModel):
+    """The parameters of one action; subclasses are the action types."""
+
+    # As every API input: unknown fields refused, surrounding white space stripped.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    type: str
+    #: Shown in the console (pt-BR, the labels the account owners know).
+    label: ClassVar[str]
+    #: Parameters that may hold templates (``{{name}}``, ``{{fields.product}}``),
+    #: rendered from the mapped payload when the command is built.
+    templated: ClassVar[tuple[str, ...]] = ()
+    #: The parameter that names one of the account's custom fields (checked when
+    #: the action is written; the field cannot be deleted while an action uses it).
+    custom_field_param: ClassVar[str | None] = None
+    #: The message type a send action hands the channel; None: not a send action.
+    message_type: ClassVar[MessageType | None] = None
+
+    @classmethod
+    def is_send(cls) -> bool:
+        return cls.message_type is not None
+
+    def apply(self, lead: LeadState) -> Outgoing | None:
+        """Change ``lead`` (a copy the caller owns); a send returns its message."""
+        raise NotImplementedError
+
+
+_TYPES: dict[str, type[ActionParams]] = {}
+
+
+def action_type(cls: type[ActionParams]) -> type[ActionParams]:
+    """Register an action type under its ``type`` literal (once)."""
+    (name,) = cls.model_fields["type"].annotation.__args__  # type: ignore[union-attr]
+    if name in _TYPES:
+        raise ValueError(f"action type {name!r} already registered")
+    _TYPES[name] = cls
+    return cls
+
+
+def action_types() -> dict[str, type[ActionParams]]:
+    """Every action type by name, in declaration order."""
+    return dict(_TYPES)
+
+
+def params_class(name: str) -> type[ActionParams]:
+    try:
+        return _TYPES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown action type {name!r}, expected one of: {', '.join(_TYPES)}"
+        ) from None
+
+
+Tag = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+@action_type
+class AddTag(ActionParams):
+    label = "Adicionar etiqueta"
+    type: Literal["add_tag"]
+    tag: Tag
+
+    def apply(self, lead: LeadState) -> None:
+        if self.tag not in lead.tags:
+            lead.tags.append(self.tag)
+
+
+@action_type
+class RemoveTag(ActionParams):
+    label = "Remover etiqueta"
+    type: Literal["remove_tag"]
+    tag: Tag
+
+    def apply(self, lead: LeadState) -> None:
+        if self.tag in lead.tags:
+            lead.tags.remove(self.tag)
+
+
+@action_type
+class UpdateField(ActionParams):
+    label = "Atualizar campo personalizado"
+    templated = ("value",)
+    custom_field_param = "field"
+    type: Literal["update_field"]
+    #: The name of one of the account's custom fields.
+    field: str = Field(min_length=1, max_length=100)
+    #: A literal or a template such as ``{{fields.product}}`` or ``{{name}}``; "" clears.
+    value: str = Field(max_length=1000)
+
+    def apply(self, lead: LeadState) -> None:
+        lead.fields[self.field] = self.value
+
+
+@action_type
+class SendChatbot(ActionParams):
+    label = "Enviar chatbot"
+    message_type = "chatbot"
+    type: Literal["send_chatbot"]
+    flow: str = Field(min_length=1, max_length=200)
+
+    def apply(self, lead: LeadState) -> Outgoing:
+        return Outgoing("chatbot", self.flow)
+
+
+@action_type
+class SendMessage(ActionParams):
+    label = "Mensagem personalizada"
+    templated = ("text",)
+    message_type = "text"
+    type: Literal["send_message"]
+    #: May hold templates, e.g. ``Oi {{name}}``.
+    text: str = Field(min_length=1, max_length=4096)
+
+    def apply(self, lead: LeadState) -> Outgoing:
+        return Outgoing("text", self.text)
+
+
+@action_type
+class SendQuickReply(ActionParams):
+    label = "Enviar resposta rápida"
+    message_type = "quick_reply"
+    type: Literal["send_quick_reply"]
+    quick_reply: str = Field(min_length=1, max_length=200)
+
+    def apply(self, lead: LeadState) -> Outgoing:
+        return Outgoing("quick_reply", self.quick_reply)
+
+
+# -- derived from the registry (after every class above) ------------------------------
+ACTION_TYPES: tuple[str, ...] = tuple(_TYPES)
+ActionType = Literal[ACTION_TYPES]  # type: ignore[valid-type]
+SEND_ACTIONS: frozenset[str] = frozenset(n for n, c in _TYPES.items() if c.is_send())
+AnyActionParams = Annotated[
+    Union[tuple(_TYPES.values())],  # type: ignore[valid-type]  # noqa: UP007
+    Field(discriminator="type"),
+]
+
+
+def parse_params(type_name: str, params: dict[str, Any]) -> ActionParams:
+    """An action's parameters as its type's class (raises ValueError when invalid)."""
+    return params_class(type_name).model_validate({**params, "type": type_name})
