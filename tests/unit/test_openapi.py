@@ -11,6 +11,7 @@ from aiohttp import web
 from hookline.api.app import add_api_routes, respond
 from hookline.api.openapi import REF_TEMPLATE, build_document
 from hookline.api.routes import ROUTES, Route
+from schemas.actions import ACTION_TYPES
 from schemas.api import AccountCreate, AccountOut, ActionIn, ErrorOut
 
 DOCUMENT = build_document(ROUTES)
@@ -109,14 +110,8 @@ def test_components_are_the_models_schemas() -> None:
     assert components["AccountCreate"] == {k: v for k, v in own.items() if k != "$defs"}
     assert components["Plan"] == own["$defs"]["Plan"]
     assert components["ActionIn"]["discriminator"]["propertyName"] == "type"
-    assert set(components["ActionIn"]["discriminator"]["mapping"]) == {
-        "add_tag",
-        "remove_tag",
-        "update_field",
-        "send_chatbot",
-        "send_message",
-        "send_quick_reply",
-    }
+    assert set(components["ActionIn"]["discriminator"]["mapping"]) == set(ACTION_TYPES)
+    assert set(components["ActionOut"]["discriminator"]["mapping"]) == set(ACTION_TYPES)
     assert ActionIn.__name__ in components
     assert "secret" not in components["IntegrationOut"]["properties"]
     assert "secret" in components["IntegrationPatch"]["properties"]
