@@ -126,6 +126,20 @@ class UpdateField(ActionParams):
 
 
 @action_type
+class RemoveField(ActionParams):
+    """Takes a custom field off the lead (``update_field`` with "" keeps it, empty)."""
+
+    label = "Remover campo personalizado"
+    custom_field_param = "field"
+    type: Literal["remove_field"]
+    #: The name of one of the account's custom fields.
+    field: str = Field(min_length=1, max_length=100)
+
+    def apply(self, lead: LeadState) -> None:
+        lead.fields.pop(self.field, None)
+
+
+@action_type
 class SendChatbot(ActionParams):
     label = "Enviar chatbot"
     message_type = "chatbot"

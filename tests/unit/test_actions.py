@@ -45,6 +45,9 @@ def test_each_type_does_its_change_to_a_copy_of_the_lead() -> None:
     assert parse_params("add_tag", {"tag": "vip"}).apply(lead) is None
     parse_params("remove_tag", {"tag": "lead"}).apply(lead)
     parse_params("update_field", {"field": "plano", "value": "ouro"}).apply(lead)
+    parse_params("update_field", {"field": "cupom", "value": "X"}).apply(lead)
+    parse_params("remove_field", {"field": "cupom"}).apply(lead)
+    parse_params("remove_field", {"field": "never-set"}).apply(lead)
     assert lead.tags == ["vip"] and lead.fields == {"plano": "ouro"}
     assert parse_params("send_message", {"text": "Oi"}).apply(lead) == Outgoing("text", "Oi")
     assert parse_params("send_chatbot", {"flow": "f1"}).apply(lead) == Outgoing("chatbot", "f1")

@@ -34,6 +34,7 @@ PARAMS = {
     "add_tag": {"tag": "vip"},
     "remove_tag": {"tag": "lead"},
     "update_field": {"field": "product", "value": "{{fields.product}}"},
+    "remove_field": {"field": "product"},
     "send_chatbot": {"flow": "boas-vindas"},
     "send_message": {"text": "Oi {{name}}"},
     "send_quick_reply": {"quick_reply": "qr_1"},
@@ -61,8 +62,10 @@ def test_each_action_type_parses_to_its_variant_and_record(action_type: str) -> 
     )
     assert record.params.model_dump(exclude={"type"}) == PARAMS[action_type]
     out = ActionOut.from_record(record).model_dump()
-    assert out == {"id": "act_1", "type": action_type, "created_at": record.created_at} | (
-        PARAMS[action_type]
+    assert (
+        out
+        == {"id": "act_1", "type": action_type, "created_at": record.created_at}
+        | (PARAMS[action_type])
     )
 
 
@@ -87,7 +90,7 @@ def test_unknown_or_missing_action_type_lists_the_valid_ones(data: dict) -> None
     ((_, message),) = _errors(exc)
     assert message == (
         "Value error, type must be one of: add_tag, remove_tag, update_field,"
-        " send_chatbot, send_message, send_quick_reply"
+        " remove_field, send_chatbot, send_message, send_quick_reply"
     )
 
 
