@@ -139,39 +139,44 @@ class RemoveField(ActionParams):
         lead.fields.pop(self.field, None)
 
 
+class _Send(ActionParams):
+    """A send action: hands the channel the parameter ``content_param`` as a message of
+    ``message_type``."""
+
+    content_param: ClassVar[str]
+
+    def apply(self, lead: LeadState) -> Outgoing:
+        assert self.message_type is not None
+        return Outgoing(self.message_type, getattr(self, self.content_param))
+
+
 @action_type
-class SendChatbot(ActionParams):
+class SendChatbot(_Send):
     label = "Enviar chatbot"
     message_type = "chatbot"
+    content_param = "flow"
     type: Literal["send_chatbot"]
     flow: str = Field(min_length=1, max_length=200)
 
-    def apply(self, lead: LeadState) -> Outgoing:
-        return Outgoing("chatbot", self.flow)
-
 
 @action_type
-class SendMessage(ActionParams):
+class SendMessage(_Send):
     label = "Mensagem personalizada"
     templated = ("text",)
     message_type = "text"
+    content_param = "text"
     type: Literal["send_message"]
     #: May hold templates, e.g. ``Oi {{name}}``.
     text: str = Field(min_length=1, max_length=4096)
 
-    def apply(self, lead: LeadState) -> Outgoing:
-        return Outgoing("text", self.text)
-
 
 @action_type
-class SendQuickReply(ActionParams):
+class SendQuickReply(_Send):
     label = "Enviar resposta rápida"
     message_type = "quick_reply"
+    content_param = "quick_reply"
     type: Literal["send_quick_reply"]
     quick_reply: str = Field(min_length=1, max_length=200)
-
-    def apply(self, lead: LeadState) -> Outgoing:
-        return Outgoing("quick_reply", self.quick_reply)
 
 
 # -- derived from the registry (after every class above) ------------------------------
