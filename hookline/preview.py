@@ -5,7 +5,7 @@ Uses the workers' pure functions (:func:`streams.mapping.map_request` is the
 is what the pipeline would do. No Kafka, no config topic.
 
 The mapping comes from one of three places: a file (``--mapping``), a platform
-preset (``--platform``, :mod:`hookline.presets`) or a suggestion made from the body
+preset (``--platform``, :mod:`platforms`) or a suggestion made from the body
 itself (``--suggest``, :mod:`hookline.discovery`), which also prints the proposed
 mapping with confidences and the platforms the body looks like.
 
@@ -26,7 +26,7 @@ import click
 from pydantic import ValidationError
 
 from hookline.discovery import detect_platform, infer_structure, suggest_mapping
-from hookline.presets import PLATFORM_IDS, get_preset
+from platforms import PLATFORM_IDS, get_preset
 from schemas.mapping import Mapping
 from streams.body import ParsedBody, parse_body
 from streams.mapping import MappedLead, apply_mapping, map_request

@@ -1,10 +1,13 @@
 """Every rule about credentials, in one place. Pure.
 
-- Bodies: credential fields (``hottok``, ``token``, ...) masked wherever a body is kept
-  for people to read (history, the rejected-requests log).
-- Headers: the verifiers' own headers are never carried at all
-  (:data:`CREDENTIAL_HEADERS`); any other header whose name looks like a credential
-  (:func:`is_credential_name`) is masked wherever headers are kept for people.
+- Bodies: credential fields (``hottok``, ``token``, ...: every field a platform unit
+  declares its token travels in, platforms/<id>.py) masked wherever a body is kept for
+  people to read (history, the rejected-requests log).
+- Headers: the usual credential headers (:data:`USUAL_CREDENTIAL_HEADERS`), the
+  verifiers' own and those a platform declares are never carried at all (the full set is
+  derived in ingest/envelope.py, which sees the verifiers); any other header whose name
+  looks like a credential (:func:`is_credential_name`) is masked wherever headers are kept
+  for people.
 - Free text (log lines, exception text): webhook URL tokens, ``Authorization`` values,
   passwords in URLs and API keys (:func:`mask_log_text`).
 
@@ -20,34 +23,22 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from platforms import credential_fields
+
+#: Declared token fields too common as plain keys to mask at any depth in every body:
+#: Eduzz's legacy alias ``origin`` would also hide VTEX's ``Origin`` block and any
+#: ``origin`` key (the eduzz scheme still reads it; its value is not masked).
+UNMASKED_FIELDS = frozenset({"origin"})
 #: Body fields that carry a platform's static token (Hotmart ``hottok``, Ticto ``token``,
-#: Eduzz legacy ``origin_secret``/``api_key``). Matched case-insensitively, at any depth.
-CREDENTIAL_FIELDS = frozenset({"hottok", "token", "origin_secret", "api_key"})
+#: Eduzz legacy ``origin_secret``/``api_key``, ...), as the platform units declare them.
+#: Matched case-insensitively, at any depth.
+CREDENTIAL_FIELDS = frozenset(name.lower() for name in credential_fields()) - UNMASKED_FIELDS
 MASK = "***"
 #: Secrets shorter than this are not searched for in text (too many false hits).
 MIN_SECRET_LENGTH = 6
-#: Headers that carry the credentials verifiers check (and the usual ones): never
-#: written to Kafka, history or logs.
-CREDENTIAL_HEADERS = frozenset(
-    {
-        "authorization",
-        "cookie",
-        "proxy-authorization",
-        "x-hotmart-hottok",
-        "x-signature",
-        "x-shopify-hmac-sha256",
-        "x-wc-webhook-signature",
-        "x-yampi-hmac-sha256",
-        "stripe-signature",
-        "calendly-webhook-signature",
-        "x-linkedstore-hmac-sha256",
-        "x-twilio-signature",
-        "asaas-access-token",
-        "x-eduzzapi",
-        "x-webhook-token",
-        "x-webhook-signature",
-    }
-)
+#: Headers that carry credentials on any platform: never written to Kafka, history or logs
+#: (ingest/envelope.py adds the verifiers' and the platforms' own).
+USUAL_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 #: A name holding any of these (any case) names a credential: ``X-Api-Key``,
 #: ``X-Auth-Token``, ``X-Hub-Signature-256``, ``Set-Cookie``, ``client_secret``...
 #: Broad on purpose: masking a harmless value costs little, showing a key costs a lot.

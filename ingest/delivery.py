@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import jmespath.exceptions
 
-from hookline.presets import UnknownPlatformError, get_preset
+from platforms import UnknownPlatformError, get_preset
 from schemas.mapping import HeaderSource, QuerySource, Source, compile_expression
 from streams.body import parse_body
 

@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
-from hookline.redact import CREDENTIAL_HEADERS
-from ingest.verify import VerifiedRequest
+from hookline.redact import USUAL_CREDENTIAL_HEADERS
+from ingest.verify import VerifiedRequest, credential_headers, credential_query
+from platforms import credential_headers as platform_credential_headers
 from schemas.config import Integration
 from schemas.envelope import WebhookEnvelope
 
@@ -29,8 +30,12 @@ TRANSPORT_HEADERS = frozenset(
         "upgrade",
     }
 )
-#: Query parameters that carry a signature (Kiwify).
-CREDENTIAL_QUERY = frozenset({"signature"})
+#: Headers never written to Kafka (so never in history or logs either): the usual ones,
+#: every one a verifier reads (ingest/verify) and those a platform declares
+#: (platforms/<id>.py), all lower-case. A header an integration configured is added per request.
+CREDENTIAL_HEADERS = USUAL_CREDENTIAL_HEADERS | credential_headers() | platform_credential_headers()
+#: Query parameters that carry a signature (Kiwify's ``signature``), as the verifiers declare.
+CREDENTIAL_QUERY = credential_query()
 
 
 def header_text(value: str) -> str:

@@ -1,36 +1,28 @@
 """Which verifier checks an integration's webhooks, and the request it is given.
 
 The scheme is the integration's override (``signature.scheme``), else its
-platform's (:data:`~ingest.verify.PLATFORM_SCHEMES`, then the preset's
-``signature_scheme``). A platform that signs nothing gets ``header_token`` (a
-static token in ``X-Webhook-Token``, or a header of the user's choice); an
-unknown platform is treated as ``generic`` (``hmac``). Nothing is checked until a
-secret is set; from then on every request is checked (fail closed).
+platform's (:attr:`platforms.unit.Platform.scheme`): the scheme the platform signs with,
+or for a platform that signs nothing ``header_token`` (a static token in
+``X-Webhook-Token``, or a header of the user's choice). An unknown platform is treated
+as ``generic`` (``hmac``). Nothing is checked until a secret is set; from then on every
+request is checked (fail closed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hookline.presets import UnknownPlatformError, get_preset
-from ingest.verify import NO_SCHEME, PLATFORM_SCHEMES, UnverifiedRequest
+from ingest.verify import UnverifiedRequest
+from platforms import GENERIC, UnknownPlatformError, get_platform
 from schemas.config import Integration
 from schemas.signature import SignatureConfig, SignatureOptions
 
-#: For platforms whose webhooks carry no signature: a token in a header the user sets.
-UNSIGNED_PLATFORM_SCHEME = "header_token"
-#: For platforms hookline has no preset for.
-UNKNOWN_PLATFORM_SCHEME = PLATFORM_SCHEMES["generic"]
-
 
 def platform_scheme(platform: str) -> str:
-    if platform in PLATFORM_SCHEMES:
-        return PLATFORM_SCHEMES[platform]
     try:
-        scheme = get_preset(platform).signature_scheme
+        return get_platform(platform).scheme
     except UnknownPlatformError:
-        return UNKNOWN_PLATFORM_SCHEME
-    return UNSIGNED_PLATFORM_SCHEME if scheme == NO_SCHEME else scheme
+        return get_platform(GENERIC).scheme
 
 
 def scheme_of(integration: Integration) -> str:

@@ -23,7 +23,7 @@ from hookline.discovery import (
     suggest_mapping,
 )
 from hookline.discovery.check import Payload
-from hookline.presets import UnknownPlatformError, get_preset
+from platforms import UnknownPlatformError, get_preset
 from schemas.api import (
     CheckOf,
     DetectedPlatform,

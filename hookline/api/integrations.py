@@ -1,6 +1,6 @@
 """Integrations (one webhook URL each), their URL tokens and their field mapping.
 
-Creating an integration applies its platform's preset (:mod:`hookline.presets`): the
+Creating an integration applies its platform's preset (:mod:`platforms`): the
 preset's mapping, when it has one, is saved as the integration's mapping."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from hookline.api.call import ApiError, Call, not_found
 from hookline.config.state import secret_hash
-from hookline.presets import Preset, UnknownPlatformError, get_preset
 from ingest.signing import check_options
+from platforms import Preset, UnknownPlatformError, get_preset
 from schemas.api import (
     ErrorDetail,
     IntegrationCreate,

@@ -4,7 +4,7 @@ which event identifiers it can pick conversion events from."""
 from __future__ import annotations
 
 from hookline.api.call import ApiError, Call
-from hookline.presets import Preset, UnknownPlatformError, all_presets, get_preset
+from platforms import Preset, UnknownPlatformError, all_presets, get_preset
 from schemas.api import PlatformEvent, PlatformList, PlatformOut
 
 

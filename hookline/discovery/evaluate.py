@@ -26,7 +26,7 @@ import jmespath
 from hookline.discovery.detect import detect_platform
 from hookline.discovery.structure import infer_structure
 from hookline.discovery.suggest import OPTIONAL, FieldSuggestion, Suggestion, suggest_mapping
-from hookline.presets import get_preset
+from platforms import get_preset
 from schemas.mapping import HeaderSource
 from streams.body import parse_body
 from streams.mapping import apply_mapping

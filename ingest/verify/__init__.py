@@ -3,7 +3,9 @@
 Pure code, no I/O. :func:`verify` turns an :class:`UnverifiedRequest` into a
 :class:`VerifiedRequest` or raises :class:`SignatureRejected`; only verified
 requests may be published. Each scheme is one module, registered by name with
-``@register("name")``; :data:`PLATFORM_SCHEMES` maps platform ids to schemes.
+``@register("name")``; which scheme checks which platform is said by the platform's unit
+(``platforms/<id>.py``), and every unit's scheme is checked against this registry when
+this package is imported.
 """
 
 # Importing a scheme module registers it.
@@ -11,6 +13,7 @@ from ingest.verify import (  # noqa: F401
     asaas,
     calendly,
     eduzz,
+    field_token,
     generic_hmac,
     header_token,
     hotmart,
@@ -27,22 +30,28 @@ from ingest.verify.base import Headers, SignatureRejected, UnverifiedRequest, Ve
 from ingest.verify.gate import VerifiedRequest, verify
 from ingest.verify.registry import (
     NO_SCHEME,
-    PLATFORM_SCHEMES,
     UnknownSchemeError,
+    check_platform_schemes,
+    credential_headers,
+    credential_query,
     get_verifier,
     register,
     scheme_names,
 )
+from platforms import all_platforms
+
+check_platform_schemes(all_platforms())
 
 __all__ = [
     "NO_SCHEME",
-    "PLATFORM_SCHEMES",
     "Headers",
     "SignatureRejected",
     "UnknownSchemeError",
     "UnverifiedRequest",
     "VerifiedRequest",
     "Verifier",
+    "credential_headers",
+    "credential_query",
     "get_verifier",
     "register",
     "scheme_names",

@@ -73,12 +73,22 @@ class SignatureRejected(Exception):
 
 
 class Verifier(Protocol):
-    """One signature scheme. Registered by name with ``@register("name")``."""
+    """One signature scheme. Registered by name with ``@register("name")``.
+
+    A verifier declares where it reads credentials, so that nothing else restates it: the
+    headers (never written to Kafka, see ingest/envelope.py) and query parameters. The body
+    fields a token travels in are declared by the platforms the scheme checks
+    (``credential_fields`` in platforms/<id>.py), because bodies are masked by the base layer.
+    """
 
     #: The registered scheme name (set by ``register``).
     name: str
     #: Which optional :class:`SignatureConfig` fields this scheme reads; others are refused.
     options: frozenset[str]
+    #: Headers this scheme reads a credential from (by default; a config may name another).
+    credential_headers: tuple[str, ...]
+    #: Query parameters this scheme reads a credential from.
+    credential_query: tuple[str, ...]
 
     def verify(self, request: UnverifiedRequest, config: SignatureConfig) -> None:
         """Return if the request is authentic, else raise :class:`SignatureRejected`."""

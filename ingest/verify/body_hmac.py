@@ -30,6 +30,11 @@ class BodyHmacVerifier:
     algorithm: ClassVar[Algorithm] = "sha256"
     encoding: ClassVar[Encoding] = "hex"
     options: ClassVar[frozenset[str]] = frozenset({"header"})
+    credential_query: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def credential_headers(self) -> tuple[str, ...]:
+        return (self.header,)
 
     def verify(self, request: UnverifiedRequest, config: SignatureConfig) -> None:
         header = config.header or self.header

@@ -20,6 +20,8 @@ PARAM = "signature"
 class KiwifyVerifier:
     name: ClassVar[str]
     options: ClassVar[frozenset[str]] = frozenset()
+    credential_headers: ClassVar[tuple[str, ...]] = ()
+    credential_query: ClassVar[tuple[str, ...]] = (PARAM,)
 
     def verify(self, request: UnverifiedRequest, config: SignatureConfig) -> None:
         values = [value for value in request.query.get(PARAM, []) if value.strip()]

@@ -1,4 +1,5 @@
-"""Ticto (v2.0): static token in the body field ``token`` (JSON or form). No HMAC."""
+"""Ticto (v2.0): static token in a body field (``token``, declared in platforms/ticto.py;
+JSON or form). No HMAC."""
 
 from ingest.verify.registry import register
 from ingest.verify.tokens import TokenVerifier
@@ -6,5 +7,4 @@ from ingest.verify.tokens import TokenVerifier
 
 @register("ticto")
 class TictoVerifier(TokenVerifier):
-    fields = ("token",)
     options = frozenset()

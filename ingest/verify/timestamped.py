@@ -44,6 +44,11 @@ class TimestampedHmacVerifier:
     header: ClassVar[str]
     tolerance: ClassVar[int]
     options: ClassVar[frozenset[str]] = frozenset({"header", "tolerance_seconds"})
+    credential_query: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def credential_headers(self) -> tuple[str, ...]:
+        return (self.header,)
 
     def verify(self, request: UnverifiedRequest, config: SignatureConfig) -> None:
         header = config.header or self.header

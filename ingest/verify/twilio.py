@@ -66,6 +66,8 @@ class TwilioVerifier:
     name: ClassVar[str]
     header: ClassVar[str] = "X-Twilio-Signature"
     options: ClassVar[frozenset[str]] = frozenset({"header"})
+    credential_headers: ClassVar[tuple[str, ...]] = (header,)
+    credential_query: ClassVar[tuple[str, ...]] = ()
 
     def verify(self, request: UnverifiedRequest, config: SignatureConfig) -> None:
         header = config.header or self.header

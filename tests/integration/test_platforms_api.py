@@ -17,7 +17,7 @@ import pytest
 
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.store import HistoryStore, rows_for
-from hookline.presets import PLATFORM_IDS, get_preset
+from platforms import PLATFORM_IDS, get_preset
 from schemas.envelope import WebhookEnvelope
 from streams.process import process_envelope
 from tests.integration.test_api import Api, open_api

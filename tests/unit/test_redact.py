@@ -13,7 +13,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from hookline.logs import Redact
 from hookline.redact import (
-    CREDENTIAL_HEADERS,
+    CREDENTIAL_FIELDS,
     MASK,
     is_credential_name,
     mask_data,
@@ -21,6 +21,8 @@ from hookline.redact import (
     mask_log_text,
     mask_text,
 )
+from ingest.envelope import CREDENTIAL_HEADERS
+from platforms import credential_fields
 
 
 def test_json_fields_at_any_depth_and_any_case() -> None:
@@ -93,8 +95,16 @@ def test_other_headers_are_kept(name: str) -> None:
 
 
 def test_the_verifiers_headers_are_credential_headers() -> None:
-    # Dropped from the envelope entirely (ingest/envelope.py reads this set).
+    # Dropped from the envelope entirely (derived in ingest/envelope.py).
     assert {"authorization", "x-hotmart-hottok", "stripe-signature"} <= CREDENTIAL_HEADERS
+    assert "x-eduzzapi" in CREDENTIAL_HEADERS  # declared by platforms/eduzz.py, read by no scheme
+
+
+def test_the_masked_body_fields_are_the_platforms_declared_ones() -> None:
+    assert {"hottok", "token", "origin_secret", "api_key"} <= CREDENTIAL_FIELDS
+    assert CREDENTIAL_FIELDS == {f.lower() for f in credential_fields()} - {"origin"}
+    # Eduzz's legacy alias is read by its scheme but too common a key to mask everywhere.
+    assert mask_data({"Origin": {"Account": "loja"}}) == {"Origin": {"Account": "loja"}}
 
 
 # -- log text ------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from hookline.presets import PLATFORM_IDS, get_preset
 from ingest.signing import (
     check_options,
     platform_scheme,
@@ -14,7 +13,8 @@ from ingest.signing import (
     signature_headers,
     unverified_request,
 )
-from ingest.verify import PLATFORM_SCHEMES, scheme_names
+from ingest.verify import scheme_names
+from platforms import all_platforms
 from schemas.config import Integration, UrlToken
 from schemas.signature import SignatureOptions
 
@@ -42,14 +42,10 @@ def test_platform_schemes(platform: str, scheme: str) -> None:
     assert platform_scheme(platform) == scheme
 
 
-def test_every_preset_gets_a_registered_scheme() -> None:
-    for platform in PLATFORM_IDS:
-        assert platform_scheme(platform) in scheme_names(), platform
-        preset_scheme = get_preset(platform).signature_scheme
-        if platform in PLATFORM_SCHEMES:
-            assert platform_scheme(platform) == PLATFORM_SCHEMES[platform]
-        elif preset_scheme != "none":
-            assert platform_scheme(platform) == preset_scheme
+def test_every_platform_gets_its_units_registered_scheme() -> None:
+    for platform in all_platforms():
+        assert platform_scheme(platform.id) == platform.scheme, platform.id
+        assert platform.scheme in scheme_names(), platform.id
 
 
 def test_no_secret_no_check_and_the_override_wins() -> None:

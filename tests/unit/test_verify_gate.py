@@ -9,11 +9,12 @@ from pydantic import ValidationError
 
 from ingest.verify import (
     NO_SCHEME,
-    PLATFORM_SCHEMES,
     SignatureRejected,
     UnknownSchemeError,
     UnverifiedRequest,
     VerifiedRequest,
+    credential_headers,
+    credential_query,
     get_verifier,
     register,
     registry,
@@ -25,9 +26,10 @@ from schemas.signature import SignatureConfig
 
 SECRET = "s3cr3t-never-shown"
 ALL_SCHEMES = [
-    "asaas", "calendly", "eduzz", "header_token", "hmac", "hotmart", "kiwify",
+    "asaas", "calendly", "eduzz", "field_token", "header_token", "hmac", "hotmart", "kiwify",
     "nuvemshop", "shopify", "stripe", "ticto", "twilio", "woocommerce", "yampi",
 ]  # fmt: skip
+NOTHING = {"options": frozenset(), "credential_headers": (), "credential_query": ()}
 
 
 def _req(body: bytes = b"", headers: dict[str, str] | None = None) -> UnverifiedRequest:
@@ -42,17 +44,19 @@ def test_every_scheme_is_registered_under_its_fixed_name() -> None:
     assert all(get_verifier(name).name == name for name in ALL_SCHEMES)
 
 
-def test_platform_schemes_cover_the_platforms_and_point_at_registered_schemes() -> None:
-    platforms = set(ALL_SCHEMES) - {"hmac", "header_token"} | {"generic"}
-    assert set(PLATFORM_SCHEMES) == platforms
-    assert PLATFORM_SCHEMES["generic"] == "hmac"
-    assert all(PLATFORM_SCHEMES[p] == p for p in platforms - {"generic"})
+def test_verifiers_declare_where_they_read_credentials() -> None:
+    assert {"x-hotmart-hottok", "stripe-signature", "x-webhook-token"} <= credential_headers()
+    assert "x-eduzzapi" not in credential_headers()  # no scheme reads it: a platform's own
+    assert credential_query() == {"signature"}  # Kiwify
+    with pytest.raises(TypeError, match="'forgetful' must declare credential_headers"):
+        register("forgetful")(type("Forgetful", (), {"options": frozenset()}))
+    assert "forgetful" not in scheme_names()
 
 
 @pytest.mark.parametrize("name", ["stripe", NO_SCHEME])
 def test_duplicate_or_reserved_registration_raises(name: str) -> None:
     with pytest.raises(ValueError, match="already registered"):
-        register(name)(type("Dummy", (), {"options": frozenset()}))
+        register(name)(type("Dummy", (), NOTHING))
     assert scheme_names() == ALL_SCHEMES
 
 
@@ -62,6 +66,8 @@ def test_register_instantiates_and_names_the_class(monkeypatch: pytest.MonkeyPat
     @register("always_reject")
     class Rejecting:
         options = frozenset()
+        credential_headers = ()
+        credential_query = ()
 
         def verify(self, request: UnverifiedRequest, config: SignatureConfig) -> None:
             raise SignatureRejected(f"nope, the secret is {SECRET}")

@@ -1,4 +1,4 @@
-"""Static-token schemes: hotmart, asaas, ticto, header_token and Eduzz legacy."""
+"""Static-token schemes: hotmart, asaas, ticto, header_token, field_token and Eduzz legacy."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import json
 
 import pytest
 
+import platforms
 from ingest.verify import SignatureRejected, UnverifiedRequest, verify
+from ingest.verify.field_token import FieldTokenVerifier
+from platforms import Platform, get_platform, get_preset, register, scheme_fields
 from schemas.signature import SignatureConfig
 
 TOKEN = "tok-3f9a"
@@ -136,3 +139,39 @@ def test_eduzz_legacy_missing() -> None:
         "missing header x-signature or body field origin_secret or body field origin"
         " or body field api_key"
     )
+
+
+# Generic field_token: the fields come from the platforms bound to it --------------
+
+
+def test_token_schemes_read_the_fields_their_platforms_declare() -> None:
+    assert scheme_fields("hotmart") == get_platform("hotmart").credential_fields == ("hottok",)
+    assert scheme_fields("ticto") == ("token",)
+    assert scheme_fields("asaas") == scheme_fields("header_token") == ()
+
+
+def test_field_token_reads_a_field_a_bound_platform_declares(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(platforms, "_REGISTRY", dict(platforms._REGISTRY))
+    preset = get_preset("tray").model_copy(update={"id": "fake", "signature_scheme": "field_token"})
+    register(Platform(preset=preset, credential_fields=("chave",)))
+    verifier = FieldTokenVerifier()  # fields are read from the registry when built
+    assert verifier.fields == scheme_fields("field_token") and "chave" in verifier.fields
+    config = SignatureConfig(scheme="field_token", secret=TOKEN)
+    verifier.verify(_req(_json(chave=TOKEN)), config)
+    verifier.verify(_req(f"chave={TOKEN}".encode()), config)
+    for body, reason in [(_json(chave="x"), "token mismatch"), (_json(token=TOKEN), "missing")]:
+        with pytest.raises(SignatureRejected, match=reason):
+            verifier.verify(_req(body), config)
+
+
+def test_field_token_without_a_declared_field_refuses_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(platforms, "_REGISTRY", {})
+    verifier = FieldTokenVerifier()
+    assert verifier.fields == ()
+    config = SignatureConfig(scheme="field_token", secret=TOKEN)
+    with pytest.raises(SignatureRejected, match="no header or body field is declared"):
+        verifier.verify(_req(_json(secret=TOKEN)), config)

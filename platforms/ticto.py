@@ -5,7 +5,9 @@ github:kenethmarafon/webhook ticto/campos-webhook.md @ 0b87c4c (field list with
 customer_phone_ddi/ddd/number and the status catalogue). Lower confidence than official docs.
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, dig, is_object
 from schemas.mapping import Mapping
 
 PRESET = Preset(
@@ -58,3 +60,15 @@ PRESET = Preset(
         "joined. Amounts in cents. No delivery id: dedup by body hash. Auth: body field token."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    phone = dig(body, "customer", "phone")
+    if "token" in body and dig(body, "order", "hash") is not None:
+        return 0.85, "token + order.hash"
+    if body.get("version") == "2.0" and is_object(phone) and "ddd" in phone:
+        return 0.8, 'version "2.0" with customer.phone.ddd'
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, credential_fields=("token",), detect=_detect)

@@ -4,7 +4,9 @@ Source: shared/samples/SIGNATURES.md (research notes, medium confidence); the of
 developer page could not be read in the material available here.
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset
 
 PRESET = Preset(
     id="tray",
@@ -22,3 +24,12 @@ PRESET = Preset(
         "own documentation: treat the event expression as a guess and check with discovery."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    if {"scope_name", "act", "seller_id"} <= set(body):
+        return 0.6, "scope_name + act + seller_id (reported shape, not verified in docs)"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

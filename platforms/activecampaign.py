@@ -9,7 +9,9 @@ github:activepieces/activepieces packages/pieces/community/activecampaign/src/li
 updated-contact.ts @ 228fb18 (type "update", contact.first_name/last_name/email/phone).
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, is_object
 from schemas.mapping import Mapping
 
 PRESET = Preset(
@@ -64,3 +66,16 @@ PRESET = Preset(
         "unguessable URL."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    if "type" not in body:
+        return None
+    if any(str(key).startswith("contact[") for key in body):
+        return 0.7, "type + contact[...] form keys"
+    if "initiated_from" in body and is_object(body.get("contact")):
+        return 0.6, "type + initiated_from with a contact block"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

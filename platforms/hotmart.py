@@ -6,7 +6,9 @@ github:api-evangelist/hotmart asyncapi/hotmart-webhooks.yml @ cb28a13); the purc
 from Hotmart-generated test postbacks (shared/samples/hotmart__*.json).
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, is_object
 from schemas.mapping import Mapping
 
 _SUBSCRIBER_CELL = (
@@ -64,4 +66,27 @@ PRESET = Preset(
         "data.subscriber.phone{dddCell,cell,dddPhone,phone}: cell first, then landline. "
         "Auth: static X-HOTMART-HOTTOK header."
     ),
+)
+
+
+_DATA = ("buyer", "purchase", "subscriber", "subscription", "product")
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    if "x-hotmart-hottok" in headers:
+        return 0.99, "X-HOTMART-HOTTOK header"
+    data = body.get("data")
+    shaped = is_object(data) and any(key in data for key in _DATA)
+    if body.get("version") in ("2.0.0", "1.0.0") and shaped and "event" in body:
+        return 0.9, f'version "{body["version"]}" envelope with data.buyer/purchase/subscriber'
+    if "hottok" in body:
+        return 0.8, "hottok field in the body"
+    return None
+
+
+PLATFORM = Platform(
+    preset=PRESET,
+    # Older v2 payloads carry the token as a top-level body field too (the 2022 test postback).
+    credential_fields=("hottok",),
+    detect=_detect,
 )

@@ -5,7 +5,9 @@ Source: https://developer.calendly.com/api-docs/calendly-api/webhooks/get-sample
 text_reminder_number, questions_and_answers) of the Calendly API v2 reference.
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, is_object, text
 from schemas.mapping import Mapping
 
 PRESET = Preset(
@@ -44,3 +46,19 @@ PRESET = Preset(
         "payload.questions_and_answers and needs a custom mapping."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    if "calendly-webhook-signature" in headers:
+        return 0.99, "Calendly-Webhook-Signature header"
+    if text(body.get("created_by")).startswith("https://api.calendly.com/"):
+        return 0.95, "created_by is an api.calendly.com URI"
+    event = text(body.get("event"))
+    if event.startswith(("invitee.", "invitee_no_show.", "routing_form_submission.")) and (
+        is_object(body.get("payload"))
+    ):
+        return 0.85, f"event '{event}' with a payload object"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

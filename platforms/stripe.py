@@ -4,7 +4,9 @@ Source: github:stripe/stripe-python tests/test_webhook.py @ 6c6e373 (signature) 
 fixtures in github:stripe-ruby-mock/stripe-ruby-mock lib/stripe_mock/webhook_fixtures @ 2908ae2.
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, text
 from schemas.mapping import Mapping
 
 PRESET = Preset(
@@ -58,3 +60,15 @@ PRESET = Preset(
         "customer_details.name is absent on older API versions."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    envelope = body.get("object") == "event" and text(body.get("id")).startswith("evt_")
+    if "stripe-signature" in headers:
+        return (0.99 if envelope else 0.95), "Stripe-Signature header"
+    if envelope:
+        return 0.9, 'object "event" with an evt_ id'
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

@@ -4,7 +4,9 @@ Source: verbatim copy of docs.asaas.com ("Sobre os webhooks", "Eventos para cobr
 github:matheuswillock/lead-flow-app AsaasDoc/webhook.md @ 51e616d.
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, dig, text
 
 PRESET = Preset(
     id="asaas",
@@ -42,3 +44,16 @@ PRESET = Preset(
         "or use discovery on your own payloads. Auth: static asaas-access-token header."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    if "asaas-access-token" in headers:
+        return 0.95, "asaas-access-token header"
+    event = text(body.get("event"))
+    for resource in ("payment", "subscription", "invoice", "transfer", "checkout"):
+        if dig(body, resource, "object") == resource and event.startswith(resource.upper()):
+            return 0.9, f"event '{event}' with a {resource} object"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

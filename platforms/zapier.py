@@ -3,7 +3,8 @@
 See ``notes``: nothing about the payload is asserted; discovery proposes the mapping.
 """
 
-from hookline.presets.generic import undocumented
+from platforms.generic import undocumented
+from platforms.unit import Platform
 
 PRESET = undocumented(
     "zapier",
@@ -15,3 +16,5 @@ PRESET = undocumented(
         "header in the Zap and verify it with header_token."
     ),
 )
+
+PLATFORM = Platform(preset=PRESET)

@@ -5,7 +5,9 @@ hook body {Domain, OrderId, State, LastState, LastChange, CurrentChange, Origin{
 the first call after configuration is the ping {"hookConfig": "ping"}.
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset
 
 PRESET = Preset(
     id="vtex",
@@ -32,3 +34,14 @@ PRESET = Preset(
         'header_token). The configuration ping {"hookConfig": "ping"} must get a 200.'
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    if body.get("hookConfig") == "ping":
+        return 0.9, 'VTEX hook configuration ping {"hookConfig": "ping"}'
+    if {"OrderId", "State"} <= set(body) and ("Origin" in body or "Domain" in body):
+        return 0.85, "OrderId + State + Origin/Domain (Orders Hook)"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

@@ -3,7 +3,9 @@
 Source: github:eduzz/eduzz-webhook-docs events/myeduzz/*.md @ fbe5538 (official).
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, text
 from schemas.mapping import Mapping
 
 PRESET = Preset(
@@ -51,4 +53,28 @@ PRESET = Preset(
         "Buyer phones come without country code (default region BR). Legacy Eduzz webhooks "
         "(invoice/contract form posts, deprecated 2024) are not covered by this preset."
     ),
+)
+
+
+_PREFIXES = ("myeduzz.", "nutror.", "blinket.", "alpaclass.")
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    event = text(body.get("event"))
+    if event.startswith(_PREFIXES):
+        signed = "x-signature" in headers
+        return (0.99 if signed else 0.95), f"event '{event}' has an Eduzz product prefix"
+    return None
+
+
+PLATFORM = Platform(
+    preset=PRESET,
+    # Legacy webhooks (deprecated 2024) carry a static token in the body: origin_secret (the
+    # docs also say origin), or api_key kept "for compatibility" (github:eduzz/webhook
+    # README.md @ cf324c7). The eduzz scheme reads them when no x-signature header came.
+    credential_fields=("origin_secret", "origin", "api_key"),
+    # Affiliate postbacks (TRACKER.*) send the account's API key in this header
+    # (github:ziel-17/postback-eduzz README.md); no scheme checks it, it is only dropped.
+    credential_headers=("X-EduzzApi",),
+    detect=_detect,
 )

@@ -3,7 +3,8 @@
 See ``notes``: nothing about the payload is asserted; discovery proposes the mapping.
 """
 
-from hookline.presets.generic import undocumented
+from platforms.generic import undocumented
+from platforms.unit import Platform
 
 PRESET = undocumented(
     "braip",
@@ -16,3 +17,5 @@ PRESET = undocumented(
         "comes from discovery on real deliveries."
     ),
 )
+
+PLATFORM = Platform(preset=PRESET)

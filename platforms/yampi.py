@@ -4,7 +4,9 @@ Source: https://docs.yampi.com.br/api-reference/webhooks/introduction (official:
 envelope, X-Yampi-Hmac-SHA256).
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, dig
 
 PRESET = Preset(
     id="yampi",
@@ -34,3 +36,14 @@ PRESET = Preset(
         "documented in what was available, so mapping=None (use discovery on real payloads)."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    if "x-yampi-hmac-sha256" in headers:
+        return 0.99, "X-Yampi-Hmac-SHA256 header"
+    if "event" in body and "resource" in body and dig(body, "merchant", "alias") is not None:
+        return 0.8, "event + merchant.alias + resource envelope"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

@@ -4,7 +4,9 @@ Source: https://shopify.dev/docs/api/webhooks (topics, X-Shopify-* headers); ord
 Shopify's "Send test notification" order (shared/samples/shopify__orders_test_notification.json).
 """
 
-from hookline.presets import Preset, header
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, header, headers_starting, text
 from schemas.mapping import Mapping
 
 _TOPIC = header("X-Shopify-Topic")
@@ -56,3 +58,15 @@ PRESET = Preset(
         "letters; the region comes from the integration (default BR)."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    found = headers_starting(headers, "x-shopify-")
+    if found:
+        return 0.99, f"headers {', '.join(found[:3])}"
+    if text(body.get("admin_graphql_api_id")).startswith("gid://shopify/"):
+        return 0.8, "admin_graphql_api_id is a gid://shopify/ id"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

@@ -3,7 +3,8 @@
 See ``notes``: nothing about the payload is asserted; discovery proposes the mapping.
 """
 
-from hookline.presets.generic import undocumented
+from platforms.generic import undocumented
+from platforms.unit import Platform
 
 PRESET = undocumented(
     "logzz",
@@ -14,3 +15,5 @@ PRESET = undocumented(
         "here: generic event guess, mapping from discovery."
     ),
 )
+
+PLATFORM = Platform(preset=PRESET)

@@ -4,7 +4,9 @@ Source: github:twilio/twilio-python tests/unit/test_request_validator.py @ 30669
 https://www.twilio.com/docs/messaging/guides/webhook-request (request parameters).
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset
 from schemas.mapping import Mapping
 
 PRESET = Preset(
@@ -37,3 +39,17 @@ PRESET = Preset(
         "the closest thing. From is E.164 ('whatsapp:+55...' for WhatsApp senders). No email."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    sids = [key for key in ("MessageSid", "SmsSid", "CallSid") if key in body]
+    if "x-twilio-signature" in headers:
+        return 0.99, "X-Twilio-Signature header"
+    if "AccountSid" in body and sids:
+        return 0.95, f"AccountSid + {sids[0]}"
+    if sids and "From" in body and "To" in body:
+        return 0.8, f"{sids[0]} with From/To"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

@@ -7,7 +7,9 @@ github:betiol/shopee-video-downloader WEBHOOK_FUNCIONANDO.md and the Customer bl
 https://docs.integracoesinteligentes.xyz/integrations/kiwify/subscription/.
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, is_object
 from schemas.mapping import Mapping
 
 PRESET = Preset(
@@ -48,3 +50,14 @@ PRESET = Preset(
         "Abandoned-cart deliveries use a different, flatter shape not covered here."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    if "webhook_event_type" in body and ("order_status" in body or "Customer" in body):
+        return 0.9, "webhook_event_type with order_status/Customer"
+    if "order_status" in body and is_object(body.get("Customer")):
+        return 0.8, "order_status with a capitalised Customer block"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

@@ -5,7 +5,9 @@ Monetizze", https://app.monetizze.com.br/ferramentas/postback), as copied in pub
 material, and a typed transcription of the postback JSON in another public README.
 """
 
-from hookline.presets import Preset
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset
 from schemas.mapping import Mapping
 
 # The same data arrives nested (JSON, or a form parser that nests PHP arrays) or flat with
@@ -51,3 +53,14 @@ PRESET = Preset(
         "when released to the affiliate."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    if "chave_unica" in body and ("comprador" in body or "comprador[nome]" in body):
+        return 0.9, "chave_unica with comprador"
+    if "tipoEvento" in body or "tipoEvento[codigo]" in body:
+        return 0.8, "tipoEvento block"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

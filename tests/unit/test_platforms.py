@@ -1,4 +1,4 @@
-"""Platform presets: the registry, and every preset against real payloads.
+"""Platform units (platforms/): the registry, and every preset against real payloads.
 
 Payloads come from /work/shared/samples (public deliveries with the recorded path of each
 lead field) and, for platforms without a sample, from tests/fixtures/platforms (payloads
@@ -14,28 +14,29 @@ from typing import Any
 import jmespath
 import pytest
 
+import platforms
 from hookline.discovery.evaluate import load_samples, samples_dir
-from hookline.presets import (
+from ingest.verify import check_platform_schemes, scheme_names
+from platforms import (
     PLATFORM_IDS,
-    SIGNATURE_SCHEMES,
+    Platform,
     Preset,
     UnknownPlatformError,
+    all_platforms,
     all_presets,
+    get_platform,
     get_preset,
     register,
 )
-from hookline.presets.__main__ import presets_table
+from platforms.__main__ import platforms_table
+from platforms.unit import GENERIC, UNSIGNED
 from schemas.mapping import HeaderSource, Mapping
 from streams.body import parse_body
 from streams.mapping import apply_mapping
 from tests.samples import require_samples_dir
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
-EXPECTED_IDS = {
-    "activecampaign", "asaas", "bagy", "bing", "braip", "calendly", "eduzz", "hotmart",
-    "kiwify", "logzz", "monetizze", "notazz", "nuvemshop", "shopify", "stripe", "ticto",
-    "tray", "twilio", "vtex", "woocommerce", "wordpress", "yampi", "zapier", "generic",
-}  # fmt: skip
+PACKAGE = Path(platforms.__file__).parent
 
 #: (preset, field) pairs where a sample records no value but the preset deliberately fills
 #: one in: Twilio SMS has no name, so the sender's number stands in (see the preset notes).
@@ -59,21 +60,50 @@ def _resolve(source: Any, data: Any, headers: dict[str, str]) -> Any:
 # --------------------------------------------------------------------------- registry
 
 
-def test_registry_has_exactly_the_platforms() -> None:
-    assert {preset.id for preset in all_presets()} == EXPECTED_IDS
-    assert set(PLATFORM_IDS) == EXPECTED_IDS
+def test_every_unit_module_is_registered_under_its_own_name() -> None:
+    """Discovery, not a list: each module of platforms/ that defines PLATFORM is a platform
+    whose id is the module name, and each registered platform comes from such a module."""
+    units = {
+        path.stem
+        for path in PACKAGE.glob("*.py")
+        if "\nPLATFORM = " in path.read_text(encoding="utf-8")
+    }
+    assert units and set(PLATFORM_IDS) == units == {p.id for p in all_platforms()}
+    assert PLATFORM_IDS[-1] == GENERIC
+    assert list(PLATFORM_IDS[:-1]) == sorted(PLATFORM_IDS[:-1])
+    assert [preset.id for preset in all_presets()] == list(PLATFORM_IDS)
 
 
-def test_get_preset_unknown_lists_the_valid_ids() -> None:
-    with pytest.raises(UnknownPlatformError, match="unknown platform 'nope', expected one of: "):
-        get_preset("nope")
+def test_get_platform_unknown_lists_the_valid_ids() -> None:
+    expected = "unknown platform 'nope', expected one of: " + ", ".join(sorted(PLATFORM_IDS))
+    with pytest.raises(UnknownPlatformError) as info:
+        get_platform("nope")
+    assert str(info.value) == expected
     with pytest.raises(LookupError, match="hotmart"):
         get_preset("Hotmart")
 
 
 def test_register_refuses_a_duplicate_id() -> None:
-    with pytest.raises(ValueError, match="duplicate preset id 'stripe'"):
-        register(get_preset("stripe"))
+    with pytest.raises(ValueError, match="duplicate platform id 'stripe'"):
+        register(get_platform("stripe"))
+
+
+def test_every_platform_is_checked_by_a_registered_scheme() -> None:
+    for platform in all_platforms():
+        assert platform.scheme in scheme_names(), platform.id
+        signed = platform.preset.signature_scheme
+        assert platform.scheme == (platform.unsigned_scheme if signed == UNSIGNED else signed)
+    assert get_platform(GENERIC).scheme == "hmac"
+
+
+def test_a_unit_binding_an_unknown_scheme_fails_at_start_up() -> None:
+    base = get_preset("eduzz").model_dump()
+    bad = Platform(preset=Preset.model_validate({**base, "signature_scheme": "md5"}))
+    with pytest.raises(ValueError, match="platform 'eduzz': unknown signature scheme 'md5'"):
+        check_platform_schemes([*all_platforms(), bad])
+    unsigned = Platform(preset=get_preset("tray"), unsigned_scheme="md5")
+    with pytest.raises(ValueError, match="platform 'tray': unknown signature scheme 'md5'"):
+        check_platform_schemes([unsigned])
 
 
 @pytest.mark.parametrize("preset", all_presets(), ids=lambda p: p.id)
@@ -81,7 +111,6 @@ def test_every_preset_is_valid_and_explained(preset: Preset) -> None:
     # Round trip through plain data: what the console would store.
     again = Preset.model_validate(preset.model_dump(mode="json"))
     assert again == preset
-    assert preset.signature_scheme in SIGNATURE_SCHEMES
     assert preset.source.strip()
     if preset.mapping is not None:
         assert Mapping.model_validate(preset.mapping.model_dump(mode="json")) == preset.mapping
@@ -92,10 +121,8 @@ def test_every_preset_is_valid_and_explained(preset: Preset) -> None:
         assert code.strip() and label.strip()
 
 
-def test_preset_rejects_unknown_scheme_and_mismatched_event() -> None:
+def test_preset_rejects_a_mismatched_event_and_unexplained_guesses() -> None:
     base = get_preset("eduzz").model_dump()
-    with pytest.raises(ValueError, match="unknown signature scheme 'md5'"):
-        Preset.model_validate({**base, "signature_scheme": "md5"})
     with pytest.raises(ValueError, match=r"mapping\.event differs"):
         Preset.model_validate({**base, "event": "type"})
     with pytest.raises(ValueError, match="undocumented presets must explain"):
@@ -137,7 +164,7 @@ def test_presets_without_a_sample_are_tested_on_doc_fixtures_citing_their_source
 
 def test_readme_platforms_table_is_generated_from_the_registry() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    assert presets_table() in readme, "run python -m hookline.presets and paste into README"
+    assert platforms_table() in readme, "run python -m platforms and paste into README"
 
 
 # --------------------------------------------------------------------------- samples

@@ -3,7 +3,10 @@
 Source: github:TiendaNube/api-docs resources/webhook.md @ 0bad327 (official).
 """
 
-from hookline.presets import Preset
+import re
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, text
 
 PRESET = Preset(
     id="nuvemshop",
@@ -34,3 +37,15 @@ PRESET = Preset(
         "with the same body, so the body hash dedups. Signature: X-Linkedstore-HMAC-SHA256."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    if "x-linkedstore-hmac-sha256" in headers:
+        return 0.99, "X-Linkedstore-HMAC-SHA256 header"
+    event = text(body.get("event"))
+    if "store_id" in body and re.fullmatch(r"[a-z_]+/[a-z_]+", event):
+        return 0.75, f"store_id with a resource/action event '{event}'"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)

@@ -4,7 +4,7 @@
 publicly documented: it is a guess over common key names, never a documented fact.
 """
 
-from hookline.presets import Preset
+from platforms.unit import Platform, Preset
 
 #: Labelled guess: the first of the usual event keys that is present.
 GUESS_EVENT = "event || type || status"
@@ -24,6 +24,10 @@ PRESET = Preset(
         "hookline.discovery.suggest. Signatures: configure the hmac or header_token scheme."
     ),
 )
+
+#: Signs nothing of its own: a secret is checked with the configurable HMAC (header,
+#: algorithm, encoding, prefix), which most platforms without a preset use.
+PLATFORM = Platform(preset=PRESET, unsigned_scheme="hmac")
 
 
 def undocumented(platform_id: str, display_name: str, signature_scheme: str, notes: str) -> Preset:

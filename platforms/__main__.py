@@ -1,14 +1,13 @@
-"""``python -m hookline.presets``: the README's platforms table, from the registry.
+"""``python -m platforms``: the README's platforms table, from the registry.
 
 A test checks that README.md holds exactly this table, so the README cannot drift from the
-presets.
+platform units.
 """
 
 from __future__ import annotations
 
-from hookline.presets import Preset, all_presets
-from ingest.signing import platform_scheme
-from ingest.verify import NO_SCHEME
+from platforms import all_platforms
+from platforms.unit import UNSIGNED, Platform
 from schemas.mapping import HeaderSource, QuerySource, Source
 
 
@@ -20,24 +19,25 @@ def _source(source: Source) -> str:
     return f"`{source}`".replace("|", "\\|")  # GFM: a pipe in a table cell is escaped
 
 
-def _signature(preset: Preset) -> str:
+def _signature(platform: Platform) -> str:
     """What checks the webhooks once a secret is set (the gateway's own rule)."""
-    scheme = platform_scheme(preset.id)
-    if preset.signature_scheme != NO_SCHEME:
+    scheme = platform.scheme
+    if platform.preset.signature_scheme != UNSIGNED:
         return scheme
     if scheme == "hmac":
         return "hmac (header, algorithm, encoding configurable)"
     return f"{scheme} (the platform signs nothing)"
 
 
-def _row(preset: Preset) -> str:
+def _row(platform: Platform) -> str:
+    preset = platform.preset
     mapping = "yes" if preset.mapping is not None else "no (suggested from payloads)"
     documented = "yes" if preset.documented else "**no**: auto-detection"
     cells = (
         f"`{preset.id}`",
         preset.display_name,
         documented,
-        _signature(preset),
+        _signature(platform),
         _source(preset.event),
         mapping,
         str(len(preset.events)),
@@ -45,13 +45,13 @@ def _row(preset: Preset) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def presets_table() -> str:
+def platforms_table() -> str:
     header = (
         "| id | platform | payload documented | secret checked with | event from | default mapping "
         "| events |\n|---|---|---|---|---|---|---|"
     )
-    return "\n".join([header, *(_row(preset) for preset in all_presets())])
+    return "\n".join([header, *(_row(platform) for platform in all_platforms())])
 
 
 if __name__ == "__main__":
-    print(presets_table())
+    print(platforms_table())

@@ -4,7 +4,9 @@ Source: github:woocommerce/woocommerce-rest-api-docs source/includes/wp-api-v3/_
 _orders.md @ 13d6196 (official; order billing{first_name,last_name,email,phone}).
 """
 
-from hookline.presets import Preset, header
+from typing import Any
+
+from platforms.unit import Found, Platform, Preset, header, headers_starting
 from schemas.mapping import Mapping
 
 _TOPIC = header("X-WC-Webhook-Topic")
@@ -54,3 +56,15 @@ PRESET = Preset(
         "nothing and is expected to dead-letter harmlessly. Billing phone is free text."
     ),
 )
+
+
+def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
+    found = headers_starting(headers, "x-wc-webhook-")
+    if found:
+        return 0.99, f"headers {', '.join(found[:3])}"
+    if set(body) == {"webhook_id"}:
+        return 0.6, "body is only webhook_id (WooCommerce creation ping)"
+    return None
+
+
+PLATFORM = Platform(preset=PRESET, detect=_detect)
