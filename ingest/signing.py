@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ingest.verify import UnverifiedRequest
+from ingest.verify import UnverifiedRequest, checked_config
 from platforms import GENERIC, UnknownPlatformError, get_platform
 from schemas.config import Integration
 from schemas.signature import SignatureConfig, SignatureOptions
@@ -32,12 +32,15 @@ def scheme_of(integration: Integration) -> str:
 
 
 def build_config(integration: Integration, secret: str) -> SignatureConfig:
-    """Raises ``pydantic.ValidationError`` when an option does not apply to the scheme."""
+    """Raises ``pydantic.ValidationError`` when the scheme is not registered or an option
+    does not apply to it."""
     options = integration.signature or SignatureOptions()
-    return SignatureConfig(
-        scheme=scheme_of(integration),
-        secret=secret,
-        **options.model_dump(exclude={"scheme"}, exclude_none=True),
+    return checked_config(
+        {
+            "scheme": scheme_of(integration),
+            "secret": secret,
+            **options.model_dump(exclude={"scheme"}, exclude_none=True),
+        }
     )
 
 

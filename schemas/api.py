@@ -163,15 +163,15 @@ class IntegrationOut(_Out):
     updated_at: datetime
 
     @classmethod
-    def from_integration(cls, record: Integration, **extra: Any) -> Self:
-        from ingest.signing import scheme_of  # the gateway's rule, not a copy of it
-
+    def from_integration(cls, record: Integration, *, signature_scheme: str, **extra: Any) -> Self:
+        """``signature_scheme`` is the gateway's rule for the record, which the caller
+        computes (``ingest.signing.scheme_of``): schemas/ imports no stage."""
         now = utcnow()
         grace = [t.expires_at for t in record.tokens if t.expires_at and t.expires_at > now]
         return cls.from_record(
             record,
             has_secret=bool(record.secret),
-            signature_scheme=scheme_of(record),
+            signature_scheme=signature_scheme,
             old_token_valid_until=max(grace, default=None),
             **extra,
         )

@@ -1,12 +1,14 @@
 """Signature settings of one integration: which verifier checks its webhooks, and with
-what secret. Scheme names and the options each scheme reads are validated against
-the verifier registry (:mod:`ingest.verify`) when the config is loaded."""
+what secret. Shapes only: whether a scheme name is registered and reads the options set
+is checked by the stages that use these models against the verifier registry
+(``ingest.verify.checked_config`` when the gateway builds a config, the API when an
+integration is written), since ``schemas/`` imports no stage."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 #: An HTTP header name (RFC 9110 token).
 HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", max_length=100)]
@@ -29,16 +31,6 @@ class _SchemeOptions(BaseModel):
     #: Freshness window of timestamped schemes; the scheme's default when None.
     tolerance_seconds: int | None = Field(default=None, ge=1, le=86_400)
 
-    @field_validator("scheme", check_fields=False)  # declared by each subclass
-    @classmethod
-    def _known_scheme(cls, scheme: str | None) -> str | None:
-        # Imported here: ingest.verify depends on this module for typing only.
-        from ingest.verify import get_verifier
-
-        if scheme is not None:
-            get_verifier(scheme)  # UnknownSchemeError (a ValueError) lists the valid names
-        return scheme
-
 
 class SignatureOptions(_SchemeOptions):
     """What an integration stores about its verifier, besides the (write-only) secret.
@@ -59,13 +51,3 @@ class SignatureConfig(_SchemeOptions):
     scheme: str
     #: HMAC key or static token. Read with ``secret.get_secret_value()``.
     secret: SecretStr = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _options_apply(self) -> SignatureConfig:
-        from ingest.verify import get_verifier
-
-        accepted = get_verifier(self.scheme).options
-        unused = [f for f in OPTION_FIELDS if getattr(self, f) is not None and f not in accepted]
-        if unused:
-            raise ValueError(f"scheme {self.scheme!r} does not use: {', '.join(unused)}")
-        return self

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from hookline.api.call import ApiError, Call, not_found
 from hookline.config.state import secret_hash
-from ingest.signing import check_options
+from ingest.signing import check_options, scheme_of
+from ingest.verify import UnknownSchemeError, get_verifier
 from platforms import Preset, UnknownPlatformError, get_preset
 from schemas.api import (
     ErrorDetail,
@@ -27,7 +29,10 @@ from schemas.api import (
 )
 from schemas.config import Account, Integration, IntegrationMapping, UrlToken, config_key
 from schemas.mapping import Mapping
+from schemas.signature import SignatureOptions
 from schemas.types import new_id, utcnow
+
+Out = TypeVar("Out", bound=IntegrationOut)
 
 
 def new_token() -> str:
@@ -35,17 +40,39 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def unknown_name(loc: str, exc: Exception) -> ApiError:
+    """A 422 for a body field naming what no registry knows; the message lists the valid
+    names, as a validation error of that field would."""
+    message = str(exc)
+    return ApiError(
+        422, f"invalid request body: {loc}: {message}", [ErrorDetail(loc=loc, message=message)]
+    )
+
+
 def platform_preset(platform: str) -> Preset:
     """The preset of a platform id; an unknown id is a 422 that lists the valid ones."""
     try:
         return get_preset(platform)
     except UnknownPlatformError as exc:
-        message = str(exc)
-        raise ApiError(
-            422,
-            f"invalid request body: platform: {message}",
-            [ErrorDetail(loc="platform", message=message)],
-        ) from None
+        raise unknown_name("platform", exc) from None
+
+
+def known_scheme(options: SignatureOptions | None) -> None:
+    """A scheme override must name a registered verifier; an unknown one is a 422 that
+    lists the valid ones (checked here: schemas/ does not import the registry)."""
+    if options is not None and options.scheme is not None:
+        try:
+            get_verifier(options.scheme)
+        except UnknownSchemeError as exc:
+            raise unknown_name("signature.scheme", exc) from None
+
+
+def integration_out(
+    integration: Integration, output: type[Out] = IntegrationOut, **extra: Any
+) -> Out:
+    """The integration as the API shows it; its scheme is the gateway's rule
+    (:func:`ingest.signing.scheme_of`), not a copy of it."""
+    return output.from_integration(integration, signature_scheme=scheme_of(integration), **extra)
 
 
 def mapping_record(integration: Integration, mapping: Mapping) -> IntegrationMapping:
@@ -85,7 +112,7 @@ def preset_applied(preset: Preset, mapping: IntegrationMapping | None) -> Preset
 
 def with_url(call: Call, integration: Integration, token: str) -> IntegrationWithToken:
     url = f"{call.runtime.settings.public_url.rstrip('/')}/hooks/{token}"
-    return IntegrationWithToken.from_integration(integration, token=token, url=url)
+    return integration_out(integration, IntegrationWithToken, token=token, url=url)
 
 
 async def create_integration(call: Call) -> IntegrationCreated:
@@ -106,15 +133,16 @@ async def create_integration(call: Call) -> IntegrationCreated:
 
 async def list_integrations(call: Call) -> IntegrationList:
     integrations = call.state.integrations_of(call.account.id)
-    return IntegrationList(items=[IntegrationOut.from_integration(i) for i in integrations])
+    return IntegrationList(items=[integration_out(i) for i in integrations])
 
 
 async def get_integration(call: Call) -> IntegrationOut:
-    return IntegrationOut.from_integration(call.owned(Integration, call.path("id")))
+    return integration_out(call.owned(Integration, call.path("id")))
 
 
 async def update_integration(call: Call) -> IntegrationOut:
     body: IntegrationPatch = call.body
+    known_scheme(body.signature)
     integration = call.owned(Integration, call.path("id"))
     if changes := body.changes():
         if "platform" in changes:
@@ -126,7 +154,7 @@ async def update_integration(call: Call) -> IntegrationOut:
         except ValidationError as exc:
             raise ApiError.invalid(exc, "signature") from None
         await call.runtime.writer.put(integration)
-    return IntegrationOut.from_integration(integration)
+    return integration_out(integration)
 
 
 async def delete_integration(call: Call) -> None:

@@ -30,8 +30,11 @@ from ingest.verify.base import Headers, SignatureRejected, UnverifiedRequest, Ve
 from ingest.verify.gate import VerifiedRequest, verify
 from ingest.verify.registry import (
     NO_SCHEME,
+    SchemeOptionsError,
     UnknownSchemeError,
+    check_config,
     check_platform_schemes,
+    checked_config,
     credential_headers,
     credential_query,
     get_verifier,
@@ -45,11 +48,14 @@ check_platform_schemes(all_platforms())
 __all__ = [
     "NO_SCHEME",
     "Headers",
+    "SchemeOptionsError",
     "SignatureRejected",
     "UnknownSchemeError",
     "UnverifiedRequest",
     "VerifiedRequest",
     "Verifier",
+    "check_config",
+    "checked_config",
     "credential_headers",
     "credential_query",
     "get_verifier",

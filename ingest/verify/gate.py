@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NoReturn
 
 from ingest.verify.base import SignatureRejected, UnverifiedRequest
-from ingest.verify.registry import NO_SCHEME, get_verifier
+from ingest.verify.registry import NO_SCHEME, check_config, get_verifier
 
 if TYPE_CHECKING:
     from schemas.signature import SignatureConfig
@@ -40,10 +40,13 @@ def verify(request: UnverifiedRequest, config: SignatureConfig | None) -> Verifi
     Raises :class:`SignatureRejected` (with a reason safe to log and to return)
     when the credential is missing, malformed, wrong or stale, and
     :class:`~ingest.verify.registry.UnknownSchemeError` for a config naming no
-    registered scheme. ``config=None`` (no secret configured) passes as ``"none"``.
+    registered scheme (:class:`~ingest.verify.registry.SchemeOptionsError` for one setting
+    an option its scheme does not read). ``config=None`` (no secret configured) passes as
+    ``"none"``.
     """
     if config is None:
         return VerifiedRequest(request, NO_SCHEME, _gate=_GATE)
+    check_config(config)
     verifier = get_verifier(config.scheme)
     try:
         verifier.verify(request, config)

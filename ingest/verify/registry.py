@@ -1,16 +1,20 @@
 """Verifiers by name. Duplicate names are refused; an unknown name lists the valid ones.
 
 Also what is derived from the registry: the credential headers and query parameters the
-verifiers read, and the check that every platform unit binds a registered scheme
-(:func:`check_platform_schemes`).
+verifiers read, the check that a signature config fits its scheme (:func:`checked_config`,
+done here rather than in ``schemas/``, which imports no stage), and the check that every
+platform unit binds a registered scheme (:func:`check_platform_schemes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, TypeAdapter
 
 from ingest.verify.base import Verifier
+from schemas.signature import OPTION_FIELDS, SignatureConfig
 
 if TYPE_CHECKING:
     from platforms.unit import Platform
@@ -27,6 +31,10 @@ V = TypeVar("V", bound=type)
 
 class UnknownSchemeError(ValueError):
     """No verifier is registered under that name (a config error, not a rejection)."""
+
+
+class SchemeOptionsError(ValueError):
+    """A signature config sets an option its scheme does not read."""
 
 
 def register(name: str) -> Callable[[V], V]:
@@ -68,6 +76,31 @@ def credential_headers() -> frozenset[str]:
 def credential_query() -> frozenset[str]:
     """Every query parameter a registered verifier reads a credential from."""
     return frozenset(q for v in _VERIFIERS.values() for q in v.credential_query)
+
+
+def check_config(config: SignatureConfig) -> None:
+    """Raise unless ``config`` names a registered scheme (:class:`UnknownSchemeError`) and
+    sets only the options that scheme reads (:class:`SchemeOptionsError`)."""
+    accepted = get_verifier(config.scheme).options
+    unused = [f for f in OPTION_FIELDS if getattr(config, f) is not None and f not in accepted]
+    if unused:
+        raise SchemeOptionsError(f"scheme {config.scheme!r} does not use: {', '.join(unused)}")
+
+
+def _fits_scheme(config: SignatureConfig) -> SignatureConfig:
+    check_config(config)
+    return config
+
+
+_CHECKED = TypeAdapter(Annotated[SignatureConfig, AfterValidator(_fits_scheme)])
+
+
+def checked_config(fields: dict[str, Any]) -> SignatureConfig:
+    """A :class:`SignatureConfig` that also fits the registry (:func:`check_config`).
+
+    Raises ``pydantic.ValidationError`` for any problem, a scheme mismatch included, so a
+    caller handles one error type and an API answers it like any other invalid field."""
+    return _CHECKED.validate_python(fields)
 
 
 def check_platform_schemes(platforms: Iterable[Platform]) -> None:

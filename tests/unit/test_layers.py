@@ -1,7 +1,7 @@
 """Which folder may import which, read from the source with ``ast`` (no import is run).
 
-``platforms/`` sits just above ``schemas/``: the stages and ``hookline/`` read it, so it
-imports nothing but ``schemas/``.
+``schemas/`` is the wire contract: a leaf that imports no stage. ``platforms/`` sits just
+above it: the stages and ``hookline/`` read it, so it imports nothing but ``schemas/``.
 Every import counts, those inside functions and ``if TYPE_CHECKING:`` blocks included,
 and so does a module name handed to ``importlib.import_module`` or ``__import__``.
 """
@@ -55,6 +55,10 @@ def forbidden_imports(folder: str, allowed: frozenset[str]) -> list[str]:
             if top in STAGES | {"schemas"} and top not in allowed:
                 bad.append(f"{path.relative_to(ROOT)}:{line} {module}")
     return bad
+
+
+def test_schemas_import_no_stage() -> None:
+    assert forbidden_imports("schemas", frozenset({"schemas"})) == []
 
 
 def test_platforms_import_only_schemas() -> None:

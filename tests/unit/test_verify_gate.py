@@ -1,4 +1,4 @@
-"""The gate, the registry, the request types and SignatureConfig."""
+"""The gate, the registry, the request types and the configs the registry accepts."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pydantic import ValidationError
 
 from ingest.verify import (
     NO_SCHEME,
+    SchemeOptionsError,
     SignatureRejected,
     UnknownSchemeError,
     UnverifiedRequest,
     VerifiedRequest,
+    checked_config,
     credential_headers,
     credential_query,
     get_verifier,
@@ -87,9 +89,12 @@ def test_unknown_scheme_lists_the_valid_names() -> None:
         get_verifier("nope")
     assert str(info.value) == expected
     with pytest.raises(ValidationError, match="expected one of: asaas, calendly"):
-        SignatureConfig(scheme="nope", secret=SECRET)
+        checked_config({"scheme": "nope", "secret": SECRET})
     with pytest.raises(ValidationError, match="expected one of"):
-        SignatureConfig(scheme=NO_SCHEME, secret=SECRET)
+        checked_config({"scheme": NO_SCHEME, "secret": SECRET})
+    # The gate refuses such a config too, however it was built.
+    with pytest.raises(UnknownSchemeError):
+        verify(_req(), SignatureConfig(scheme="nope", secret=SECRET))
 
 
 def test_none_config_passes_through_as_scheme_none() -> None:
@@ -128,9 +133,12 @@ def test_rejection_names_the_scheme_and_never_the_secret() -> None:
 
 def test_config_errors_never_print_the_secret() -> None:
     with pytest.raises(ValidationError) as info:
-        SignatureConfig(scheme="stripe", secret=SECRET, algorithm="sha1")
+        checked_config({"scheme": "stripe", "secret": SECRET, "algorithm": "sha1"})
     assert "does not use: algorithm" in str(info.value)
     assert SECRET not in str(info.value)
+    config = SignatureConfig(scheme="stripe", secret=SECRET, algorithm="sha1")  # shape only
+    with pytest.raises(SchemeOptionsError, match="scheme 'stripe' does not use: algorithm"):
+        verify(_req(), config)
 
 
 @pytest.mark.parametrize(
@@ -148,16 +156,16 @@ def test_config_errors_never_print_the_secret() -> None:
 )
 def test_invalid_configs_fail_at_load(fields: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
-        SignatureConfig(**fields)  # type: ignore[arg-type]
+        checked_config(fields)
 
 
 def test_config_accepts_the_options_its_scheme_reads() -> None:
-    config = SignatureConfig(
-        scheme="hmac", secret=SECRET, header="X-Hub-Signature-256", algorithm="sha512",
-        encoding="base64", prefix="sha256=",
+    config = checked_config(
+        {"scheme": "hmac", "secret": SECRET, "header": "X-Hub-Signature-256",
+         "algorithm": "sha512", "encoding": "base64", "prefix": "sha256="}
     )  # fmt: skip
-    assert config.algorithm == "sha512"
-    assert SignatureConfig(scheme="calendly", secret=SECRET, tolerance_seconds=60)
+    assert isinstance(config, SignatureConfig) and config.algorithm == "sha512"
+    assert checked_config({"scheme": "calendly", "secret": SECRET, "tolerance_seconds": 60})
 
 
 def test_request_headers_are_case_insensitive_and_repr_hides_values() -> None:
