@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 
 from actions.channels import GenericHttpChannel
-from actions.registry import Outgoing
 from hookline.embedded.broker import free_port
+from schemas.actions import Outgoing
 from schemas.commands import ActionCommand
 from schemas.leads import LeadState
 from tests.provider import ProviderCall, ProviderStandIn

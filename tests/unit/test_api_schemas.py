@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
 import pytest
 from pydantic import ValidationError
 
@@ -10,6 +11,7 @@ from hookline.api.call import ApiError
 from hookline.api.history import lead_phone
 from hookline.api.integrations import new_integration
 from hookline.config.state import secret_hash
+from schemas.actions import ACTION_TYPES, AddTag, SendMessage, UpdateField
 from schemas.api import (
     AccountCreate,
     AccountPatch,
@@ -23,7 +25,6 @@ from schemas.api import (
     RotateToken,
     WebhookOut,
 )
-from schemas.actions import ACTION_TYPES, AddTag, SendMessage, UpdateField
 from schemas.config import Account, ConversionEvent, Integration, UrlToken
 from schemas.types import Plan, utcnow
 
