@@ -4,6 +4,9 @@ Lead state lives in a :class:`streams.store.PartitionStore` on the compacted top
 ``hookline.leads`` (co-partitioned with ``hookline.commands``, so one worker owns a
 lead), which the history sink mirrors to ClickHouse.
 
+Commands come in batches; the commands of one lead run one after the other, in
+order, and different leads run at the same time (at most ``LEADS_AT_ONCE``).
+
 The order that makes a crash at any instruction harmless:
 - the lead, with the command's outcome, and the command's history records are
   written together, and the command is done when all are acknowledged. Killed
@@ -19,6 +22,8 @@ The order that makes a crash at any instruction harmless:
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
 from functools import partial
 
 import faust
@@ -36,22 +41,38 @@ from actions.executor import (
 from schemas.commands import ActionCommand
 from schemas.topics import COMMANDS, HISTORY
 from streams.services import WorkerServices
-from streams.wire import decode_event, each_event, raw_topic
+from streams.wire import decode_event, each_batch, raw_topic
+
+#: Leads whose commands run at the same time within a batch (each one's in order).
+LEADS_AT_ONCE = 64
 
 
 def register_executor_agent(app: faust.App, services: WorkerServices) -> None:
     @app.agent(raw_topic(app, COMMANDS.name), name="execute-commands")
     async def execute_commands(stream: faust.StreamT) -> None:
         await services.ready.wait()
-        await each_event(stream, partial(handle_command, services), "command not executed")
+        await each_batch(stream, partial(handle_commands, services), "commands not executed")
 
 
-async def handle_command(services: WorkerServices, event: faust.EventT) -> None:
-    command: ActionCommand | None = decode_event(COMMANDS, event)
-    if command is None:
-        return
-    partition = event.message.partition
-    await services.leads.load(partition)
+async def handle_commands(services: WorkerServices, events: Sequence[faust.EventT]) -> None:
+    by_lead: defaultdict[tuple[int, str], list[ActionCommand]] = defaultdict(list)
+    for event in events:
+        command: ActionCommand | None = decode_event(COMMANDS, event)
+        if command is not None:
+            by_lead[(event.message.partition, command.lead_key)].append(command)
+    for partition in {partition for partition, _ in by_lead}:
+        await services.leads.load(partition)
+    slots = asyncio.Semaphore(LEADS_AT_ONCE)
+
+    async def run(partition: int, commands: list[ActionCommand]) -> None:
+        async with slots:
+            for command in commands:
+                await handle_command(services, partition, command)
+
+    await asyncio.gather(*(run(partition, cmds) for (partition, _), cmds in by_lead.items()))
+
+
+async def handle_command(services: WorkerServices, partition: int, command: ActionCommand) -> None:
     channel = _channel(services, command.account_id)
     execution = execute(services.leads.get(partition, command.lead_key), command, channel.name)
     if execution.outgoing is not None:

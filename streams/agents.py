@@ -1,20 +1,23 @@
-"""The webhook agent: envelope in; commands, history and dead letters out.
+"""The webhook agent: envelopes in; commands, history and dead letters out.
 
 Thin on purpose: every decision lives in :func:`streams.process.process_envelope`;
-here, the order that makes a crash at any instruction harmless:
+here, the order that makes a crash at any instruction harmless, for a batch of
+webhooks in the order they were received:
 
-1. the delivery's dedup mark is read: another request already carried it -> a
-   duplicate (history only); this same request -> it is being read again after a
-   crash, so its outputs are produced again (same command ids: one effect);
-2. every output is produced and acknowledged;
-3. only then the mark is written (a failed mapping writes none, so a retry or a
-   replay runs again);
-4. the event is left behind (faust may commit its offset from then on)."""
+1. each delivery's dedup mark is read (or the mark an earlier webhook of the same
+   batch is about to write): another request already carried it -> a duplicate
+   (history only); this same request -> it is being read again after a crash, so
+   its outputs are produced again (same command ids: one effect);
+2. every output of the batch is produced, and all are acknowledged;
+3. only then the marks are written (a failed mapping writes none, so a retry or a
+   replay runs again), and acknowledged;
+4. the batch is left behind (faust may commit its offsets from then on)."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from functools import partial
 
 import faust
@@ -25,7 +28,7 @@ from schemas.envelope import WebhookEnvelope
 from schemas.topics import COMMANDS, DEADLETTER, HISTORY, WEBHOOKS
 from streams.process import Outcome, delivery_key, process_envelope
 from streams.services import WorkerServices
-from streams.wire import decode_event, each_event, raw_topic
+from streams.wire import Outputs, decode_event, each_batch, raw_topic
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +41,41 @@ def register_webhook_agent(app: faust.App, services: WorkerServices) -> None:
     @app.agent(raw_topic(app, WEBHOOKS.name), name="process-webhooks")
     async def process_webhooks(stream: faust.StreamT) -> None:
         await services.ready.wait()
-        await each_event(stream, partial(handle_webhook, services), "webhook not processed")
+        await each_batch(stream, partial(handle_webhooks, services), "webhooks not processed")
 
 
-async def handle_webhook(services: WorkerServices, event: faust.EventT) -> None:
-    envelope = decode_event(WEBHOOKS, event)
-    if envelope is None:
-        return
-    partition = event.message.partition
+async def handle_webhooks(services: WorkerServices, events: Sequence[faust.EventT]) -> None:
     started = time.perf_counter()
-    await services.dedup.load(partition)
+    for partition in {event.message.partition for event in events}:
+        await services.dedup.load(partition)
+    outputs = services.outputs()
+    #: Marks this batch writes once its outputs are acknowledged, by (partition, key).
+    marks: dict[tuple[int, str], DedupMark] = {}
+    for event in events:
+        envelope = decode_event(WEBHOOKS, event)
+        if envelope is not None:
+            await _process(services, event, envelope, outputs, marks)
+    await outputs.acknowledged()
+    await (await services.dedup.stage_many([(p, k, mark) for (p, k), mark in marks.items()]))
+    log.debug(
+        "webhooks processed",
+        extra={"events": len(events), "ms": round((time.perf_counter() - started) * 1000, 2)},
+    )
+
+
+async def _process(
+    services: WorkerServices,
+    event: faust.EventT,
+    envelope: WebhookEnvelope,
+    outputs: Outputs,
+    marks: dict[tuple[int, str], DedupMark],
+) -> None:
+    """Decide one webhook and send its outputs (acknowledged with the batch's)."""
+    partition = event.message.partition
     key = dedup_key(envelope)
-    mark = services.dedup.get(partition, key) if envelope.kind == "event" else None
+    mark = None
+    if envelope.kind == "event":
+        mark = marks.get((partition, key)) or services.dedup.get(partition, key)
     if mark is not None and not services.within_window(mark, envelope):
         mark = None
     duplicate = mark is not None and mark.request_id != envelope.request_id
@@ -63,7 +89,6 @@ async def handle_webhook(services: WorkerServices, event: faust.EventT) -> None:
     ):
         outcome = process_envelope(envelope, view.state, duplicate=duplicate)
 
-    outputs = services.outputs()
     for command in outcome.commands:
         await outputs.send(COMMANDS, command.lead_key, command)
     await outputs.send(HISTORY, envelope.request_id, outcome.history)
@@ -71,25 +96,12 @@ async def handle_webhook(services: WorkerServices, event: faust.EventT) -> None:
         await outputs.send(
             DEADLETTER, envelope.integration_id, _dead_letter(envelope, outcome, event)
         )
-    await outputs.acknowledged()
     # Only a delivery that was acted on counts as seen: one that failed (bad
     # mapping, no mapping yet) must run again when retried or replayed.
     if envelope.kind == "event" and mark is None and outcome.failure is None:
-        await services.dedup.put(
-            partition,
-            key,
-            DedupMark(request_id=envelope.request_id, received_at=envelope.received_at),
+        marks[(partition, key)] = DedupMark(
+            request_id=envelope.request_id, received_at=envelope.received_at
         )
-    log.debug(
-        "webhook processed",
-        extra={
-            "request_id": envelope.request_id,
-            "status": outcome.history.status,
-            "commands": len(outcome.commands),
-            "replayed": mark is not None and not duplicate,
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-        },
-    )
 
 
 def _dead_letter(envelope: WebhookEnvelope, outcome: Outcome, event: faust.EventT) -> DeadLetter:

@@ -159,19 +159,30 @@ class PartitionStore(Generic[V]):
         lag behind what the records produced alongside let others see), the broker's
         acknowledgement is what the returned awaitable waits for. Callers awaiting other
         records too wait for all of them at once."""
+        return await self.stage_many([(partition, key, value)])
+
+    async def stage_many(self, writes: list[tuple[int, str, V | None]]) -> Awaitable[None]:
+        """:meth:`stage` for many ``(partition, key, value)`` writes at once (the mirror
+        takes them in one go)."""
         assert self._producer is not None, "store not started"
-        encoded = None if value is None else self.spec.encode(value)
         timestamp_ms = int(time.time() * 1000)
+        encoded = [(p, k, v, None if v is None else self.spec.encode(v)) for p, k, v in writes]
         if self._mirror is not None:
-            await self._mirror.put_state(self.spec.name, partition, key, encoded, timestamp_ms)
-        sent = await self._producer.send(
-            self.spec.name,
-            key=key.encode(),
-            value=encoded,
-            partition=partition,
-            timestamp_ms=timestamp_ms,
-        )
-        return self._acknowledged(sent, partition, key, value)
+            mirror = self._mirror
+            await asyncio.gather(
+                *(mirror.put_state(self.spec.name, p, k, e, timestamp_ms) for p, k, _, e in encoded)
+            )
+        acknowledged = []
+        for partition, key, value, raw in encoded:
+            sent = await self._producer.send(
+                self.spec.name,
+                key=key.encode(),
+                value=raw,
+                partition=partition,
+                timestamp_ms=timestamp_ms,
+            )
+            acknowledged.append(self._acknowledged(sent, partition, key, value))
+        return asyncio.gather(*acknowledged)
 
     async def _acknowledged(
         self, sent: asyncio.Future[Any], partition: int, key: str, value: V | None

@@ -2,12 +2,12 @@
 :mod:`schemas.topics` (faust never serialises our records), and outputs produced
 through our own producer and awaited before the input counts as done.
 
-Faust acknowledges an event when the agent moves past it (even when the agent's
-body raised: its iterator acks in a ``finally``), and commits acknowledged offsets
-in the background. So an agent must never move past an event whose outputs are
-not all acknowledged by the broker, and must never let an exception unwind past
-one: :func:`fatal` ends the process on the spot instead, and the event is read
-again by whoever takes the partition next."""
+Faust acknowledges events when the agent is done with them (even when the
+agent's body raised: its iterators ack in a ``finally``), and commits
+acknowledged offsets in the background. So an agent must never be done with an
+event whose outputs are not all acknowledged by the broker, and must never let an
+exception unwind past one: :func:`fatal` ends the process on the spot instead,
+and the events are read again by whoever takes the partition next."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn
 
 import faust
@@ -73,19 +73,30 @@ class Outputs:
             await asyncio.gather(*pending)
 
 
-async def each_event(
-    stream: faust.StreamT, handle: Callable[[faust.EventT], Awaitable[None]], what: str
+#: Events handed to an agent at once, and how long a batch waits to fill: a batch's
+#: writes are acknowledged together (one round trip per batch, not per event).
+BATCH_EVENTS = 500
+BATCH_WAIT_SECONDS = 0.005
+
+
+async def each_batch(
+    stream: faust.StreamT,
+    handle: Callable[[Sequence[faust.EventT]], Awaitable[None]],
+    what: str,
 ) -> None:
-    """Run ``handle`` on every event of ``stream``, in order; if it fails, stop the
-    worker before faust can acknowledge the event (:func:`fatal`)."""
-    async for event in stream.events():
+    """Run ``handle`` on the events of ``stream``, a batch at a time, in order. Faust
+    acknowledges a batch once ``handle`` returns; if it fails, the worker stops before
+    that can happen (:func:`fatal`) and the batch is read again after the restart."""
+    async for events in stream.take_events(BATCH_EVENTS, BATCH_WAIT_SECONDS):
         try:
-            await handle(event)
+            await handle(events)
         except Exception:
+            first = events[0].message
             fatal(
                 f"{what}: stopping the worker",
-                partition=event.message.partition,
-                offset=event.message.offset,
+                partition=first.partition,
+                offset=first.offset,
+                events=len(events),
             )
 
 
