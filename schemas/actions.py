@@ -25,11 +25,31 @@ MessageType = Literal["text", "chatbot", "quick_reply"]
 
 
 @dataclass(frozen=True)
+class WhatsAppTemplate:
+    """A pre-approved WhatsApp template (Cloud API ``type: template``): what a send falls
+    back to when free text is refused outside the 24-hour window."""
+
+    name: str
+    language: str = "pt_BR"
+    #: The body's ``{{1}}``, ``{{2}}``, ... in order, already rendered.
+    body_params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """A message a channel must deliver to the lead."""
+    """A message a channel must deliver to the lead. Each channel turns it into its
+    provider's request (``actions/channels/``)."""
 
     message_type: MessageType
+    #: The text (``text``, and the body of a ``quick_reply``), or the flow reference of
+    #: a ``chatbot``.
     content: str
+    #: ``quick_reply``: the reply buttons' titles (at most 3).
+    buttons: tuple[str, ...] = ()
+    #: ``chatbot``: the flow's start parameters.
+    params: tuple[tuple[str, str], ...] = ()
+    #: Sent instead of free text when the provider says the 24-hour window is closed.
+    fallback: WhatsAppTemplate | None = None
 
 
 class ActionParams(BaseModel):
