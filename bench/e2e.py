@@ -128,7 +128,7 @@ async def drive(
 
 
 async def raw_produce_rate(bootstrap: str, payloads: list[bytes], concurrency: int) -> float:
-    from hookline.kafka import new_producer
+    from core.kafka import new_producer
 
     producer = new_producer(bootstrap)
     await producer.start()

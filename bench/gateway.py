@@ -38,13 +38,13 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.config.state import secret_hash
+from core.config.view import ConfigView
+from core.config.writer import ConfigWriter
+from core.kafka import ensure_topics, new_producer
+from core.logs import setup_logging
 from hookline.api.integrations import new_token
-from hookline.config.state import secret_hash
-from hookline.config.view import ConfigView
-from hookline.config.writer import ConfigWriter
 from hookline.embedded.broker import EmbeddedBroker, free_port
-from hookline.kafka import ensure_topics, new_producer
-from hookline.logs import setup_logging
 from schemas.config import Account, Integration, RateLimit, UrlToken
 from schemas.types import Plan, new_id
 
@@ -57,9 +57,9 @@ def say(message: str) -> None:
 
 # -- the two servers (child processes) ---------------------------------------------
 def serve_gateway(port: int, bootstrap: str, log_path: str, log_level: str) -> None:
+    from core.settings import Settings
     from hookline.runtime import Runtime
     from hookline.server import build_http_app
-    from hookline.settings import Settings
 
     setup_logging(log_level)
     handler = logging.FileHandler(log_path)

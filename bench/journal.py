@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
+from core.kafka import ensure_topics, new_producer
 from hookline.embedded.broker import EmbeddedBroker
-from hookline.embedded.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
 from hookline.embedded.restore import restore
-from hookline.kafka import ensure_topics, new_producer
 from schemas.topics import WEBHOOKS
 
 

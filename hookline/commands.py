@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from aiohttp import web
 
-from hookline.logs import setup_logging
-from hookline.settings import Settings
+from core.logs import setup_logging
+from core.settings import Settings
 
 
 @click.command()
@@ -99,7 +99,7 @@ def sink() -> None:
 @click.command()
 def topics() -> None:
     """Create every hookline topic with its partitions and compaction."""
-    from hookline.kafka import ensure_topics
+    from core.kafka import ensure_topics
 
     settings = Settings()
     asyncio.run(

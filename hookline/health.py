@@ -39,9 +39,9 @@ from aiokafka.errors import KafkaConnectionError, LeaderNotAvailableError, for_c
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.protocol.offset import OffsetRequest
 
-from hookline import metrics
+from core import metrics
+from core.settings import Settings
 from hookline.history.sink import GROUP as SINK_GROUP
-from hookline.settings import Settings
 from schemas.topics import COMMANDS, CONFIG, DEADLETTER, HISTORY, LEADS, WEBHOOKS
 
 log = logging.getLogger(__name__)

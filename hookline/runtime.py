@@ -14,13 +14,13 @@ from dataclasses import InitVar, dataclass, field
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
-from hookline.config.view import ConfigView
-from hookline.config.writer import ConfigWriter
-from hookline.embedded.journal import Journal
+from core.config.view import ConfigView
+from core.config.writer import ConfigWriter
+from core.journal import Journal
+from core.kafka import new_producer
+from core.settings import Settings
 from hookline.health import HealthMonitor
 from hookline.history.clickhouse import ClickHouse
-from hookline.kafka import new_producer
-from hookline.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class Runtime:
     #: ``hookline dev``: the supervised worker's pid while it runs (see HealthMonitor).
     worker_pid: InitVar[Callable[[], int | None] | None] = None
     #: ``hookline dev``: accepted webhooks and config are journaled too (its broker
-    #: forgets everything when it stops; ``hookline/embedded/journal.py``).
+    #: forgets everything when it stops; ``core/journal.py``).
     journal: Journal | None = None
     writer: ConfigWriter = field(init=False)
     health: HealthMonitor = field(init=False)

@@ -1,61 +1,17 @@
 """The aiohttp application: gateway routes, API routes or both (one front port
 in embedded mode; separate processes in production), with the middleware
-every route shares: request id, access log, JSON errors."""
+every route shares: request id, access log, JSON errors (``core/http.py``)."""
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
 from typing import Any
 
 from aiohttp import web
 
+from core.http import request_context
+from core.settings import Settings
 from hookline.health import add_health_routes
 from hookline.runtime import RUNTIME, Runtime, runtime_context
-from hookline.settings import Settings
-
-log = logging.getLogger("hookline.http")
-
-#: The request id: in the ``X-Request-Id`` answer header, every log line about the
-#: request and, for webhooks, the envelope (``request_id``).
-REQUEST_ID = web.RequestKey("request_id", str)
-#: Fields a handler adds to the request's one access log line (e.g. the integration id).
-LOG_FIELDS = web.RequestKey("log_fields", dict)
-
-
-@web.middleware
-async def request_context(request: web.Request, handler) -> web.StreamResponse:
-    request_id = uuid.uuid4().hex
-    request[REQUEST_ID] = request_id
-    started = time.perf_counter()
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
-        if exc.status >= 400 and exc.content_type != "application/json":
-            response = web.json_response({"ok": False, "error": exc.reason}, status=exc.status)
-    except Exception:
-        log.exception("unhandled error", extra={"request_id": request_id, "path": request.path})
-        response = web.json_response(
-            {"ok": False, "error": "internal error", "request_id": request_id}, status=500
-        )
-    response.headers["X-Request-Id"] = request_id
-    log.info(
-        "http request",
-        extra={
-            "request_id": request_id,
-            "method": request.method,
-            # The token in /hooks/{token} is a credential: log the route, not the path.
-            "route": request.match_info.route.resource.canonical
-            if request.match_info.route.resource
-            else request.path,
-            "status": response.status,
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-            **request.get(LOG_FIELDS, {}),
-        },
-    )
-    return response
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -88,14 +44,17 @@ def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) 
     add_health_routes(app, runtime.health)  # /livez, /healthz, /readyz on every process
     if gateway:
         from ingest.routes import add_routes
+        from ingest.state import Gateway
 
-        add_routes(app)
+        # The gateway serves with the runtime's clients (ingest/ knows no Runtime).
+        clients = (runtime.settings, runtime.view, runtime.producer, runtime.journal)
+        add_routes(app, Gateway.create(*clients))
     if api:
         from hookline.api.app import add_api_routes
 
         add_api_routes(app)
         if not gateway:
-            from hookline.metrics import metrics_handler
+            from core.metrics import metrics_handler
 
             app.router.add_get("/metrics", metrics_handler)
     return app

@@ -7,8 +7,8 @@ import click
 import faust
 
 from actions.agent import register_executor_agent
-from hookline.logs import logging_config
-from hookline.settings import Settings
+from core.logs import logging_config
+from core.settings import Settings
 from streams.agents import register_webhook_agent
 from streams.app import build_app
 from streams.services import WorkerServices

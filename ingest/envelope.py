@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
-from hookline.redact import USUAL_CREDENTIAL_HEADERS
+from core.redact import USUAL_CREDENTIAL_HEADERS
 from ingest.verify import VerifiedRequest, credential_headers, credential_query
 from platforms import credential_headers as platform_credential_headers
 from schemas.config import Integration

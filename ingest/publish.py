@@ -3,7 +3,7 @@ clear "broker unavailable" when that cannot be done (the gateway answers 503).
 
 In embedded mode the envelope is also journaled once the broker has it, before
 the 200 (the embedded broker forgets everything when it stops:
-``hookline/embedded/journal.py``). Journaled means produced; answered 200 means
+``core/journal.py``). Journaled means produced; answered 200 means
 journaled."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import time
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from hookline import metrics
-from hookline.embedded.journal import Journal
+from core import metrics
+from core.journal import Journal
 from schemas.envelope import WebhookEnvelope
 from schemas.topics import WEBHOOKS
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from hookline.redact import mask_text
+from core.redact import mask_text
 from ingest.envelope import content_type, selected_headers
 from schemas.config import Integration
 from schemas.history import RejectedRequest

@@ -27,9 +27,8 @@ from typing import Literal
 from aiohttp import web
 from pydantic import ValidationError
 
-from hookline import metrics
-from hookline.runtime import RUNTIME, Runtime
-from hookline.server import LOG_FIELDS, REQUEST_ID
+from core import metrics
+from core.http import LOG_FIELDS, REQUEST_ID
 from ingest import answers
 from ingest.body import BodyTooLarge, read_body
 from ingest.dedup import delivery_key
@@ -56,18 +55,18 @@ def unavailable(reason: str, **extra: object) -> Refused:
     return Refused(503, reason, headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}, **extra)
 
 
-def find_integration(runtime: Runtime, token: str) -> Integration:
-    if not runtime.ready:
+def find_integration(gateway: Gateway, token: str) -> Integration:
+    if not gateway.view.ready:
         raise unavailable("starting up, retry shortly")
-    integration = runtime.view.state.integration_by_token(token)
+    integration = gateway.view.state.integration_by_token(token)
     if integration is None:
         raise Refused(404, "unknown webhook URL")
     return integration
 
 
-def refusal_reason(runtime: Runtime, integration: Integration) -> str | None:
+def refusal_reason(gateway: Gateway, integration: Integration) -> str | None:
     """Why this integration's webhooks are refused (403), or None when they are accepted."""
-    account = runtime.view.state.account(integration.account_id)
+    account = gateway.view.state.account(integration.account_id)
     if account is None or not account.plan.allows_webhooks:
         plan = account.plan if account else "none"
         return (
@@ -93,11 +92,8 @@ def check_rate(gateway: Gateway, integration: Integration) -> None:
 class Webhook:
     """One request to ``/hooks/{token}`` for a known integration, step by step."""
 
-    def __init__(
-        self, request: web.Request, runtime: Runtime, gateway: Gateway, integration: Integration
-    ) -> None:
+    def __init__(self, request: web.Request, gateway: Gateway, integration: Integration) -> None:
         self.request = request
-        self.runtime = runtime
         self.gateway = gateway
         self.integration = integration
         self.request_id = request.get(REQUEST_ID) or uuid.uuid4().hex
@@ -188,10 +184,10 @@ class Webhook:
         )
         try:
             await publish(
-                self.runtime.producer,
+                self.gateway.producer,
                 envelope,
                 self.gateway.settings.produce_timeout_seconds,
-                self.runtime.journal,
+                self.gateway.journal,
             )
         except BrokerUnavailable as exc:
             log.error(
@@ -200,7 +196,7 @@ class Webhook:
             raise unavailable(
                 "temporarily unable to accept webhooks, retry later", id=self.request_id
             ) from None
-        # One line per request: these join the access line (hookline.server).
+        # One line per request: these join the access line (core.http).
         self.request[LOG_FIELDS] = {
             **self._ids(),
             "kind": kind,
@@ -229,24 +225,23 @@ class Webhook:
             secret_headers=self.secret_headers,
             remote=self.request.remote,
         )
-        await record_rejection(self.runtime.producer, record)
+        await record_rejection(self.gateway.producer, record)
 
     def _ids(self) -> dict[str, str]:
         return {"request_id": self.request_id, "integration_id": self.integration.id}
 
 
 async def receive_webhook(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
+    gateway = request.app[GATEWAY]
     label = "unknown"
     try:
-        integration = find_integration(runtime, request.match_info["token"])
+        integration = find_integration(gateway, request.match_info["token"])
         label = integration.id
-        reason = refusal_reason(runtime, integration)
+        reason = refusal_reason(gateway, integration)
         if reason is not None:
             raise Refused(403, reason)
-        gateway = request.app[GATEWAY]
         check_rate(gateway, integration)
-        response = await Webhook(request, runtime, gateway, integration).accept()
+        response = await Webhook(request, gateway, integration).accept()
     except Refused as refused:
         response = answers.refusal(refused)
     metrics.WEBHOOK_REQUESTS.labels(label, str(response.status)).inc()
@@ -255,18 +250,19 @@ async def receive_webhook(request: web.Request) -> web.Response:
 
 async def hook_status(request: web.Request) -> web.Response:
     """``GET /hooks/{token}``: lets a user check the URL in a browser."""
-    runtime = request.app[RUNTIME]
+    gateway = request.app[GATEWAY]
     try:
-        integration = find_integration(runtime, request.match_info["token"])
+        integration = find_integration(gateway, request.match_info["token"])
     except Refused as refused:
         return answers.refusal(refused)
-    reason = refusal_reason(runtime, integration)
+    reason = refusal_reason(gateway, integration)
     return answers.status_page(integration, accepting=reason is None, reason=reason)
 
 
-def add_routes(app: web.Application) -> None:
-    """The gateway's routes; ``app[RUNTIME]`` must be set."""
-    app[GATEWAY] = Gateway.create(app[RUNTIME].settings)
+def add_routes(app: web.Application, gateway: Gateway) -> None:
+    """The gateway's routes, served with ``gateway``'s clients (started and stopped by
+    whoever owns them: the app's ``cleanup_ctx`` in ``hookline/server.py``)."""
+    app[GATEWAY] = gateway
     app.router.add_route("POST", "/hooks/{token}", receive_webhook)
     app.router.add_route("PUT", "/hooks/{token}", receive_webhook)
     app.router.add_get("/hooks/{token}", hook_status)

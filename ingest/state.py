@@ -1,5 +1,8 @@
-"""What a gateway process keeps between requests: rate-limit buckets, recently
-answered deliveries and the clock. Stored on the app as ``app[GATEWAY]``."""
+"""What a gateway process serves with: its settings and the clients it is handed (the
+config view, the producer, in embedded mode the journal), and what it keeps between
+requests (rate-limit buckets, recently answered deliveries, the clock). Stored on the
+app as ``app[GATEWAY]``; the process that serves the routes (``hookline/server.py``)
+owns the clients' lifecycle."""
 
 from __future__ import annotations
 
@@ -8,8 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiokafka import AIOKafkaProducer
 
-from hookline.settings import Settings
+from core.config.view import ConfigView
+from core.journal import Journal
+from core.settings import Settings
 from ingest.dedup import RecentDeliveries
 from ingest.ratelimit import RateLimiter
 from schemas.config import Integration
@@ -18,6 +24,11 @@ from schemas.config import Integration
 @dataclass
 class Gateway:
     settings: Settings
+    #: The config as this process sees it; no webhook is taken before it caught up.
+    view: ConfigView
+    producer: AIOKafkaProducer
+    #: ``hookline dev``: accepted webhooks are journaled too (``core/journal.py``).
+    journal: Journal | None
     limiter: RateLimiter
     recent: RecentDeliveries
     #: Wall clock, unix seconds: when a request was received (signature timestamps are
@@ -25,9 +36,18 @@ class Gateway:
     clock: Callable[[], float] = time.time
 
     @classmethod
-    def create(cls, settings: Settings) -> Gateway:
+    def create(
+        cls,
+        settings: Settings,
+        view: ConfigView,
+        producer: AIOKafkaProducer,
+        journal: Journal | None = None,
+    ) -> Gateway:
         return cls(
             settings,
+            view,
+            producer,
+            journal,
             RateLimiter(),
             RecentDeliveries(settings.dedup_window_seconds, settings.gateway_dedup_entries),
         )

@@ -10,18 +10,18 @@ live webhook; a duplicate id is refused and an unknown id is answered with the v
 
 Everything that lists platforms or their credentials is derived from the units:
 :data:`PLATFORM_IDS`, :func:`all_platforms` (alphabetical, ``generic`` last), the body
-credential fields (:func:`credential_fields`, masked by hookline/redact.py and read by the
+credential fields (:func:`credential_fields`, masked by core/redact.py and read by the
 token schemes through :func:`scheme_fields`), the headers a platform adds to those its
 verifier reads (:func:`credential_headers`, dropped by ingest/envelope.py), and the
 detection rules (hookline/discovery/detect.py runs every unit's ``detect``).
 
 Why a top-level package: a platform is not a stage. The gateway (``ingest/``: signing,
-delivery ids, the envelope), the base layer (``hookline/redact.py``) and the applications
+delivery ids, the envelope), the base layer (``core/redact.py``) and the applications
 (``hookline/``: API, preview, discovery) all read it, so it sits below them and imports
 only ``schemas/``; nothing here imports a stage, so dependencies point one way
-(``schemas/`` <- ``platforms/`` <- ``ingest/``, ``streams/``, ``hookline/``). Scheme names are
-bound as plain strings; ``ingest/verify`` checks at import that each one is a registered
-verifier.
+(``schemas/`` <- ``platforms/`` <- ``core/`` <- ``ingest/``, ``streams/``, ``actions/`` <-
+``hookline/``). Scheme names are bound as plain strings; ``ingest/verify`` checks at import
+that each one is a registered verifier.
 """
 
 from __future__ import annotations

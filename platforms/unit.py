@@ -95,7 +95,7 @@ class Platform:
     #: a header the user chooses (``generic`` uses the configurable HMAC instead).
     unsigned_scheme: str = "header_token"
     #: Body fields the platform's token travels in. Its scheme reads them there, and they are
-    #: masked wherever bodies are kept for people (hookline/redact.py).
+    #: masked wherever bodies are kept for people (core/redact.py).
     credential_fields: tuple[str, ...] = ()
     #: Headers carrying a credential that no verifier reads; never written to Kafka.
     credential_headers: tuple[str, ...] = ()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import faust
 
-from hookline.kafka import MAX_MESSAGE_BYTES
-from hookline.settings import Settings
+from core.kafka import MAX_MESSAGE_BYTES
+from core.settings import Settings
 from streams import faust_fix
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from hookline.config.state import ConfigState
-from hookline.redact import mask_data, mask_text
+from core.config.state import ConfigState
+from core.redact import mask_data, mask_text
 from schemas.commands import ActionCommand, command_id_for
 from schemas.config import Action
 from schemas.envelope import WebhookEnvelope

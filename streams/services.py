@@ -15,10 +15,10 @@ import faust
 import mode
 from aiokafka import AIOKafkaProducer
 
-from hookline.config.view import ConfigView
-from hookline.embedded.journal import WORKER_FILE, Journal, load_key
-from hookline.kafka import new_producer
-from hookline.settings import Settings
+from core.config.view import ConfigView
+from core.journal import WORKER_FILE, Journal, load_key
+from core.kafka import new_producer
+from core.settings import Settings
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
 from schemas.leads import LeadState

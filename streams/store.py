@@ -32,7 +32,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from hookline.kafka import MAX_MESSAGE_BYTES
+from core.kafka import MAX_MESSAGE_BYTES
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)

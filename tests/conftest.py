@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from core.settings import Settings
 from hookline.embedded.broker import BrokerUnavailable, EmbeddedBroker
 from hookline.history.clickhouse import ClickHouse, ClickHouseUnavailable
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
-from hookline.settings import Settings
 from tests.ci import unavailable
 
 
@@ -39,7 +39,7 @@ def broker() -> Iterator[EmbeddedBroker]:
 @pytest.fixture(scope="session")
 async def bootstrap(broker: EmbeddedBroker) -> str:
     """A running broker with every hookline topic created."""
-    from hookline.kafka import ensure_topics
+    from core.kafka import ensure_topics
 
     await ensure_topics(broker.bootstrap)
     return broker.bootstrap

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+from core.config.state import secret_hash
 from hookline.api.call import Call, not_found
-from hookline.config.state import secret_hash
 from schemas.api import AccountCreate, AccountCreated, AccountOut, AccountPatch
 from schemas.config import Account
 from schemas.types import new_id, utcnow

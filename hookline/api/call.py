@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import ValidationError
 
-from hookline.config.state import ConfigState
+from core.config.state import ConfigState
 from hookline.history.store import HistoryStore
 from hookline.runtime import Runtime
 from schemas.api import ErrorDetail, ErrorOut

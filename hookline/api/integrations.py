@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from core.config.state import secret_hash
 from hookline.api.call import ApiError, Call, not_found
-from hookline.config.state import secret_hash
 from ingest.signing import check_options, scheme_of
 from ingest.verify import UnknownSchemeError, get_verifier
 from platforms import Preset, UnknownPlatformError, get_preset

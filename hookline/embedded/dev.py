@@ -27,8 +27,10 @@ from typing import Any
 from aiohttp import web
 from aiokafka.admin import AIOKafkaAdminClient
 
+from core.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
+from core.kafka import ensure_topics, new_producer
+from core.settings import Settings
 from hookline.embedded.broker import EmbeddedBroker
-from hookline.embedded.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
 from hookline.embedded.pruner import JournalPruner
 from hookline.embedded.restore import restore
 from hookline.embedded.supervisor import Supervisor, describe_exit, spawn
@@ -36,10 +38,8 @@ from hookline.health import WORKER_GROUP, describe_group
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
-from hookline.kafka import ensure_topics, new_producer
 from hookline.runtime import Runtime
 from hookline.server import build_http_app, server_options
-from hookline.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Forgetting journaled webhooks once ClickHouse shows them fully processed.
 
-A webhook stays in the journal (``hookline/embedded/journal.py``) until its
+A webhook stays in the journal (``core/journal.py``) until its
 history row, a result for each of its commands and, if it failed, its dead letter
 are stored in ClickHouse (:meth:`HistoryStore.completed`): only then can a stop
 of the embedded broker no longer lose any of it. Runs in ``hookline dev`` (the
@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 
-from hookline.embedded.journal import Journal
+from core.journal import Journal
 from hookline.history.store import HistoryStore
 
 log = logging.getLogger(__name__)

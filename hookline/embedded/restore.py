@@ -2,7 +2,7 @@
 
 The embedded broker keeps topics in memory, so it always starts empty. Before the
 worker starts, everything journaled is published again
-(``hookline/embedded/journal.py``): config first, then the worker's state (dedup
+(``core/journal.py``): config first, then the worker's state (dedup
 marks, leads with their send intents) to the partitions it was written to, with
 its original timestamps (the history sink's second copy collapses into the rows
 it stored the first time), then every accepted webhook not yet known to be fully
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
-from hookline.embedded.journal import Journal
+from core.journal import Journal
 from schemas.topics import CONFIG
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hookline import metrics
+from core import metrics
 
 log = logging.getLogger(__name__)
 

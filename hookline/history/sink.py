@@ -24,10 +24,10 @@ from aiokafka.errors import CommitFailedError
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, wait_exponential
 
-from hookline import metrics
+from core import metrics
+from core.kafka import MAX_MESSAGE_BYTES
+from core.settings import Settings
 from hookline.history.store import HistoryStore, rows_for
-from hookline.kafka import MAX_MESSAGE_BYTES
-from hookline.settings import Settings
 from schemas.history import ConfigChange
 from schemas.topics import CONFIG, DEADLETTER, HISTORY, LEADS
 from schemas.types import redact_secrets

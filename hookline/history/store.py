@@ -3,7 +3,7 @@
 Writing: :func:`rows_for` turns each record into (table, row); the column lists
 below are the single description of each table's insert shape. Request headers are
 stored for people to read, so credential-named ones are masked here, on the way in
-(``hookline.redact.mask_headers``): the envelope on ``hookline.webhooks`` keeps them,
+(``core.redact.mask_headers``): the envelope on ``hookline.webhooks`` keeps them,
 because a mapping may read any header and a replay maps again. Reading:
 :class:`HistoryStore` holds every query the API runs, always filtered by
 account (tenant isolation) and always with bound parameters."""
@@ -14,8 +14,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from core.redact import mask_headers
 from hookline.history.clickhouse import ClickHouse
-from hookline.redact import mask_headers
 from schemas.deadletter import DeadLetter
 from schemas.history import (
     CommandResult,

@@ -21,8 +21,8 @@ import os
 
 import faust
 
-from hookline.logs import logging_config
-from hookline.settings import Settings
+from core.logs import logging_config
+from core.settings import Settings
 from streams.app import build_app
 from streams.wire import raw_topic
 

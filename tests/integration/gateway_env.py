@@ -22,12 +22,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from multidict import CIMultiDict
 
+from core.config.state import secret_hash
+from core.settings import Settings
 from hookline.api.integrations import new_token
-from hookline.config.state import secret_hash
 from hookline.history.clickhouse import ClickHouse
 from hookline.runtime import RUNTIME, Runtime
 from hookline.server import build_http_app
-from hookline.settings import Settings
 from ingest.state import GATEWAY, Gateway
 from schemas.config import Account, Integration, UrlToken
 from schemas.envelope import WebhookEnvelope

@@ -15,13 +15,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from core.settings import Settings
 from hookline.api import add_api_routes
 from hookline.api.openapi import build_document
 from hookline.api.routes import ROUTES
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.store import HistoryStore, rows_for
 from hookline.runtime import RUNTIME, Runtime, runtime_context
-from hookline.settings import Settings
 from schemas.deadletter import DeadLetter
 from schemas.envelope import WebhookEnvelope
 from schemas.history import MessageSent, WebhookHistory

@@ -24,13 +24,13 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from hookline.config.view import ConfigView
-from hookline.config.writer import ConfigWriter
+from core.config.view import ConfigView
+from core.config.writer import ConfigWriter
+from core.kafka import new_producer
 from hookline.embedded.broker import free_port
 from hookline.embedded.devprocess import query_clickhouse
 from hookline.embedded.supervisor import spawn
 from hookline.history.sink import GROUP as SINK_GROUP
-from hookline.kafka import new_producer
 from schemas.history import WebhookHistory
 from schemas.topics import HISTORY, WEBHOOKS
 from schemas.types import Plan, utcnow

@@ -37,7 +37,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import OffsetAndMetadata
 
-from hookline.kafka import new_producer
+from core.kafka import new_producer
 from tests.conftest import unique_topic
 
 RECORDS = 2_000  # per topic, waiting when a worker starts

@@ -27,11 +27,11 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.settings import Settings
 from hookline.api.integrations import new_token
 from hookline.embedded.broker import free_port
 from hookline.runtime import Runtime
 from hookline.server import build_http_app
-from hookline.settings import Settings
 from schemas.config import Account, CustomResponse, RateLimit
 from schemas.types import Plan, new_id
 from tests.integration.gateway_env import TEST_SETTINGS, integration_record

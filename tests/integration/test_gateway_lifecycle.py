@@ -18,11 +18,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from core.kafka import ensure_topics
+from core.settings import Settings
 from hookline.embedded.broker import EmbeddedBroker, free_port
-from hookline.kafka import ensure_topics
 from hookline.runtime import Runtime
 from hookline.server import build_http_app
-from hookline.settings import Settings
 from ingest import routes
 from ingest.publish import publish
 from schemas.topics import WEBHOOKS

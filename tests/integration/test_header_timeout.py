@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from core.settings import Settings
 from hookline.embedded.broker import free_port
 from hookline.runtime import Runtime
 from hookline.server import build_http_app, server_options
-from hookline.settings import Settings
 from tests.integration.gateway_env import TEST_SETTINGS
 
 pytestmark = [pytest.mark.kafka]

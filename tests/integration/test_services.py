@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from hookline.kafka import CompactedTopicReader, ensure_topics, new_producer
+from core.kafka import CompactedTopicReader, ensure_topics, new_producer
 from schemas.topics import WEBHOOKS, TopicSpec
 from tests.conftest import unique_topic
 

@@ -12,10 +12,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from core.kafka import new_producer
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
-from hookline.kafka import new_producer
 from schemas.channels import GenericHttpSettings
 from schemas.config import Account, Channel, Integration, UrlToken
 from schemas.history import MessageSent, WebhookHistory

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
+from core.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
+from core.kafka import CompactedTopicReader, new_producer
+from core.settings import Settings
 from hookline.embedded.dev import start_worker as start_dev_worker
 from hookline.embedded.dev import stop_process
-from hookline.embedded.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
 from hookline.embedded.restore import restore
-from hookline.kafka import CompactedTopicReader, new_producer
-from hookline.settings import Settings
 from schemas.channels import GenericHttpSettings
 from schemas.commands import ActionCommand
 from schemas.config import Channel

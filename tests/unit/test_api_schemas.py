@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from core.config.state import secret_hash
 from hookline.api.call import ApiError
 from hookline.api.history import lead_phone
 from hookline.api.integrations import new_integration
-from hookline.config.state import secret_hash
 from schemas.actions import ACTION_TYPES, AddTag, SendMessage, UpdateField
 from schemas.api import (
     AccountCreate,

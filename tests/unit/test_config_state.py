@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from hookline.config.state import ConfigState, secret_hash
+from core.config.state import ConfigState, secret_hash
 from schemas.config import (
     Account,
     Action,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from hookline.embedded.journal import KEY_FILE, Journal, load_key
+from core.journal import KEY_FILE, Journal, load_key
 
 
 @pytest.fixture

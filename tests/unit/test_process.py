@@ -2,7 +2,7 @@
 
 import json
 
-from hookline.config.state import ConfigState, secret_hash
+from core.config.state import ConfigState, secret_hash
 from schemas.commands import command_id_for
 from schemas.config import (
     Account,

@@ -1,4 +1,4 @@
-"""Credentials in bodies are masked where bodies are kept for people (hookline/redact.py)."""
+"""Credentials in bodies are masked where bodies are kept for people (core/redact.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pythonjsonlogger.json import JsonFormatter
 
-from hookline.logs import Redact
-from hookline.redact import (
+from core.logs import Redact
+from core.redact import (
     CREDENTIAL_FIELDS,
     MASK,
     is_credential_name,
@@ -134,7 +134,7 @@ def test_log_text(text: str, masked: str) -> None:
 
 
 def _logged(emit: Callable[[logging.Logger], None]) -> dict[str, Any]:
-    """The JSON line written through a handler with the Redact filter, as hookline.logs sets up."""
+    """The JSON line written through a handler with the Redact filter, as core.logs sets up."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter("{message}", style="{"))

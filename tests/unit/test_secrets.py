@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, SecretStr
 
-from hookline.redact import is_credential_name
+from core.redact import is_credential_name
 from schemas.channels import GenericHttpSettings
 from schemas.config import Channel, ConfigRecord, Integration, UrlToken
 from schemas.types import Secret, fingerprint, redact_secrets, secret_fields

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from hookline import metrics
+from core import metrics
 from hookline.embedded.devprocess import process_alive
 from hookline.embedded.supervisor import Backoff, Supervisor, describe_exit, spawn
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from core.redact import MASK, mask_data, mask_text
 from hookline.discovery import detect_platform
-from hookline.redact import MASK, mask_data, mask_text
 from ingest.signing import signature_config
 from ingest.verify import SignatureRejected, UnverifiedRequest, verify
 from platforms import get_preset

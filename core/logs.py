@@ -7,7 +7,7 @@ import logging
 import logging.config
 from typing import Any
 
-from hookline.redact import is_credential_name, mask_log_text
+from core.redact import is_credential_name, mask_log_text
 
 #: What every record has; any other attribute came in a caller's ``extra``.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -21,7 +21,7 @@ class Redact(logging.Filter):
     """No credential reaches a log line, whoever logged it: ``extra`` fields named like a
     credential are replaced, and the message, the other text fields, the exception text
     (aiohttp quotes a malformed request line, URL token included, in its traceback) and
-    the stack are masked (:func:`hookline.redact.mask_log_text`).
+    the stack are masked (:func:`core.redact.mask_log_text`).
 
     A handler filter, so it sees the records of every logger that reaches the handler,
     aiohttp's server loggers included; it rewrites the record in place."""
@@ -65,7 +65,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": "hookline.logs.Redact"}},
+        "filters": {"redact": {"()": "core.logs.Redact"}},
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",

@@ -9,8 +9,8 @@ import time
 
 from pydantic import ValidationError
 
-from hookline.config.state import ConfigState
-from hookline.kafka import CompactedTopicReader
+from core.config.state import ConfigState
+from core.kafka import CompactedTopicReader
 from schemas.topics import CONFIG
 
 log = logging.getLogger(__name__)

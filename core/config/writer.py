@@ -1,14 +1,14 @@
 """Writes config records (and tombstones) to the config topic, then waits until
 the local view has applied them, so an API client reads its own writes. In
 embedded mode the record is journaled too before the API answers (the embedded
-broker forgets everything when it stops: ``hookline/embedded/journal.py``)."""
+broker forgets everything when it stops: ``core/journal.py``)."""
 
 from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 
-from hookline.config.view import ConfigView
-from hookline.embedded.journal import Journal
+from core.config.view import ConfigView
+from core.journal import Journal
 from schemas.config import ConfigRecord
 from schemas.topics import CONFIG
 

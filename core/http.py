@@ -1,0 +1,53 @@
+"""What every HTTP route shares, whichever process serves it (gateway, API, both): the
+request id, the one access-log line per request and JSON errors (:func:`request_context`,
+installed by ``hookline/server.py``), and the request keys handlers use with them."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from aiohttp import web
+
+log = logging.getLogger("hookline.http")
+
+#: The request id: in the ``X-Request-Id`` answer header, every log line about the
+#: request and, for webhooks, the envelope (``request_id``).
+REQUEST_ID = web.RequestKey("request_id", str)
+#: Fields a handler adds to the request's one access log line (e.g. the integration id).
+LOG_FIELDS = web.RequestKey("log_fields", dict)
+
+
+@web.middleware
+async def request_context(request: web.Request, handler) -> web.StreamResponse:
+    request_id = uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+        if exc.status >= 400 and exc.content_type != "application/json":
+            response = web.json_response({"ok": False, "error": exc.reason}, status=exc.status)
+    except Exception:
+        log.exception("unhandled error", extra={"request_id": request_id, "path": request.path})
+        response = web.json_response(
+            {"ok": False, "error": "internal error", "request_id": request_id}, status=500
+        )
+    response.headers["X-Request-Id"] = request_id
+    log.info(
+        "http request",
+        extra={
+            "request_id": request_id,
+            "method": request.method,
+            # The token in /hooks/{token} is a credential: log the route, not the path.
+            "route": request.match_info.route.resource.canonical
+            if request.match_info.route.resource
+            else request.path,
+            "status": response.status,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+            **request.get(LOG_FIELDS, {}),
+        },
+    )
+    return response
