@@ -1,6 +1,6 @@
 """The executor agent: commands in; lead state, messages and results out.
 
-Lead state lives in a :class:`streams.store.PartitionStore` on the compacted topic
+Lead state lives in a :class:`core.worker.store.PartitionStore` on the compacted topic
 ``hookline.leads`` (co-partitioned with ``hookline.commands``, so one worker owns a
 lead), which the history sink mirrors to ClickHouse.
 
@@ -38,10 +38,10 @@ from actions.executor import (
     message_record,
     result_record,
 )
+from core.worker.services import WorkerServices
+from core.worker.wire import decode_event, each_batch, raw_topic
 from schemas.commands import ActionCommand
 from schemas.topics import COMMANDS, HISTORY
-from streams.services import WorkerServices
-from streams.wire import decode_event, each_batch, raw_topic
 
 #: Leads whose commands run at the same time within a batch (each one's in order).
 LEADS_AT_ONCE = 64

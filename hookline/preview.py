@@ -25,10 +25,10 @@ from typing import Any, BinaryIO
 import click
 from pydantic import ValidationError
 
+from core.body import ParsedBody, parse_body
 from hookline.discovery import detect_platform, infer_structure, suggest_mapping
 from platforms import PLATFORM_IDS, get_preset
 from schemas.mapping import Mapping
-from streams.body import ParsedBody, parse_body
 from streams.mapping import MappedLead, apply_mapping, map_request
 
 EXIT_OK, EXIT_MAPPING_ERRORS = 0, 1

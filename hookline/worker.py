@@ -9,9 +9,9 @@ import faust
 from actions.agent import register_executor_agent
 from core.logs import logging_config
 from core.settings import Settings
+from core.worker.services import WorkerServices
 from streams.agents import register_webhook_agent
 from streams.app import build_app
-from streams.services import WorkerServices
 
 
 def build_worker(settings: Settings) -> faust.Worker:

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 
 import jmespath.exceptions
 
+from core.body import parse_body
 from platforms import UnknownPlatformError, get_preset
 from schemas.mapping import HeaderSource, QuerySource, Source, compile_expression
-from streams.body import parse_body
 
 #: Ids longer than this are not ids; the hash is used instead.
 MAX_ID_LENGTH = 200

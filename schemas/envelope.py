@@ -2,7 +2,7 @@
 
 The raw body travels as bytes (base64 in JSON) so signatures can be re-checked
 and payloads replayed byte for byte. The parsed body is not carried: it is
-derived from the raw bytes by one pure function (:func:`streams.body.parse_body`)
+derived from the raw bytes by one pure function (:func:`core.body.parse_body`)
 wherever it is needed, which keeps messages half the size and means the two
 can never disagree.
 """

@@ -22,13 +22,13 @@ from functools import partial
 
 import faust
 
+from core.worker.services import WorkerServices
+from core.worker.wire import Outputs, decode_event, each_batch, raw_topic
 from schemas.deadletter import DeadLetter
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
 from schemas.topics import COMMANDS, DEADLETTER, HISTORY, WEBHOOKS
 from streams.process import Outcome, delivery_key, process_envelope
-from streams.services import WorkerServices
-from streams.wire import Outputs, decode_event, each_batch, raw_topic
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Built by a factory (not a module global) so settings decide the broker and the
 embedded-broker profile. Faust runs the consumer group, the agents and offset
-commits; config, the producer and state live in :mod:`streams.services`."""
+commits; config, the producer and state live in :mod:`core.worker.services`."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ Two wrappers (measured with that test: worker runs showing a hole, unpatched -> 
 
 Not everything: with a faust table, a replacement or a spare taking over still showed
 a hole about once in 18 runs with both wrappers (BACKLOG_TABLE=1 in the test). The
-worker keeps no faust table (its state is in ``streams/store.py``), and without one no
+worker keeps no faust table (its state is in ``core/worker/store.py``), and without one no
 run showed a hole, patched or not, except through the takeover window (a).
 
 Written for one faust version (checked at import): a new version needs the race

@@ -22,8 +22,8 @@ from collections.abc import Mapping as ReadOnlyMap
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.body import ParsedBody, parse_body
 from schemas.mapping import HeaderSource, Mapping, QuerySource, Source, compile_expression
-from streams.body import ParsedBody, parse_body
 from streams.phone import normalise_phone
 
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from core.body import ParsedBody, parse_body
 from core.config.state import ConfigState
 from core.redact import mask_data, mask_text
 from schemas.commands import ActionCommand, command_id_for
 from schemas.config import Action
 from schemas.envelope import WebhookEnvelope
 from schemas.history import WebhookHistory, WebhookStatus
-from streams.body import ParsedBody, parse_body
 from streams.mapping import MappedLead, apply_mapping
 from streams.templates import render
 

@@ -23,12 +23,12 @@ from typing import Any
 
 import jmespath
 
+from core.body import parse_body
 from hookline.discovery.detect import detect_platform
 from hookline.discovery.structure import infer_structure
 from hookline.discovery.suggest import OPTIONAL, FieldSuggestion, Suggestion, suggest_mapping
 from platforms import get_preset
 from schemas.mapping import HeaderSource
-from streams.body import parse_body
 from streams.mapping import apply_mapping
 
 FIELDS = ("event", "name", "phone", "email")

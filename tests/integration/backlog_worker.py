@@ -23,8 +23,8 @@ import faust
 
 from core.logs import logging_config
 from core.settings import Settings
+from core.worker.wire import raw_topic
 from streams.app import build_app
-from streams.wire import raw_topic
 
 
 def build_worker() -> faust.Worker:

@@ -9,7 +9,7 @@ the offsets they see), with no faust table, as the production worker.
 With BACKLOG_TABLE=1 every worker gets a faust table (table recovery is where a fresh
 worker met the race most often). Measured with the patch: fresh starts hold, but a
 replacement or a spare taking over still showed a hole now and then (about 1 run in
-18), which is one reason the worker keeps no faust table (streams/store.py).
+18), which is one reason the worker keeps no faust table (core/worker/store.py).
 
 The race needs many starts to show: BACKLOG_STARTS (default 8) sets the fresh starts,
 a quarter as many of each failover; BACKLOG_AT_ONCE how many run at once;

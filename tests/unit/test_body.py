@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from streams.body import ParsedBody, parse_body
+from core.body import ParsedBody, parse_body
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.body import parse_body
 from hookline.discovery import (
     IncompleteSuggestionError,
     Structure,
@@ -31,7 +32,6 @@ from hookline.discovery.evaluate import (
 )
 from hookline.discovery.structure import parent_path
 from schemas.mapping import HeaderSource, Mapping
-from streams.body import parse_body
 from streams.mapping import apply_mapping
 from tests.samples import require_samples_dir
 

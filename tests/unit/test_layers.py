@@ -1,20 +1,43 @@
 """Which folder may import which, read from the source with ``ast`` (no import is run).
 
-``schemas/`` is the wire contract: a leaf that imports no stage. ``platforms/`` sits just
-above it: the stages and ``hookline/`` read it, so it imports nothing but ``schemas/``.
-Every import counts, those inside functions and ``if TYPE_CHECKING:`` blocks included,
-and so does a module name handed to ``importlib.import_module`` or ``__import__``.
+The layers, bottom up; each folder imports only the folders below it (and itself):
+
+- ``schemas/``: the wire contract, a leaf;
+- ``platforms/``: one unit per platform, read by everything above;
+- ``core/``: the base layer (settings, logs, metrics, redact, Kafka, config view,
+  journal, body parsing and sources, what the worker's agents share);
+- the stages ``ingest/``, ``streams/``, ``actions/``: each imports only the layers below,
+  never another stage;
+- ``hookline/``: the applications (CLI, HTTP server, management API, history sink,
+  embedded mode, discovery), the only folder that imports the stages.
+
+So dependencies point one way and no two folders import each other; inside each
+top-level package, its subpackages and modules form no cycle either. Every import counts,
+those inside functions and ``if TYPE_CHECKING:`` blocks included, and so does a module
+name handed to ``importlib.import_module`` or ``__import__``.
 """
 
 from __future__ import annotations
 
 import ast
+import graphlib
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = frozenset({"ingest", "streams", "actions", "hookline", "platforms"})
+BASE = ("schemas", "platforms", "core")
+STAGES = ("ingest", "streams", "actions")
+#: folder -> the first-party folders it may import (itself included).
+ALLOWED: dict[str, frozenset[str]] = {
+    "schemas": frozenset({"schemas"}),
+    "platforms": frozenset({"schemas", "platforms"}),
+    "core": frozenset(BASE),
+    **{stage: frozenset({*BASE, stage}) for stage in STAGES},
+    "hookline": frozenset({*BASE, *STAGES, "hookline"}),
+}
+FIRST_PARTY = frozenset(ALLOWED)
 
 
 def imported_modules(path: Path, root: Path = ROOT) -> list[tuple[int, str]]:
@@ -46,23 +69,85 @@ def _names_a_module(call: ast.Call) -> bool:
     return name in ("import_module", "__import__") and bool(call.args)
 
 
+def first_party_imports(folder: str, root: Path = ROOT) -> list[tuple[str, int, str]]:
+    """(importing module, line, imported module) for each first-party import under
+    ``folder``."""
+    found = []
+    for path in sorted((root / folder).rglob("*.py")):
+        module = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        found += [
+            (module, line, imported)
+            for line, imported in imported_modules(path, root)
+            if imported.split(".")[0] in FIRST_PARTY
+        ]
+    return found
+
+
 def forbidden_imports(folder: str, allowed: frozenset[str]) -> list[str]:
     """``file:line module`` for each import of a first-party folder outside ``allowed``."""
-    bad = []
-    for path in sorted((ROOT / folder).rglob("*.py")):
-        for line, module in imported_modules(path):
-            top = module.split(".")[0]
-            if top in STAGES | {"schemas"} and top not in allowed:
-                bad.append(f"{path.relative_to(ROOT)}:{line} {module}")
-    return bad
+    return [
+        f"{module.replace('.', '/')}.py:{line} {imported}"
+        for module, line, imported in first_party_imports(folder)
+        if imported.split(".")[0] not in allowed
+    ]
+
+
+def cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of the graph (``node -> nodes it imports``) as a list of nodes, or None."""
+    try:
+        graphlib.TopologicalSorter(edges).prepare()
+    except graphlib.CycleError as exc:
+        return exc.args[1]
+    return None
+
+
+def import_graph(folders: tuple[str, ...], depth: int) -> dict[str, set[str]]:
+    """Edges between modules cut to their first ``depth`` name parts: depth 1 gives the
+    top-level folders, depth 2 the subpackages and modules of each one."""
+    edges: dict[str, set[str]] = defaultdict(set)
+    for folder in folders:
+        for module, _, imported in first_party_imports(folder):
+            source, target = (".".join(m.split(".")[:depth]) for m in (module, imported))
+            if source != target:
+                edges[source].add(target)
+    return edges
 
 
 def test_schemas_import_no_stage() -> None:
-    assert forbidden_imports("schemas", frozenset({"schemas"})) == []
+    assert forbidden_imports("schemas", ALLOWED["schemas"]) == []
 
 
 def test_platforms_import_only_schemas() -> None:
-    assert forbidden_imports("platforms", frozenset({"platforms", "schemas"})) == []
+    assert forbidden_imports("platforms", ALLOWED["platforms"]) == []
+
+
+def test_core_imports_only_schemas_and_platforms() -> None:
+    assert forbidden_imports("core", ALLOWED["core"]) == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_stage_imports_only_the_base_layers(stage: str) -> None:
+    """No stage imports another stage, nor an application (``hookline/``)."""
+    assert forbidden_imports(stage, ALLOWED[stage]) == []
+
+
+def test_every_first_party_folder_has_a_layer() -> None:
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")}
+    assert packages - {"tests"} == set(ALLOWED)
+
+
+def test_no_cycle_between_folders() -> None:
+    assert cycle(import_graph(tuple(ALLOWED), depth=1)) is None
+
+
+@pytest.mark.parametrize("folder", list(ALLOWED))
+def test_no_cycle_between_the_subpackages_and_modules_of_a_folder(folder: str) -> None:
+    assert cycle(import_graph((folder,), depth=2)) is None
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) is not None
+    assert cycle({"a": {"b", "c"}, "b": {"c"}}) is None
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from pathlib import Path
 import jmespath
 import pytest
 
+from core.body import parse_body
 from schemas.mapping import Mapping, compile_expression
-from streams.body import parse_body
 from streams.mapping import MappedLead, apply_mapping, map_request
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.samples
@@ -36,7 +36,7 @@ def mapping(**kwargs) -> Mapping:
 
 
 def wire_data(sample: Sample):
-    """The body as a plain dict, decoded independently of streams.body."""
+    """The body as a plain dict, decoded independently of core.body."""
     if isinstance(sample.body, str):
         pairs = urllib.parse.parse_qsl(sample.body, keep_blank_values=True)
         assert len({k for k, _ in pairs}) == len(pairs), "sample has repeated form keys"

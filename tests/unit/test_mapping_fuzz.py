@@ -8,8 +8,8 @@ import urllib.parse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.body import parse_body
 from schemas.mapping import Mapping
-from streams.body import parse_body
 from streams.mapping import apply_mapping, map_request
 from streams.phone import normalise_phone
 

@@ -15,6 +15,7 @@ import jmespath
 import pytest
 
 import platforms
+from core.body import parse_body
 from hookline.discovery.evaluate import load_samples, samples_dir
 from ingest.verify import check_platform_schemes, scheme_names
 from platforms import (
@@ -31,7 +32,6 @@ from platforms import (
 from platforms.__main__ import platforms_table
 from platforms.unit import GENERIC, UNSIGNED
 from schemas.mapping import HeaderSource, Mapping
-from streams.body import parse_body
 from streams.mapping import apply_mapping
 from tests.samples import require_samples_dir
 

@@ -19,13 +19,13 @@ from core.config.view import ConfigView
 from core.journal import WORKER_FILE, Journal, load_key
 from core.kafka import new_producer
 from core.settings import Settings
+from core.worker.store import PartitionStore, StateMirror
+from core.worker.wire import Outputs
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
 from schemas.leads import LeadState
 from schemas.topics import COMMANDS, DEDUP, LEADS, WEBHOOKS
 from schemas.types import utcnow
-from streams.store import PartitionStore, StateMirror
-from streams.wire import Outputs
 
 log = logging.getLogger(__name__)
 

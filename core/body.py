@@ -1,7 +1,8 @@
 """Turn a webhook's raw bytes into data a mapping can search.
 
-One pure function, :func:`parse_body`, used by the workers and by
-``hookline preview`` so both always see the same data. It never raises:
+One pure function, :func:`parse_body`, used by the workers (``streams/mapping.py``), by
+the gateway (a delivery id read from the body, ``ingest/delivery.py``) and by
+``hookline preview`` so all of them always see the same data. It never raises:
 platforms send anything (wrong Content-Type, broken JSON, latin-1 forms,
 binary), and a body we cannot parse must still reach history and the
 dead-letter topic with a reason rather than crash a worker.
