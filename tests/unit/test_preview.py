@@ -279,3 +279,25 @@ def test_help_runs_as_a_real_command():
     assert proc.returncode == 0, proc.stderr
     for text in ("--mapping", "--platform", "--suggest", "--content-type", "--region", "Example"):
         assert text in proc.stdout
+
+
+def test_preview_loads_neither_faust_nor_kafka(files):
+    """Subcommands are imported lazily (hookline/cli/__init__.py): preview runs offline."""
+    script = (
+        "import sys\n"
+        "from hookline.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'faust', 'aiokafka', 'mode'}))\n"
+    )
+    body, mapping = files("body.json", BODY), files("m.json", MAPPING)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "preview", body, "--mapping", mapping],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.stdout.splitlines()[-1] == "[]", proc.stderr

@@ -1,5 +1,7 @@
-"""The ``hookline`` command. Subcommands live in their own modules and are
-imported only when used, so ``hookline preview`` never loads faust or Kafka."""
+"""The ``hookline`` command: every subcommand is defined in this package, one module
+each (``serve`` holds the two HTTP servers, ``gateway`` and ``api``). A subcommand's
+module is imported only when that subcommand is used, so ``hookline preview`` never
+loads faust or Kafka. ``python -m hookline.cli`` runs the same command."""
 
 from __future__ import annotations
 
@@ -12,13 +14,13 @@ from hookline import __version__
 
 #: name -> "module:attribute" of a click command.
 SUBCOMMANDS: dict[str, str] = {
-    "api": "hookline.commands:api",
-    "dev": "hookline.commands:dev",
-    "gateway": "hookline.commands:gateway",
-    "preview": "hookline.preview:preview",
-    "sink": "hookline.commands:sink",
-    "topics": "hookline.commands:topics",
-    "worker": "hookline.worker:worker",
+    "api": "hookline.cli.serve:api",
+    "dev": "hookline.cli.dev:dev",
+    "gateway": "hookline.cli.serve:gateway",
+    "preview": "hookline.cli.preview:preview",
+    "sink": "hookline.cli.sink:sink",
+    "topics": "hookline.cli.topics:topics",
+    "worker": "hookline.cli.worker:worker",
 }
 
 
@@ -71,7 +73,3 @@ def main() -> None:
             raise
         click.echo(f"hookline: {reason}", err=True)
         sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()

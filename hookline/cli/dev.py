@@ -1,0 +1,37 @@
+"""``hookline dev``: the whole pipeline on one machine (embedded broker and ClickHouse,
+gateway, API, worker and history sink, supervised: ``hookline/embedded/dev.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from core.logs import setup_logging
+from core.settings import Settings
+
+
+@click.command()
+@click.option("--port", default=8080, show_default=True, help="Front port for /api and /hooks.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    show_default=True,
+    help="ClickHouse data and logs live here; survives restarts.",
+)
+def dev(port: int, host: str, data_dir: Path) -> None:
+    """Run the whole pipeline on this machine (embedded broker and ClickHouse).
+
+    \b
+    Example:
+      HOOKLINE_ADMIN_TOKEN=change-me hookline dev --port 8080 --data-dir ./data
+    """
+    from hookline.embedded.dev import run_dev
+
+    settings = Settings(public_url=f"http://{host}:{port}")
+    setup_logging(settings.log_level)
+    # 1 when the embedded broker died (its memory is gone): an outer supervisor restarts us.
+    raise SystemExit(asyncio.run(run_dev(settings, data_dir.resolve(), host, port)))

@@ -1,0 +1,34 @@
+"""``hookline sink``: the history sink (production; ``hookline dev`` runs one inside)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from core.logs import setup_logging
+from core.settings import Settings
+
+
+@click.command()
+def sink() -> None:
+    """Write history, config audit, leads and dead letters to ClickHouse."""
+    from hookline.history.clickhouse import ClickHouse
+    from hookline.history.sink import HistorySink
+    from hookline.history.store import HistoryStore
+
+    settings = Settings()
+    setup_logging(settings.log_level)
+
+    async def run() -> None:
+        clickhouse = ClickHouse.open(settings.clickhouse_dsn)
+        await clickhouse.migrate()
+        sink = HistorySink(settings, HistoryStore(clickhouse))
+        await sink.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await sink.stop()
+            clickhouse.close()
+
+    asyncio.run(run())
