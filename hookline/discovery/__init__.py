@@ -5,7 +5,7 @@
 - :func:`detect_platform`: which preset a request most likely comes from;
 - :func:`check_mapping`: how a mapping fares on recent payloads.
 
-All pure; ``python -m hookline.discovery.evaluate`` measures the suggestions on the shared
+All pure; ``python bench/discovery.py`` measures the suggestions on the shared
 samples.
 """
 

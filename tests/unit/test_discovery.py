@@ -11,6 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.discovery import (
+    by_platform,
+    load_fixtures,
+    load_samples,
+    preset_agreement,
+    render,
+    render_platforms,
+    table,
+)
 from core.body import parse_body
 from hookline.discovery import (
     IncompleteSuggestionError,
@@ -21,15 +30,6 @@ from hookline.discovery import (
     suggest_mapping,
 )
 from hookline.discovery.check import check_mapping
-from hookline.discovery.evaluate import (
-    by_platform,
-    load_fixtures,
-    load_samples,
-    preset_agreement,
-    render,
-    render_platforms,
-    table,
-)
 from hookline.discovery.structure import parent_path
 from schemas.mapping import HeaderSource, Mapping
 from streams.mapping import apply_mapping

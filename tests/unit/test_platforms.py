@@ -15,8 +15,8 @@ import jmespath
 import pytest
 
 import platforms
+from bench.discovery import load_samples, samples_dir
 from core.body import parse_body
-from hookline.discovery.evaluate import load_samples, samples_dir
 from ingest.verify import check_platform_schemes, scheme_names
 from platforms import (
     PLATFORM_IDS,

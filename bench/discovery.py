@@ -1,4 +1,6 @@
-"""How well :func:`suggest_mapping` does: ``python -m hookline.discovery.evaluate``.
+"""How well :func:`suggest_mapping` (``hookline/discovery/``) does:
+
+    python bench/discovery.py
 
 For every sample in the samples directory (``HOOKLINE_SAMPLES_DIR``, default the repo's
 sibling ``shared/samples``), the body is parsed as the gateway would, a Structure is built
@@ -17,11 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jmespath
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.body import parse_body
 from hookline.discovery.detect import detect_platform
@@ -48,7 +53,7 @@ def samples_dir() -> Path:
     configured = os.environ.get("HOOKLINE_SAMPLES_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "samples"
+    return Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 
 @dataclass
@@ -98,7 +103,7 @@ def load_samples(directory: Path | None = None) -> list[Sample]:
 
 
 def fixtures_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "platforms"
+    return Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "platforms"
 
 
 def load_fixtures(directory: Path | None = None) -> list[Sample]:
