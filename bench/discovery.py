@@ -24,16 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jmespath
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.body import parse_body
+from core.sources import SourceError, lower_keys, read_source
 from hookline.discovery.detect import detect_platform
 from hookline.discovery.structure import infer_structure
 from hookline.discovery.suggest import OPTIONAL, FieldSuggestion, Suggestion, suggest_mapping
 from platforms import get_preset
-from schemas.mapping import HeaderSource
 from streams.mapping import apply_mapping
 
 FIELDS = ("event", "name", "phone", "email")
@@ -69,12 +67,9 @@ class Sample:
 def _value(source: Any, data: Any, headers: dict[str, str]) -> Any:
     if source is None:
         return None
-    if isinstance(source, HeaderSource):
-        lowered = {k.lower(): v for k, v in headers.items()}
-        return lowered.get(source.header.lower())
     try:
-        return jmespath.search(str(source), data)
-    except jmespath.exceptions.JMESPathError:
+        return read_source(source, data, lower_keys(headers))
+    except SourceError:
         return None
 
 

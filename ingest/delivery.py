@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 
-import jmespath.exceptions
-
 from core.body import parse_body
+from core.sources import SourceError, read_source
 from platforms import UnknownPlatformError, get_preset
-from schemas.mapping import HeaderSource, QuerySource, Source, compile_expression
+from schemas.mapping import Source
 
 #: Ids longer than this are not ids; the hash is used instead.
 MAX_ID_LENGTH = 200
@@ -45,21 +44,12 @@ def _found(
     body: bytes,
     content_type: str | None,
 ) -> object:
-    match source:
-        case HeaderSource(header=name):
-            return headers.get(name.lower())
-        case QuerySource(query=name):
-            values = query.get(name) or [None]
-            return values[0]
-        case str(expression):
-            data = parse_body(body, content_type).data
-            if data is None:
-                return None
-            try:
-                return compile_expression(expression).search(data)
-            except jmespath.exceptions.JMESPathError:
-                return None
-    return None
+    # Only an expression reads the body: parse it for those alone.
+    data = parse_body(body, content_type).data if isinstance(source, str) else None
+    try:
+        return read_source(source, data, headers, query)
+    except SourceError:
+        return None
 
 
 def delivery_id(

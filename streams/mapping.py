@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.body import ParsedBody, parse_body
-from schemas.mapping import HeaderSource, Mapping, QuerySource, Source, compile_expression
+from core.sources import SourceError, lower_keys, read_source
+from schemas.mapping import Mapping, Source
 from streams.phone import normalise_phone
 
 
@@ -58,17 +59,13 @@ class _Request:
     ) -> None:
         self.body = body
         # HTTP header names are case-insensitive; the gateway lower-cases them anyway.
-        self.headers = {str(k).lower(): v for k, v in (headers or {}).items()}
+        self.headers = lower_keys(headers)
         self.query = query or {}
 
     def resolve(self, label: str, source: Source) -> Any:
-        if isinstance(source, HeaderSource):
-            return self.headers.get(source.header.lower())
-        if isinstance(source, QuerySource):
-            return _first(self.query.get(source.query))
         try:
-            return compile_expression(source).search(self.body)
-        except Exception as exc:  # jmespath type errors, invalid functions, deep data...
+            return read_source(source, self.body, self.headers, self.query)
+        except SourceError as exc:
             raise _Failed(f"expression error in {label}: {exc}") from None
 
 
@@ -105,7 +102,7 @@ def map_request(
     Without ``content_type`` the request's own Content-Type header is used, if any.
     """
     if content_type is None:
-        content_type = {str(k).lower(): v for k, v in (headers or {}).items()}.get("content-type")
+        content_type = lower_keys(headers).get("content-type")
     parsed = parse_body(raw, content_type)
     return parsed, apply_mapping(mapping, parsed.data, headers, query)
 
@@ -157,10 +154,3 @@ def _text(label: str, value: Any) -> str | None:
 
 def _json_type(value: Any) -> str:
     return "object" if isinstance(value, dict) else "array"
-
-
-def _first(values: Any) -> Any:
-    """Query values are lists (repeated keys keep every value); a mapping reads the first."""
-    if isinstance(values, list | tuple):
-        return values[0] if values else None
-    return values

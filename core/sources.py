@@ -1,0 +1,57 @@
+"""Reading a mapping source from one request: the one place that says what a
+:data:`~schemas.mapping.Source` reads.
+
+- a jmespath expression (a plain string) searches the parsed body
+  (:attr:`core.body.ParsedBody.data`);
+- ``{"header": "X-Name"}`` reads a request header, whatever the case of its name;
+- ``{"query": "name"}`` reads a query-string parameter, its first value when repeated.
+
+The workers' mapping (``streams/mapping.py``), the gateway's delivery ids
+(``ingest/delivery.py``) and the suggestion measurement (``bench/discovery.py``) all
+read sources here. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from schemas.mapping import HeaderSource, QuerySource, Source, compile_expression
+
+
+class SourceError(Exception):
+    """An expression failed on this body (a type error in a function, data nested too
+    deep, ...); the message is jmespath's (or Python's) reason."""
+
+
+def read_source(
+    source: Source,
+    body: Any,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, Sequence[str]] | None = None,
+) -> Any:
+    """The value ``source`` names in a request, None when it is absent.
+
+    ``headers`` must be keyed lower-case (HTTP header names are case-insensitive: the
+    gateway stores them lower-cased); ``query`` holds a list of values per name. Raises
+    :class:`SourceError` when an expression fails on ``body``."""
+    if isinstance(source, HeaderSource):
+        return (headers or {}).get(source.header.lower())
+    if isinstance(source, QuerySource):
+        return first((query or {}).get(source.query))
+    try:
+        return compile_expression(source).search(body)
+    except Exception as exc:  # jmespath type errors, invalid functions, deep data...
+        raise SourceError(str(exc)) from None
+
+
+def first(values: Any) -> Any:
+    """Query values are lists (repeated keys keep every value); a source reads the first."""
+    if isinstance(values, list | tuple):
+        return values[0] if values else None
+    return values
+
+
+def lower_keys(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """``headers`` keyed lower-case, as :func:`read_source` takes them."""
+    return {str(name).lower(): value for name, value in (headers or {}).items()}

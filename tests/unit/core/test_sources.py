@@ -1,0 +1,55 @@
+"""Reading a mapping source (core/sources.py): the one reader behind the workers' mapping,
+the gateway's delivery ids and the suggestion measurement."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.sources import SourceError, first, lower_keys, read_source
+from schemas.mapping import HeaderSource, QuerySource
+
+BODY = {"data": {"buyer": {"name": "Ana"}, "items": [1, 2]}, "id": 7}
+HEADERS = {"x-shopify-topic": "orders/paid"}
+QUERY = {"event": ["paid", "again"], "empty": []}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("data.buyer.name", "Ana"),
+        ("id", 7),
+        ("data.missing", None),
+        ("join('-', ['a', 'b'])", "a-b"),
+        (HeaderSource(header="X-Shopify-Topic"), "orders/paid"),
+        (HeaderSource(header="x-shopify-topic"), "orders/paid"),
+        (HeaderSource(header="X-Other"), None),
+        (QuerySource(query="event"), "paid"),
+        (QuerySource(query="empty"), None),
+        (QuerySource(query="missing"), None),
+    ],
+)
+def test_each_kind_of_source_reads_its_place(source, expected) -> None:
+    assert read_source(source, BODY, HEADERS, QUERY) == expected
+
+
+def test_headers_and_query_default_to_none_given() -> None:
+    assert read_source(HeaderSource(header="X-A"), BODY) is None
+    assert read_source(QuerySource(query="a"), BODY) is None
+
+
+def test_a_failing_expression_raises_with_the_reason() -> None:
+    with pytest.raises(SourceError, match="join"):
+        read_source("join('', data.items)", BODY)  # numbers, not strings
+    with pytest.raises(SourceError, match="invalid jmespath expression"):
+        read_source("data..", BODY)  # never saved (mappings are validated), still no crash
+
+
+def test_the_body_is_read_only_by_expressions() -> None:
+    assert read_source(HeaderSource(header="x-shopify-topic"), None, HEADERS) == "orders/paid"
+    assert read_source("id", None) is None
+
+
+def test_query_values_read_the_first_and_headers_are_keyed_lower_case() -> None:
+    assert first(["a", "b"]) == "a" and first(()) is None and first("a") == "a"
+    assert lower_keys({"X-A": "1", "x-b": "2"}) == {"x-a": "1", "x-b": "2"}
+    assert lower_keys(None) == {}
