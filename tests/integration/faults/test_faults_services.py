@@ -34,7 +34,7 @@ from hookline.history.sink import GROUP as SINK_GROUP
 from schemas.history import WebhookHistory
 from schemas.topics import HISTORY, WEBHOOKS
 from schemas.types import Plan, utcnow
-from tests.integration.gateway_env import TopicReader, integration_record
+from tests.integration.gateway.gateway_env import TopicReader, integration_record
 from tests.processes import alive, kill9
 
 pytestmark = [pytest.mark.kafka]

@@ -21,7 +21,7 @@ from core.settings import Settings
 from hookline.embedded.broker import free_port
 from hookline.runtime import Runtime
 from hookline.server import build_http_app, server_options
-from tests.integration.gateway_env import TEST_SETTINGS
+from tests.integration.gateway.gateway_env import TEST_SETTINGS
 
 pytestmark = [pytest.mark.kafka]
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.integration.gateway_env import GatewayEnv, Hook, open_gateway
+from tests.integration.gateway.gateway_env import GatewayEnv, Hook, open_gateway
 from tests.samples import require_samples_dir
 
 pytestmark = [pytest.mark.kafka]

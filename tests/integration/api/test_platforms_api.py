@@ -20,7 +20,7 @@ from hookline.history.store import HistoryStore, rows_for
 from platforms import PLATFORM_IDS, get_preset
 from schemas.envelope import WebhookEnvelope
 from streams.process import process_envelope
-from tests.integration.test_api import Api, open_api
+from tests.integration.api.test_api import Api, open_api
 from tests.samples import load_samples
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]

@@ -35,7 +35,7 @@ from schemas.mapping import HeaderSource, Mapping
 from streams.mapping import apply_mapping
 from tests.samples import require_samples_dir
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "platforms"
 PACKAGE = Path(platforms.__file__).parent
 
 #: (preset, field) pairs where a sample records no value but the preset deliberately fills
@@ -163,7 +163,7 @@ def test_presets_without_a_sample_are_tested_on_doc_fixtures_citing_their_source
 
 
 def test_readme_platforms_table_is_generated_from_the_registry() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     assert platforms_table() in readme, "run python -m platforms and paste into README"
 
 

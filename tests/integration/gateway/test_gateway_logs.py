@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from hookline.embedded.broker import free_port
-from tests.integration.gateway_env import open_gateway
+from tests.integration.gateway.gateway_env import open_gateway
 
 pytestmark = [pytest.mark.kafka]
 

@@ -17,7 +17,7 @@ from hookline.api.integrations import new_token
 from schemas.config import CustomResponse, RateLimit
 from schemas.types import Plan
 from tests.clock import FakeClock
-from tests.integration.gateway_env import MAX_BODY, GatewayEnv, open_gateway
+from tests.integration.gateway.gateway_env import MAX_BODY, GatewayEnv, open_gateway
 
 pytestmark = [pytest.mark.kafka]
 

@@ -3,7 +3,7 @@
 faust-streaming 0.15.3 can make such a worker skip a contiguous range of records for
 good (../shared/FAUST.md; fixed by streams/faust_fix.py). Each run has fresh topics and
 a fresh group on the session's broker, and real worker processes
-(tests/integration/backlog_worker.py: the production app, whose two agents only record
+(tests/integration/faults/backlog_worker.py: the production app, whose two agents only record
 the offsets they see), with no faust table, as the production worker.
 
 With BACKLOG_TABLE=1 every worker gets a faust table (table recovery is where a fresh
@@ -15,7 +15,7 @@ The race needs many starts to show: BACKLOG_STARTS (default 8) sets the fresh st
 a quarter as many of each failover; BACKLOG_AT_ONCE how many run at once;
 BACKLOG_TABLE=1 gives every worker a table, BACKLOG_TABLE=mixed half of them. To
 measure unpatched faust,
-see tests/integration/unpatched/sitecustomize.py."""
+see tests/integration/faults/unpatched/sitecustomize.py."""
 
 from __future__ import annotations
 
@@ -188,7 +188,7 @@ class Backlog:
         }
         with open(self.directory / f"{name}.log", "ab") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", "tests.integration.backlog_worker"],
+                [sys.executable, "-m", "tests.integration.faults.backlog_worker"],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -368,7 +368,7 @@ def test_the_fix_is_applied_once() -> None:
 
 def test_the_fix_refuses_another_faust_version() -> None:
     another = "import faust; faust.__version__ = '0.16.0'; import streams.faust_fix"
-    root = Path(__file__).parents[2]
+    root = Path(__file__).parents[3]
     run = subprocess.run([sys.executable, "-c", another], cwd=root, capture_output=True, text=True)
     assert run.returncode != 0
     assert "RuntimeError: streams/faust_fix.py patches faust-streaming 0.15.3" in run.stderr

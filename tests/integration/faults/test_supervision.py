@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 
 from hookline.embedded.devprocess import DevServer, process_alive
-from tests.integration.test_e2e import (
+from tests.integration.worker.test_e2e import (
     PHONE,
     _account,
     _configure,

@@ -11,7 +11,7 @@ from core.body import parse_body
 from schemas.mapping import Mapping, compile_expression
 from streams.mapping import MappedLead, apply_mapping, map_request
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.samples
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repo root, for tests.samples
 from tests.samples import Sample, sample_params
 
 ABSENT = "hookline_absent_path"  # stands in for a path the platform does not send

@@ -19,7 +19,7 @@ from hookline.history.store import HistoryStore
 from schemas.topics import HISTORY
 from streams.process import process_envelope
 from tests.conftest import new_sink
-from tests.integration.gateway_env import GatewayEnv, Hook, open_gateway
+from tests.integration.gateway.gateway_env import GatewayEnv, Hook, open_gateway
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 

@@ -35,7 +35,7 @@ from schemas.mapping import HeaderSource, Mapping
 from streams.mapping import apply_mapping
 from tests.samples import require_samples_dir
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "platforms"
 
 
 def _samples() -> list[Any]:

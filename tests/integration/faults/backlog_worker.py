@@ -1,5 +1,5 @@
-"""The worker of tests/integration/test_faust_backlog.py, run as a process the way
-``hookline worker`` runs: ``python -m tests.integration.backlog_worker``.
+"""The worker of tests/integration/faults/test_faust_backlog.py, run as a process the way
+``hookline worker`` runs: ``python -m tests.integration.faults.backlog_worker``.
 
 The production app (:func:`streams.app.build_app`, embedded profile) under a group of
 its own, with two agents on two topics (like the webhook agent and the executor) that

@@ -34,7 +34,7 @@ from hookline.runtime import Runtime
 from hookline.server import build_http_app
 from schemas.config import Account, CustomResponse, RateLimit
 from schemas.types import Plan, new_id
-from tests.integration.gateway_env import TEST_SETTINGS, integration_record
+from tests.integration.gateway.gateway_env import TEST_SETTINGS, integration_record
 
 pytestmark = [pytest.mark.kafka]
 
