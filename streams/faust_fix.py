@@ -2,7 +2,7 @@
 
 Seen as: a worker started while its partitions hold a backlog (a replacement for a
 killed worker, or any fresh start) never processes a contiguous range of offsets.
-Reproduced by tests/integration/test_faust_backlog.py; sequence read in faust's
+Reproduced by tests/integration/faults/test_faust_backlog.py; sequence read in faust's
 ``tables/recovery.py``, ``app/base.py`` and ``transport/consumer.py``:
 
 1. After table recovery, ``Recovery.on_recovery_completed`` (an app with a faust
@@ -80,7 +80,7 @@ if faust.__version__ != FAUST_VERSION:
     raise RuntimeError(
         f"streams/faust_fix.py patches faust-streaming {FAUST_VERSION}, but "
         f"{faust.__version__} is installed: re-check the startup race against this version "
-        "(tests/integration/test_faust_backlog.py) before changing the pin"
+        "(tests/integration/faults/test_faust_backlog.py) before changing the pin"
     )
 
 
