@@ -27,7 +27,8 @@ from tenacity import AsyncRetrying, RetryCallState, wait_exponential
 from core import metrics
 from core.kafka import MAX_MESSAGE_BYTES
 from core.settings import Settings
-from hookline.history.store import HistoryStore, rows_for
+from hookline.history.store import HistoryStore
+from hookline.history.tables import rows_for
 from schemas.history import ConfigChange
 from schemas.topics import CONFIG, DEADLETTER, HISTORY, LEADS
 from schemas.types import redact_secrets

@@ -1,12 +1,9 @@
 """Rows in and out of the history tables.
 
-Writing: :func:`rows_for` turns each record into (table, row); the column lists
-below are the single description of each table's insert shape. Request headers are
-stored for people to read, so credential-named ones are masked here, on the way in
-(``core.redact.mask_headers``): the envelope on ``hookline.webhooks`` keeps them,
-because a mapping may read any header and a replay maps again. Reading:
-:class:`HistoryStore` holds every query the API runs, always filtered by
-account (tenant isolation) and always with bound parameters."""
+Writing: the tables' definitions (``hookline/history/tables.py``) give each record's
+table, columns and row. Reading: :class:`HistoryStore` holds every query the API
+runs, always filtered by account (tenant isolation) and always with bound
+parameters."""
 
 from __future__ import annotations
 
@@ -14,207 +11,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from core.redact import mask_headers
 from hookline.history.clickhouse import ClickHouse
-from schemas.deadletter import DeadLetter
-from schemas.history import (
-    CommandResult,
-    ConfigChange,
-    MessageSent,
-    RejectedRequest,
-    WebhookHistory,
-)
-from schemas.leads import LeadState
-
-COLUMNS: dict[str, list[str]] = {
-    "webhooks": [
-        "request_id",
-        "account_id",
-        "integration_id",
-        "delivery_id",
-        "received_at",
-        "processed_at",
-        "status",
-        "event",
-        "name",
-        "phone",
-        "phone_raw",
-        "fields_json",
-        "errors",
-        "matched_event_ids",
-        "command_ids",
-        "action_types",
-        "content_type",
-        "headers_json",
-        "body_format",
-        "body_text",
-        "parsed_json",
-    ],
-    "commands": [
-        "command_id",
-        "account_id",
-        "integration_id",
-        "request_id",
-        "phone",
-        "type",
-        "status",
-        "detail",
-        "applied_at",
-    ],
-    "messages": [
-        "command_id",
-        "account_id",
-        "phone",
-        "channel",
-        "message_type",
-        "content",
-        "status",
-        "detail",
-        "provider_message_id",
-        "sent_at",
-    ],
-    "leads": ["account_id", "phone", "name", "tags", "fields", "applied", "updated_at", "version"],
-    "config_log": ["key", "account_id", "record_kind", "record_json", "deleted", "changed_at"],
-    "rejected_requests": [
-        "request_id",
-        "account_id",
-        "integration_id",
-        "received_at",
-        "status",
-        "reason",
-        "scheme",
-        "method",
-        "content_type",
-        "headers_json",
-        "body_bytes",
-        "body_excerpt",
-        "remote",
-    ],
-    "deadletters": [
-        "request_id",
-        "account_id",
-        "integration_id",
-        "reason",
-        "errors",
-        "envelope_json",
-        "source_offset",
-        "failed_at",
-    ],
-}
-
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _headers_json(headers: dict[str, str]) -> str:
-    return json.dumps(mask_headers(headers), ensure_ascii=False)
-
-
-def webhook_row(r: WebhookHistory) -> list[Any]:
-    return [
-        r.request_id,
-        r.account_id,
-        r.integration_id,
-        r.delivery_id or "",
-        _utc(r.received_at),
-        _utc(r.processed_at),
-        r.status,
-        r.event,
-        r.name,
-        r.phone,
-        r.phone_raw,
-        json.dumps(r.fields, ensure_ascii=False, default=str),
-        r.errors,
-        r.matched_event_ids,
-        r.command_ids,
-        r.action_types,
-        r.content_type or "",
-        _headers_json(r.headers),
-        r.body_format,
-        r.body_text,
-        r.parsed_json,
-    ]
-
-
-def rows_for(record: Any) -> tuple[str, list[Any]]:
-    match record:
-        case WebhookHistory():
-            return "webhooks", webhook_row(record)
-        case CommandResult():
-            return "commands", [
-                record.command_id,
-                record.account_id,
-                record.integration_id,
-                record.request_id,
-                record.phone,
-                record.type,
-                record.status,
-                record.detail,
-                _utc(record.applied_at),
-            ]
-        case MessageSent():
-            return "messages", [
-                record.command_id,
-                record.account_id,
-                record.phone,
-                record.channel,
-                record.message_type,
-                record.content,
-                record.status,
-                record.detail,
-                record.provider_message_id,
-                _utc(record.sent_at),
-            ]
-        case LeadState():
-            return "leads", [
-                record.account_id,
-                record.phone,
-                record.name,
-                record.tags,
-                record.fields,
-                record.applied,
-                _utc(record.updated_at),
-                record.version,
-            ]
-        case ConfigChange():
-            return "config_log", [
-                record.key,
-                record.account_id,
-                record.record_kind,
-                record.record_json,
-                int(record.deleted),
-                _utc(record.changed_at),
-            ]
-        case RejectedRequest():
-            return "rejected_requests", [
-                record.request_id,
-                record.account_id,
-                record.integration_id,
-                _utc(record.received_at),
-                record.status,
-                record.reason,
-                record.scheme or "",
-                record.method,
-                record.content_type or "",
-                _headers_json(record.headers),
-                record.body_bytes,
-                record.body_excerpt,
-                record.remote or "",
-            ]
-        case DeadLetter():
-            envelope = record.envelope
-            return "deadletters", [
-                envelope.request_id,
-                envelope.account_id,
-                envelope.integration_id,
-                record.reason,
-                record.errors,
-                envelope.model_dump_json(),
-                record.source_offset,
-                _utc(record.failed_at),
-            ]
-    raise TypeError(f"no history table for {type(record).__name__}")
+from hookline.history.tables import BY_NAME
 
 
 def _aware(row: dict[str, Any]) -> dict[str, Any]:
@@ -230,7 +28,7 @@ class HistoryStore:
         self.db = clickhouse
 
     async def write(self, table: str, rows: list[list[Any]]) -> None:
-        await self.db.insert(table, rows, COLUMNS[table])
+        await self.db.insert(table, rows, BY_NAME[table].column_names)
 
     async def webhooks(
         self, account_id: str, integration_id: str, limit: int = 50

@@ -20,7 +20,8 @@ from hookline.api import add_api_routes
 from hookline.api.openapi import build_document
 from hookline.api.routes import ROUTES
 from hookline.history.clickhouse import ClickHouse
-from hookline.history.store import HistoryStore, rows_for
+from hookline.history.store import HistoryStore
+from hookline.history.tables import rows_for
 from hookline.runtime import RUNTIME, Runtime, runtime_context
 from schemas.deadletter import DeadLetter
 from schemas.envelope import WebhookEnvelope

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from hookline.history.clickhouse import ClickHouse
-from hookline.history.store import HistoryStore, rows_for
+from hookline.history.store import HistoryStore
+from hookline.history.tables import rows_for
 from platforms import PLATFORM_IDS, get_preset
 from schemas.envelope import WebhookEnvelope
 from streams.process import process_envelope

@@ -1,0 +1,240 @@
+"""One definition per history table: its record type and, column by column, the
+value stored from a record. The insert column list and row building both derive
+from it, so a column cannot be added to one and forgotten in the other.
+
+The DDL lives in ``deploy/clickhouse/*.sql`` (operators apply it to their server);
+``tests/integration/history/test_tables.py`` migrates a real ClickHouse and fails
+when the DDL and these definitions drift, and when a record field is neither stored
+nor listed in ``not_stored``.
+
+Request headers are stored for people to read, so credential-named ones are masked
+here, on the way in (``core.redact.mask_headers``): the envelope on
+``hookline.webhooks`` keeps them, because a mapping may read any header and a replay
+maps again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import attrgetter
+from typing import Any
+
+from pydantic import BaseModel
+
+from core.redact import mask_headers
+from schemas.deadletter import DeadLetter
+from schemas.history import (
+    CommandResult,
+    ConfigChange,
+    MessageSent,
+    RejectedRequest,
+    WebhookHistory,
+)
+from schemas.leads import LeadState
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    #: The stored value, from the record.
+    value: Callable[[Any], Any]
+    #: The record field it stores (None: derived from several, or from a nested one).
+    source: str | None
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def same(name: str) -> Column:
+    """The record field as is (ClickHouse converts str, int, lists, maps)."""
+    return Column(name, attrgetter(name), name)
+
+
+def text(name: str) -> Column:
+    """An optional string stored in a non-Nullable column: ``""`` when absent."""
+    get = attrgetter(name)
+    return Column(name, lambda r: get(r) or "", name)
+
+
+def utc(name: str) -> Column:
+    get = attrgetter(name)
+    return Column(name, lambda r: _utc(get(r)), name)
+
+
+def flag(name: str) -> Column:
+    get = attrgetter(name)
+    return Column(name, lambda r: int(get(r)), name)
+
+
+def as_json(name: str, column: str) -> Column:
+    get = attrgetter(name)
+    return Column(column, lambda r: json.dumps(get(r), ensure_ascii=False, default=str), name)
+
+
+def masked_headers(name: str = "headers") -> Column:
+    get = attrgetter(name)
+    return Column(
+        f"{name}_json", lambda r: json.dumps(mask_headers(get(r)), ensure_ascii=False), name
+    )
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    record: type[BaseModel]
+    columns: tuple[Column, ...]
+    #: Record fields deliberately not stored, with why in a comment where declared.
+    not_stored: frozenset[str] = frozenset()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def row(self, record: Any) -> list[Any]:
+        return [c.value(record) for c in self.columns]
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "webhooks",
+        WebhookHistory,
+        (
+            same("request_id"),
+            same("account_id"),
+            same("integration_id"),
+            text("delivery_id"),
+            utc("received_at"),
+            utc("processed_at"),
+            same("status"),
+            same("event"),
+            same("name"),
+            same("phone"),
+            same("phone_raw"),
+            as_json("fields", "fields_json"),
+            same("errors"),
+            same("matched_event_ids"),
+            same("command_ids"),
+            same("action_types"),
+            text("content_type"),
+            masked_headers(),
+            same("body_format"),
+            same("body_text"),
+            same("parsed_json"),
+        ),
+        not_stored=frozenset({"kind"}),  # the table is the kind
+    ),
+    Table(
+        "commands",
+        CommandResult,
+        (
+            same("command_id"),
+            same("account_id"),
+            same("integration_id"),
+            same("request_id"),
+            same("phone"),
+            same("type"),
+            same("status"),
+            same("detail"),
+            utc("applied_at"),
+        ),
+        not_stored=frozenset({"kind"}),
+    ),
+    Table(
+        "messages",
+        MessageSent,
+        (
+            same("command_id"),
+            same("account_id"),
+            same("phone"),
+            same("channel"),
+            same("message_type"),
+            same("content"),
+            same("status"),
+            same("detail"),
+            same("provider_message_id"),
+            utc("sent_at"),
+        ),
+        not_stored=frozenset({"kind"}),
+    ),
+    Table(
+        "leads",
+        LeadState,
+        (
+            same("account_id"),
+            same("phone"),
+            same("name"),
+            same("tags"),
+            same("fields"),
+            # The ids only: outcomes are the executor's memory, not the analysts'.
+            Column("applied", attrgetter("applied"), "outcomes"),
+            utc("updated_at"),
+            same("version"),
+        ),
+        # In flight only between two writes of the lead's compacted topic.
+        not_stored=frozenset({"sending"}),
+    ),
+    Table(
+        "config_log",
+        ConfigChange,
+        (
+            same("key"),
+            same("account_id"),
+            same("record_kind"),
+            same("record_json"),
+            flag("deleted"),
+            utc("changed_at"),
+        ),
+        not_stored=frozenset({"kind"}),
+    ),
+    Table(
+        "rejected_requests",
+        RejectedRequest,
+        (
+            same("request_id"),
+            same("account_id"),
+            same("integration_id"),
+            utc("received_at"),
+            same("status"),
+            same("reason"),
+            text("scheme"),
+            same("method"),
+            text("content_type"),
+            masked_headers(),
+            same("body_bytes"),
+            same("body_excerpt"),
+            text("remote"),
+        ),
+        not_stored=frozenset({"kind"}),
+    ),
+    Table(
+        "deadletters",
+        DeadLetter,
+        (
+            Column("request_id", attrgetter("envelope.request_id"), None),
+            Column("account_id", attrgetter("envelope.account_id"), None),
+            Column("integration_id", attrgetter("envelope.integration_id"), None),
+            same("reason"),
+            same("errors"),
+            Column("envelope_json", lambda r: r.envelope.model_dump_json(), "envelope"),
+            same("source_offset"),
+            utc("failed_at"),
+        ),
+        # The offset is enough to find it again (for people); the topic and partition
+        # are the webhooks topic and the request's own partition.
+        not_stored=frozenset({"source_topic", "source_partition"}),
+    ),
+)
+
+BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+_BY_RECORD: dict[type[BaseModel], Table] = {t.record: t for t in TABLES}
+
+
+def rows_for(record: Any) -> tuple[str, list[Any]]:
+    """The table a record goes to, and its row in that table's column order."""
+    table = _BY_RECORD.get(type(record))
+    if table is None:
+        raise TypeError(f"no history table for {type(record).__name__}")
+    return table.name, table.row(record)
