@@ -4,7 +4,9 @@
 - a jmespath expression (a plain string) searches the parsed body
   (:attr:`core.body.ParsedBody.data`);
 - ``{"header": "X-Name"}`` reads a request header, whatever the case of its name;
-- ``{"query": "name"}`` reads a query-string parameter, its first value when repeated.
+- ``{"query": "name"}`` reads a query-string parameter, its first value when repeated;
+- a fallback chain (a tuple of the above) reads its members in order: the first value
+  present (not null, not an empty string, list or object) is the chain's value.
 
 The workers' mapping (``streams/mapping.py``), the gateway's delivery ids
 (``ingest/delivery.py``) and the suggestion measurement (``bench/discovery.py``) all
@@ -16,7 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from schemas.mapping import HeaderSource, QuerySource, Source, compile_expression
+from schemas.mapping import (
+    HeaderSource,
+    QuerySource,
+    SingleSource,
+    Source,
+    chain_of,
+    compile_expression,
+)
 
 
 class SourceError(Exception):
@@ -35,6 +44,54 @@ def read_source(
     ``headers`` must be keyed lower-case (HTTP header names are case-insensitive: the
     gateway stores them lower-cased); ``query`` holds a list of values per name. Raises
     :class:`SourceError` when an expression fails on ``body``."""
+    if isinstance(source, tuple):
+        return next(iter(read_candidates(source, body, headers, query)), None)
+    return _read_one(source, body, headers, query)
+
+
+def read_candidates(
+    source: Source,
+    body: Any,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, Sequence[str]] | None = None,
+) -> list[Any]:
+    """Every present value of ``source``'s chain, in chain order (a single source: its
+    value, if present). A member that fails on this body is skipped when another member
+    has a value; when none has, its :class:`SourceError` is raised (the mapping is broken
+    for this payload, which must be said)."""
+    found: list[Any] = []
+    failed: SourceError | None = None
+    for member in chain_of(source):
+        try:
+            value = _read_one(member, body, headers, query)
+        except SourceError as exc:
+            failed = failed or exc
+            continue
+        if present(value):
+            found.append(value)
+    if not found and failed is not None:
+        raise failed
+    return found
+
+
+def present(value: Any) -> bool:
+    """Whether a value counts as found: not null, not an empty (or blank) string, list or
+    object."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list | tuple | dict):
+        return bool(value)
+    return True
+
+
+def _read_one(
+    source: SingleSource,
+    body: Any,
+    headers: Mapping[str, str] | None,
+    query: Mapping[str, Sequence[str]] | None,
+) -> Any:
     if isinstance(source, HeaderSource):
         return (headers or {}).get(source.header.lower())
     if isinstance(source, QuerySource):

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from core.body import parse_body
 from core.sources import SourceError, read_source
 from platforms import UnknownPlatformError, get_preset
-from schemas.mapping import Source
+from schemas.mapping import Source, chain_of
 
 #: Ids longer than this are not ids; the hash is used instead.
 MAX_ID_LENGTH = 200
@@ -45,7 +45,8 @@ def _found(
     content_type: str | None,
 ) -> object:
     # Only an expression reads the body: parse it for those alone.
-    data = parse_body(body, content_type).data if isinstance(source, str) else None
+    reads_body = any(isinstance(member, str) for member in chain_of(source))
+    data = parse_body(body, content_type).data if reads_body else None
     try:
         return read_source(source, data, headers, query)
     except SourceError:

@@ -12,6 +12,8 @@ from schemas.mapping import HeaderSource, QuerySource, Source
 
 
 def _source(source: Source) -> str:
+    if isinstance(source, tuple):
+        return " then ".join(_source(member) for member in source)
     if isinstance(source, HeaderSource):
         return f"header `{source.header}`"
     if isinstance(source, QuerySource):

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schemas.mapping import HeaderSource, QuerySource, Source, compile_expression
+from schemas.mapping import HeaderSource, QuerySource, Source, chain_of, compile_expression
 from schemas.mapping import Mapping as LeadMapping
 
 #: The ``signature_scheme`` of a platform that signs nothing.
@@ -70,8 +70,9 @@ class Preset(BaseModel):
         if not _ID.match(self.id):
             raise ValueError(f"preset id {self.id!r} must match {_ID.pattern}")
         for source in (self.event, self.delivery_id):
-            if isinstance(source, str):
-                compile_expression(source)
+            for member in chain_of(source) if source is not None else ():
+                if isinstance(member, str):
+                    compile_expression(member)
         if self.mapping is not None and self.mapping.event != self.event:
             raise ValueError(f"preset {self.id!r}: mapping.event differs from event")
         if not self.documented and not self.notes:

@@ -1,9 +1,16 @@
 """Field mapping: where an integration finds event, name, phone and custom fields.
 
 A source is a jmespath expression over the parsed body (a plain string), a
-request header (``{"header": "X-Shopify-Topic"}``) or a query parameter
-(``{"query": "event"}``). Expressions are compiled when the model is
-validated, so an invalid mapping never gets saved.
+request header (``{"header": "X-Shopify-Topic"}``), a query parameter
+(``{"query": "event"}``), or a **fallback chain**: a list of those, read in order,
+the first one present wins (``["data.buyer.checkout_phone", "data.buyer.phone",
+{"header": "X-Phone"}]``). A chain is how one mapping reads every payload version
+and event family of a platform (Hotmart's purchases carry the person in
+``data.buyer``, its club events in ``data.user``); for the phone, the first
+candidate that is a valid phone wins (core/sources.py, streams/mapping.py). A single
+source is the chain of one, so mappings written before chains existed load unchanged.
+Expressions are compiled when the model is validated, so an invalid mapping never
+gets saved.
 """
 
 from __future__ import annotations
@@ -27,7 +34,17 @@ class QuerySource(BaseModel):
     query: str = Field(min_length=1, max_length=256)
 
 
-Source = str | HeaderSource | QuerySource
+#: One place a value is read from.
+SingleSource = str | HeaderSource | QuerySource
+#: Longest fallback chain accepted.
+MAX_CHAIN = 12
+#: A single source, or a fallback chain of them (first present wins).
+Source = str | HeaderSource | QuerySource | tuple[SingleSource, ...]
+
+
+def chain_of(source: Source) -> tuple[SingleSource, ...]:
+    """The members of ``source`` in the order they are tried (a single source: itself)."""
+    return source if isinstance(source, tuple) else (source,)
 
 
 @lru_cache(maxsize=4096)
@@ -40,10 +57,16 @@ def compile_expression(expression: str) -> ParsedResult:
 
 
 def _check_source(source: Source) -> Source:
-    if isinstance(source, str):
-        if not source.strip():
-            raise ValueError("empty expression")
-        compile_expression(source)
+    if isinstance(source, tuple):
+        if not source:
+            raise ValueError("a fallback chain needs at least one source")
+        if len(source) > MAX_CHAIN:
+            raise ValueError(f"a fallback chain has at most {MAX_CHAIN} sources")
+    for member in chain_of(source):
+        if isinstance(member, str):
+            if not member.strip():
+                raise ValueError("empty expression")
+            compile_expression(member)
     return source
 
 

@@ -8,7 +8,13 @@ that end up in history and dead letters) instead of raised.
   booleans become their JSON text (``7``, ``true``), an empty result counts as
   missing, and an object/array is an error.
 - ``phone`` goes through :func:`streams.phone.normalise_phone` with the
-  mapping's ``default_region``.
+  mapping's ``default_region``; when its source is a fallback chain, the first
+  candidate that is a valid phone wins (a payload may carry an empty or malformed
+  cellphone next to a good landline), else the first candidate's error is reported.
+  A phone accepted with a doubt (a national reading that looks foreign) adds to
+  ``warnings``, which never block the lead.
+- any source may be a fallback chain (schemas/mapping.py): the first member present
+  wins (core/sources.py).
 - custom ``fields`` keep their JSON value, None when absent (not an error).
 - a jmespath runtime error (``join`` over a null, ...) is reported as
   ``expression error in <field>: ...`` for required and custom fields alike:
@@ -23,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.body import ParsedBody, parse_body
-from core.sources import SourceError, lower_keys, read_source
+from core.sources import SourceError, lower_keys, read_candidates, read_source
 from schemas.mapping import Mapping, Source
 from streams.phone import normalise_phone
 
@@ -38,6 +44,9 @@ class MappedLead:
     phone_raw: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    #: Doubts that do not block the lead (a phone read in the default region that looks
+    #: foreign).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -65,6 +74,16 @@ class _Request:
     def resolve(self, label: str, source: Source) -> Any:
         try:
             return read_source(source, self.body, self.headers, self.query)
+        except SourceError as exc:
+            raise _Failed(f"expression error in {label}: {exc}") from None
+
+    def candidates(self, label: str, source: Source) -> list[Any]:
+        """A chain's present values; a single source's value as is (when not None)."""
+        if not isinstance(source, tuple):
+            value = self.resolve(label, source)
+            return [] if value is None else [value]
+        try:
+            return read_candidates(source, self.body, self.headers, self.query)
         except SourceError as exc:
             raise _Failed(f"expression error in {label}: {exc}") from None
 
@@ -122,21 +141,25 @@ def _scalar(request: _Request, label: str, source: Source, errors: list[str]) ->
 
 def _phone(request: _Request, mapping: Mapping, lead: MappedLead) -> None:
     try:
-        value = request.resolve("phone", mapping.phone)
-        if isinstance(value, dict | list):
-            raise _Failed(f"phone is not a scalar (got {_json_type(value)})")
+        values = request.candidates("phone", mapping.phone)
+        if values and isinstance(values[0], dict | list):
+            raise _Failed(f"phone is not a scalar (got {_json_type(values[0])})")
     except _Failed as exc:
         lead.errors.append(str(exc))
         return
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if not values or (isinstance(values[0], str) and not values[0].strip()):
         lead.errors.append("missing required field: phone")
         return
-    result = normalise_phone(value, mapping.default_region)
+    results = [normalise_phone(value, mapping.default_region) for value in values]
+    # The first valid candidate wins; none valid: the first candidate is the one reported.
+    result = next((r for r in results if not r.error), results[0])
     lead.phone_raw = result.raw
     if result.error:
         lead.errors.append(f"invalid phone '{result.raw}': {result.error}")
     else:
         lead.phone = result.e164
+        if result.warning:
+            lead.warnings.append(f"phone '{result.raw}': {result.warning}")
 
 
 def _text(label: str, value: Any) -> str | None:

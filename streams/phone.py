@@ -26,10 +26,18 @@ Rules, in order (``region`` is the integration's default region, BR unless set):
    someone else. Validity against assigned ranges is *not* required: test
    numbers and new ranges must pass.
 
-Letters are accepted the way phonenumbers reads them (phone keypad, so the
-vanity number ``555-555-BILL`` becomes ``5555552455``). Extensions are dropped
-from the E.164 form (``raw`` keeps the input). Nothing is dropped silently:
-a number we refuse comes back with ``error`` and its ``raw`` text.
+A phone containing letters is refused ("has letters"): no vanity-letter conversion,
+ever (``555-555-BILL`` and ``(11) 9ABCD-1234`` are errors, not keypad digits), since a
+guessed digit reaches somebody else. Two spellings are not letters: an extension
+(``ext. 123``, ``x123``, ``ramal 12``; dropped from the E.164 form, ``raw`` keeps the
+input) and a channel prefix, ``whatsapp:+5511...`` (Twilio's WhatsApp addresses) or
+``tel:``/``sms:``. Nothing is dropped silently: a number we refuse comes back with
+``error`` and its ``raw`` text.
+
+A national number is read in the default region; when that reading is not a valid number
+of the region but the same digits with a ``+`` are a valid number of another country
+(``14155552671`` read in BR), the result keeps the region's reading and carries a
+``warning`` naming the other country, so a person can check it.
 """
 
 from __future__ import annotations
@@ -42,6 +50,13 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
 
 _SEPARATORS = re.compile(r"[\s\-./()\u2010-\u2015]")
+#: ``whatsapp:+55...`` (Twilio), ``tel:``/``sms:`` URIs: an address of a phone, not letters.
+_SCHEME = re.compile(r"^(?:whatsapp|wa|tel|sms|callto)\s*:\s*", re.IGNORECASE)
+#: A trailing extension: ``ext. 123``, ``extension 4``, ``x123``, ``ramal 12``, ``#12``.
+_EXTENSION = re.compile(
+    r"\s*(?:[,;]\s*)?(?:ext(?:ension)?\.?|x|ramal|r\.|#)\s*\d{1,6}\s*$", re.IGNORECASE
+)
+_LETTER = re.compile(r"[^\W\d_]")
 
 _PARSE_REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "invalid country code",
@@ -66,6 +81,9 @@ class PhoneResult:
     #: The input as text (stripped), kept for history and dead letters.
     raw: str | None
     error: str | None = None
+    #: Set when the number was accepted but may be wrong: a national reading in the default
+    #: region of digits that look like another country's international number.
+    warning: str | None = None
 
 
 class _Refused(Exception):
@@ -75,9 +93,10 @@ class _Refused(Exception):
 def normalise_phone(raw: Any, region: str = "BR") -> PhoneResult:
     """Normalise ``raw`` to E.164 using ``region`` for national numbers. Never raises."""
     text = _as_text(raw)
+    region = (region or "BR").upper()
     try:
         _check_type(raw)
-        number = _parse(text or "", (region or "BR").upper())
+        number = _parse(_dial_text(text or ""), region)
         _check_possible(number)
     except _Refused as exc:
         return PhoneResult(None, text, str(exc))
@@ -86,7 +105,38 @@ def normalise_phone(raw: Any, region: str = "BR") -> PhoneResult:
     except Exception as exc:  # phonenumbers on hostile input: report, never crash
         return PhoneResult(None, text, f"not a number ({type(exc).__name__})")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return PhoneResult(e164, text, None)
+    return PhoneResult(e164, text, None, _foreign_warning(text or "", number, region))
+
+
+def _dial_text(text: str) -> str:
+    """The number without a channel prefix or an extension; letters left are refused."""
+    text = _SCHEME.sub("", text.strip())
+    text = _EXTENSION.sub("", text)
+    if _LETTER.search(text):
+        raise _Refused("has letters (not a phone number; vanity letters are never converted)")
+    return text
+
+
+def _foreign_warning(text: str, number: PhoneNumber, region: str) -> str | None:
+    """A warning when a national reading in ``region`` is not valid there, but the digits
+    as an international number are valid in another country."""
+    digits = _SEPARATORS.sub("", _dial_text(text))
+    if not digits.isdigit() or phonenumbers.is_valid_number(number):
+        return None
+    if phonenumbers.region_code_for_number(number) != region:
+        return None
+    try:
+        other = phonenumbers.parse("+" + digits, None)
+    except NumberParseException:
+        return None
+    other_region = phonenumbers.region_code_for_number(other)
+    if other_region in (None, region, "ZZ") or not phonenumbers.is_valid_number(other):
+        return None
+    e164 = phonenumbers.format_number(other, phonenumbers.PhoneNumberFormat.E164)
+    return (
+        f"read as a national number of {region}, where it is not a valid number; "
+        f"it looks like {e164} ({other_region}): check the default region"
+    )
 
 
 def _check_type(raw: Any) -> None:

@@ -251,8 +251,16 @@ def _bad_mapping(message: str) -> click.BadParameter:
 
 
 # pydantic tags each failed member of the Source union; one hint reads better than three.
-_SOURCE_MEMBERS = {"str", "HeaderSource", "QuerySource"}
-_SOURCE_HINT = 'expected a jmespath expression, {"header": "Name"} or {"query": "name"}'
+_SOURCE_MEMBERS = {
+    "str",
+    "HeaderSource",
+    "QuerySource",
+    "tuple[union[str,HeaderSource,QuerySource], ...]",
+}
+_SOURCE_HINT = (
+    'expected a jmespath expression, {"header": "Name"}, {"query": "name"} '
+    "or a list of those (a fallback chain)"
+)
 
 
 def describe(exc: ValidationError) -> str:

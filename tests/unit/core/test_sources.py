@@ -53,3 +53,25 @@ def test_query_values_read_the_first_and_headers_are_keyed_lower_case() -> None:
     assert first(["a", "b"]) == "a" and first(()) is None and first("a") == "a"
     assert lower_keys({"X-A": "1", "x-b": "2"}) == {"x-a": "1", "x-b": "2"}
     assert lower_keys(None) == {}
+
+
+# -- fallback chains ---------------------------------------------------------------------
+def test_a_chain_reads_its_members_in_order_and_the_first_present_wins() -> None:
+    from schemas.mapping import HeaderSource as Header
+    from schemas.mapping import QuerySource as Query
+
+    chain = ("data.buyer.phone", "data.user.phone", Header(header="X-Phone"), Query(query="p"))
+    body = {"data": {"buyer": {"phone": "  "}, "user": {"phone": "11999999999"}}}
+    assert read_source(chain, body, {"x-phone": "h"}, {"p": ["q"]}) == "11999999999"
+    assert read_source(chain, {}, {"x-phone": "h"}, {"p": ["q"]}) == "h"
+    assert read_source(chain, {}, {}, {"p": ["q"]}) == "q"
+    assert read_source(chain, {}, {}, {}) is None
+
+
+def test_a_failing_member_is_skipped_when_another_has_a_value() -> None:
+    from core.sources import SourceError, read_candidates
+
+    chain = ("abs(name)", "name", "nick")
+    assert read_candidates(chain, {"name": "Ana", "nick": "Aninha"}) == ["Ana", "Aninha"]
+    with pytest.raises(SourceError):  # nothing found: the failure must be said
+        read_candidates(chain, {"name": "x"[:0]})

@@ -23,8 +23,8 @@ KNOWN_PHONES = {
     "hotmart__PURCHASE_CANCELED.json": ("BR", "+5599999999900"),
     # cellphone "555-321-9876" read as BR national: DDD 55 + 5321-9876 (a landline shape).
     "eduzz__myeduzz.invoice_paid.json": ("BR", "+555553219876"),
-    # billing phone "555-555-BILL" in a US store: keypad B=2 I=4 L=5 -> 555-555-2455.
-    "shopify__orders_test_notification.json": ("US", "+15555552455"),
+    # billing phone "555-555-BILL" in a US store: letters, refused (never keypad digits).
+    "shopify__orders_test_notification.json": ("US", None),
     # Twilio sends E.164 already (%2B-encoded).
     "twilio__incoming_sms.json": ("BR", "+14133881111"),
     "twilio__signature_test_vector.json": ("BR", "+14158675309"),
@@ -82,6 +82,9 @@ def test_sample_maps_like_its_documented_paths(sample: Sample):
     assert lead.phone_raw == str(raw_phone)
     if sample.name in KNOWN_PHONES:
         assert lead.phone == KNOWN_PHONES[sample.name][1]
+        if lead.phone is None:
+            assert f"invalid phone '{raw_phone}': has letters" in " ".join(lead.errors)
+            return
     else:  # a sample added later: at least E.164-shaped and ending with the sent digits
         assert re.fullmatch(r"\+[1-9]\d{6,14}", lead.phone or ""), lead.errors
         assert lead.phone.endswith(re.sub(r"\D", "", str(raw_phone))[-6:])
@@ -324,3 +327,37 @@ def test_expressions_are_compiled_once():
     hits = compile_expression.cache_info().hits
     apply_mapping(m, {})
     assert compile_expression.cache_info().hits >= hits + 4  # event, name, phone, x
+
+
+# -- fallback chains (schemas/mapping.py Source) ---------------------------------------
+def test_mappings_written_before_chains_load_unchanged_and_chains_round_trip() -> None:
+    old = {"event": "event", "name": {"header": "X-Name"}, "phone": "phone", "fields": {}}
+    assert Mapping.model_validate(old).model_dump(mode="json")["name"] == {"header": "X-Name"}
+    chained = Mapping.model_validate(
+        {"event": "event", "name": ["data.buyer.name", "data.user.name"], "phone": "phone"}
+    )
+    assert chained.name == ("data.buyer.name", "data.user.name")
+    assert Mapping.model_validate_json(chained.model_dump_json()) == chained
+    with pytest.raises(ValueError, match="invalid jmespath"):
+        Mapping.model_validate({"event": "e", "name": ["ok", "bad["], "phone": "p"})
+    with pytest.raises(ValueError, match="at least one"):
+        Mapping.model_validate({"event": "e", "name": [], "phone": "p"})
+
+
+def test_a_phone_chain_takes_the_first_valid_phone() -> None:
+    chain = mapping(phone=["cus_cel", "cus_tel", "cus_tel2"])
+    lead = apply_mapping(
+        chain, {"event": "e", "name": "Ana", "cus_cel": "()", "cus_tel": "011999999999"}
+    )
+    assert (lead.phone, lead.phone_raw, lead.errors) == ("+5511999999999", "011999999999", [])
+    # None valid: the first candidate's error is the one reported.
+    lead = apply_mapping(chain, {"event": "e", "name": "Ana", "cus_cel": "9ABC", "cus_tel": "12"})
+    assert lead.phone is None and lead.errors == [
+        "invalid phone '9ABC': has letters (not a phone number; vanity letters are never converted)"
+    ]
+
+
+def test_a_phone_that_looks_foreign_is_a_warning_not_an_error() -> None:
+    lead = apply_mapping(mapping(), {"event": "e", "name": "Ana", "phone": "14155552671"})
+    assert lead.ok and lead.phone == "+5514155552671"
+    assert "+14155552671 (US)" in lead.warnings[0]

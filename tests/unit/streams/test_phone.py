@@ -69,10 +69,40 @@ def test_other_regions(raw, region, e164):
     assert normalise_phone(raw, region).e164 == e164
 
 
-def test_vanity_letters_use_the_phone_keypad():
-    # Shopify's test order: billing phone "555-555-BILL"; B=2, I=4, L=5.
-    assert normalise_phone("555-555-BILL", "US").e164 == "+15555552455"
-    assert normalise_phone("555-555-BILL", "BR").e164 == "+555555552455"
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [("555-555-BILL", "US"), ("555-555-BILL", "BR"), ("(11) 9ABCD-1234", "BR"), ("abc", "BR")],
+)
+def test_letters_are_never_converted_to_keypad_digits(raw, region):
+    # Shopify's test order has billing phone "555-555-BILL": an error, not +15555552455.
+    result = normalise_phone(raw, region)
+    assert result.e164 is None and result.error.startswith("has letters"), result
+    assert result.raw == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("whatsapp:+5511999999999", "+5511999999999"),  # Twilio's WhatsApp address
+        ("WhatsApp: +55 11 99999-9999", "+5511999999999"),
+        ("tel:+14133881111", "+14133881111"),
+        ("(11) 99999-9999 ramal 12", "+5511999999999"),
+        ("11 99999-9999 x12", "+5511999999999"),
+    ],
+)
+def test_channel_prefixes_and_extensions_are_not_letters(raw, e164):
+    result = normalise_phone(raw, "BR")
+    assert (result.e164, result.error) == (e164, None)
+
+
+def test_a_national_reading_that_looks_foreign_carries_a_warning():
+    # 11 digits: as BR national DDD 14 + 155552671 (not a valid BR number); as +1 a valid US one.
+    result = normalise_phone("14155552671", "BR")
+    assert result.e164 == "+5514155552671" and result.error is None
+    assert "+14155552671 (US)" in result.warning
+    # A valid reading in the region carries none, nor does an explicit international one.
+    assert normalise_phone("11999999999", "BR").warning is None
+    assert normalise_phone("+14155552671", "BR").warning is None
 
 
 @pytest.mark.parametrize(
@@ -87,8 +117,8 @@ def test_vanity_letters_use_the_phone_keypad():
         ("1" * 300, "too long"),
         ("+999 1234567", "invalid country code"),
         ("+0123", "invalid country code"),
-        ("abc", "not a number"),
-        ("não informado", "not a number"),
+        ("abc", "has letters (not a phone number; vanity letters are never converted)"),
+        ("não informado", "has letters (not a phone number; vanity letters are never converted)"),
         ("+", "not a number"),
         # A BR mobile without its area code would get a wrong DDD: refused.
         ("99999-9999", "too short: local number without area code"),
