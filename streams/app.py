@@ -6,6 +6,9 @@ commits; config, the producer and state live in :mod:`core.worker.services`."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import faust
 
 from core.kafka import MAX_MESSAGE_BYTES
@@ -57,6 +60,9 @@ def build_app(settings: Settings) -> faust.App:
         "hookline-worker",
         broker=[f"kafka://{server}" for server in settings.bootstrap_list],
         store="memory://",
+        # Faust makes a data directory even for in-memory stores; keep it out of the
+        # working directory (the worker's state lives in compacted topics).
+        datadir=str(Path(tempfile.gettempdir()) / "faust-{conf.id}"),
         web_enabled=settings.worker_web_port > 0,
         web_port=settings.worker_web_port or 6066,
         topic_disable_leader=True,
