@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.leads import LeadState
+from schemas.types import Id
 
 #: What a send action hands the channel; ``schemas.history.MessageSent`` records it.
 MessageType = Literal["text", "chatbot", "quick_reply"]
@@ -67,6 +68,11 @@ class ActionParams(BaseModel):
     #: The parameter that names one of the account's custom fields (checked when
     #: the action is written; the field cannot be deleted while an action uses it).
     custom_field_param: ClassVar[str | None] = None
+    #: ``(parameter, config kind)``: the parameter that holds the id of one of the
+    #: account's objects (a quick reply, a chatbot flow). Checked when the action is
+    #: written, kept while an action uses it, and resolved into the command when a
+    #: webhook matches (its content, templates rendered: ``streams/process.py``).
+    object_param: ClassVar[tuple[str, str] | None] = None
     #: The message type a send action hands the channel; None: not a send action.
     message_type: ClassVar[MessageType | None] = None
 
@@ -170,13 +176,44 @@ class _Send(ActionParams):
         return Outgoing(self.message_type, getattr(self, self.content_param))
 
 
+#: Filled in the command from the object the action names (the API refuses them as input).
+_RESOLVED = {"readOnly": True}
+
+
+class _SendObject(_Send):
+    """A send of one of the account's objects, named by id (``object_param``). The
+    action keeps the id; the command carries the object's content as it was when the
+    webhook matched (a later edit changes no command already emitted). Actions saved
+    before the objects existed hold the content itself (``content_param``), and still run."""
+
+    @model_validator(mode="after")
+    def _names_its_object(self) -> _SendObject:
+        assert self.object_param is not None
+        param = self.object_param[0]
+        if getattr(self, param) is None and getattr(self, self.content_param) is None:
+            raise ValueError(f"{param} is required")
+        return self
+
+
 @action_type
-class SendChatbot(_Send):
+class SendChatbot(_SendObject):
     label = "Enviar chatbot"
     message_type = "chatbot"
     content_param = "flow"
+    object_param = ("chatbot_id", "chatbot_flow")
     type: Literal["send_chatbot"]
-    flow: str = Field(min_length=1, max_length=200)
+    #: One of the account's chatbot flows (``POST /api/chatbot-flows``).
+    chatbot_id: Id | None = None
+    #: The flow reference (the CRM's flow id or the provider's template/flow): the flow's,
+    #: in a command; the action's own in actions saved before chatbot flows existed.
+    flow: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=_RESOLVED
+    )
+    #: The flow's start parameters, rendered (in a command).
+    start_params: dict[str, str] = Field(default_factory=dict, json_schema_extra=_RESOLVED)
+
+    def apply(self, lead: LeadState) -> Outgoing:
+        return Outgoing("chatbot", self.flow or "", params=tuple(self.start_params.items()))
 
 
 @action_type
@@ -191,12 +228,24 @@ class SendMessage(_Send):
 
 
 @action_type
-class SendQuickReply(_Send):
+class SendQuickReply(_SendObject):
     label = "Enviar resposta rápida"
     message_type = "quick_reply"
     content_param = "quick_reply"
+    object_param = ("quick_reply_id", "quick_reply")
     type: Literal["send_quick_reply"]
-    quick_reply: str = Field(min_length=1, max_length=200)
+    #: One of the account's quick replies (``POST /api/quick-replies``).
+    quick_reply_id: Id | None = None
+    #: The text: the quick reply's, rendered, in a command; the action's own in actions
+    #: saved before quick replies existed.
+    quick_reply: str | None = Field(
+        default=None, min_length=1, max_length=4096, json_schema_extra=_RESOLVED
+    )
+    #: The reply buttons' titles (in a command).
+    buttons: tuple[str, ...] = Field(default=(), max_length=3, json_schema_extra=_RESOLVED)
+
+    def apply(self, lead: LeadState) -> Outgoing:
+        return Outgoing("quick_reply", self.quick_reply or "", buttons=self.buttons)
 
 
 # -- derived from the registry (after every class above) ------------------------------

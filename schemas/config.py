@@ -6,9 +6,9 @@ there by every process.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from schemas.actions import AnyActionParams
 from schemas.channels import ChannelSettings, RecordingSettings
@@ -117,6 +117,57 @@ class CustomField(_Record):
     description: str = Field(default="", max_length=500)
 
 
+#: A WhatsApp reply button's title (the Cloud API allows 20 characters).
+ButtonTitle = Annotated[str, Field(min_length=1, max_length=20)]
+#: A chatbot start parameter's name.
+ParamName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
+
+
+class QuickReply(_Record):
+    """A message the account reuses (``send_quick_reply`` actions name it by id)."""
+
+    kind: Literal["quick_reply"] = "quick_reply"
+    account_id: Id
+    name: str = Field(min_length=1, max_length=200)
+    #: A template (``Oi {{first_name}}``; ``streams/templates.py``).
+    text: str = Field(min_length=1, max_length=1024)
+    #: Reply buttons' titles: at most 3, each different (WhatsApp's rules).
+    buttons: list[ButtonTitle] = Field(default_factory=list, max_length=3)
+    #: Which of :meth:`content`'s parameters are templates.
+    templated: ClassVar[tuple[str, ...]] = ("quick_reply",)
+
+    @field_validator("buttons")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len({title.casefold() for title in value}) != len(value):
+            raise ValueError("button titles must differ")
+        return value
+
+    def content(self) -> dict[str, Any]:
+        """What a ``send_quick_reply`` command carries of it (its parameters)."""
+        return {"quick_reply": self.text, "buttons": list(self.buttons)}
+
+
+class ChatbotFlow(_Record):
+    """A chatbot flow the account starts for leads (``send_chatbot`` actions name it)."""
+
+    kind: Literal["chatbot_flow"] = "chatbot_flow"
+    account_id: Id
+    name: str = Field(min_length=1, max_length=200)
+    #: What the account's channel starts: the CRM's flow id, or the provider's
+    #: template or flow reference.
+    flow: str = Field(min_length=1, max_length=200)
+    #: Handed to the flow when it starts; values are templates (``{{first_name}}``).
+    start_params: dict[ParamName, Annotated[str, Field(max_length=1000)]] = Field(
+        default_factory=dict, max_length=20
+    )
+    templated: ClassVar[tuple[str, ...]] = ("start_params",)
+
+    def content(self) -> dict[str, Any]:
+        """What a ``send_chatbot`` command carries of it (its parameters)."""
+        return {"flow": self.flow, "start_params": dict(self.start_params)}
+
+
 class ConversionEvent(_Record):
     kind: Literal["conversion_event"] = "conversion_event"
     account_id: Id
@@ -155,6 +206,15 @@ class Action(_Record):
     def is_send(self) -> bool:
         return self.params.is_send()
 
+    @property
+    def object_key(self) -> str | None:
+        """The config key of the account object this action names (None: it names none)."""
+        if (named := self.params.object_param) is None:
+            return None
+        param, kind = named
+        record_id = getattr(self.params, param)
+        return config_key(kind, record_id) if record_id is not None else None
+
 
 #: The keys of the flat record shape (before ``params``): the type and every parameter.
 _FLAT_PARAMS = ("type", "tag", "field", "value", "flow", "text", "quick_reply")
@@ -169,7 +229,15 @@ class Channel(_Record):
 
 
 ConfigRecord = Annotated[
-    Account | Integration | IntegrationMapping | CustomField | ConversionEvent | Action | Channel,
+    Account
+    | Integration
+    | IntegrationMapping
+    | CustomField
+    | ConversionEvent
+    | Action
+    | Channel
+    | QuickReply
+    | ChatbotFlow,
     Field(discriminator="kind"),
 ]
 CONFIG_RECORD = TypeAdapter(ConfigRecord)

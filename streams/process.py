@@ -9,15 +9,18 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from pydantic import ValidationError
+
 from core.body import ParsedBody, parse_body
 from core.config.state import ConfigState
 from core.redact import mask_data, mask_text
+from schemas.actions import parse_params
 from schemas.commands import ActionCommand, command_id_for
-from schemas.config import Action
+from schemas.config import Action, ChatbotFlow, QuickReply
 from schemas.envelope import WebhookEnvelope
 from schemas.history import WebhookHistory, WebhookStatus
 from streams.mapping import MappedLead, apply_mapping
-from streams.templates import render
+from streams.templates import MissingValues, TemplateProblem, context_for, render_value
 
 #: Bodies kept in history are capped; the full raw body stays on the topic.
 HISTORY_BODY_LIMIT = 64 * 1024
@@ -36,11 +39,40 @@ def delivery_key(envelope: WebhookEnvelope) -> str:
     return envelope.delivery_id or envelope.request_id
 
 
-def action_params(action: Action, context: dict[str, Any]) -> dict[str, Any]:
-    """The command's parameters: the action's, its templated ones rendered."""
+class NotRun(Exception):
+    """Why one action of a matched webhook emits no command (the webhook's history
+    says it): a value its templates print is missing, the object it names is gone, or
+    what it renders is not valid for its type."""
+
+
+def action_params(action: Action, context: dict[str, Any], config: ConfigState) -> dict[str, Any]:
+    """The command's parameters: the action's, with the content of the object it names
+    (a quick reply, a chatbot flow) as it is now, templates rendered. Raises NotRun."""
     params = action.params.model_dump(exclude={"type"})
-    for name in action.params.templated:
-        params[name] = render(params[name] or "", context)
+    templated = action.params.templated
+    if (key := action.object_key) is not None:
+        named = config.records.get(key)
+        if not isinstance(named, QuickReply | ChatbotFlow) or named.owner != action.account_id:
+            raise NotRun(f"its {key.replace(':', ' ')} no longer exists")
+        params |= named.content()
+        templated = named.templated
+    missing: list[str] = []
+    for name in templated:
+        try:
+            params[name] = render_value(params[name], context)
+        except MissingValues as exc:
+            missing += [n for n in exc.names if n not in missing]
+        except TemplateProblem as exc:
+            raise NotRun(f"template error in {name}: {exc}") from None
+    if missing:
+        raise NotRun(f"no value for {', '.join(missing)}")
+    try:
+        parse_params(action.type, params)
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or name}: {e['msg']}" for e in exc.errors()
+        )
+        raise NotRun(f"invalid once rendered: {reasons}") from None
     return params
 
 
@@ -114,23 +146,30 @@ def process_envelope(
     if duplicate:
         return Outcome(record)
 
-    context = {"event": lead.event, "name": lead.name, "phone": lead.phone, "fields": lead.fields}
-    commands = [
-        ActionCommand(
-            command_id=command_id_for(integration.id, delivery_key(envelope), action.id),
-            account_id=envelope.account_id,
-            integration_id=integration.id,
-            request_id=envelope.request_id,
-            event_id=event.id,
-            action_id=action.id,
-            type=action.type,
-            phone=lead.phone,
-            lead_name=lead.name,
-            params=action_params(action, context),
-        )
-        for event in events
-        for action in config.actions_of(event.id)
-    ]
+    context = context_for(lead, mask_data(parsed.data))
+    commands = []
+    for event in events:
+        for action in config.actions_of(event.id):
+            try:
+                params = action_params(action, context, config)
+            except NotRun as exc:
+                verb = "not sent" if action.is_send else "not run"
+                record.errors.append(f"{action.type} {action.id} {verb}: {exc}")
+                continue
+            commands.append(
+                ActionCommand(
+                    command_id=command_id_for(integration.id, delivery_key(envelope), action.id),
+                    account_id=envelope.account_id,
+                    integration_id=integration.id,
+                    request_id=envelope.request_id,
+                    event_id=event.id,
+                    action_id=action.id,
+                    type=action.type,
+                    phone=lead.phone,
+                    lead_name=lead.name,
+                    params=params,
+                )
+            )
     record.command_ids = [c.command_id for c in commands]
     record.action_types = [c.type for c in commands]
     return Outcome(record, commands)

@@ -15,11 +15,13 @@ from schemas.config import (
     Account,
     Action,
     Channel,
+    ChatbotFlow,
     ConfigRecord,
     ConversionEvent,
     CustomField,
     Integration,
     IntegrationMapping,
+    QuickReply,
     config_key,
 )
 from schemas.mapping import Mapping
@@ -69,6 +71,10 @@ class ConfigState:
                 link(config_key("integration", record.integration_id))
             case Action():
                 link(config_key("conversion_event", record.event_id))
+                if (named := record.object_key) is not None:
+                    link(named)
+            case QuickReply() | ChatbotFlow():
+                link(config_key("account", record.account_id))
             case IntegrationMapping():
                 pass
 
@@ -130,6 +136,16 @@ class ConfigState:
 
     def actions_of(self, event_id: str) -> list[Action]:
         return self._children_of(config_key("conversion_event", event_id), Action)
+
+    def quick_replies_of(self, account_id: str) -> list[QuickReply]:
+        return self._children_of(config_key("account", account_id), QuickReply)
+
+    def chatbot_flows_of(self, account_id: str) -> list[ChatbotFlow]:
+        return self._children_of(config_key("account", account_id), ChatbotFlow)
+
+    def actions_using(self, kind: str, record_id: str) -> list[Action]:
+        """The actions that name this object (a quick reply, a chatbot flow)."""
+        return self._children_of(config_key(kind, record_id), Action)
 
     def matching_events(self, integration_id: str, event_value: str) -> list[ConversionEvent]:
         return [e for e in self.events_of(integration_id) if e.identification == event_value]

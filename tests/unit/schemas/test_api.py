@@ -36,9 +36,9 @@ PARAMS = {
     "remove_tag": {"tag": "lead"},
     "update_field": {"field": "product", "value": "{{fields.product}}"},
     "remove_field": {"field": "product"},
-    "send_chatbot": {"flow": "boas-vindas"},
+    "send_chatbot": {"chatbot_id": "bot_1"},
     "send_message": {"text": "Oi {{name}}"},
-    "send_quick_reply": {"quick_reply": "qr_1"},
+    "send_quick_reply": {"quick_reply_id": "qr_1"},
 }
 
 
@@ -61,8 +61,8 @@ def test_each_action_type_parses_to_its_variant_and_record(action_type: str) -> 
         "int_1",
         "evt_1",
     )
-    assert record.params.model_dump(exclude={"type"}) == PARAMS[action_type]
-    out = ActionOut.from_record(record).model_dump()
+    assert record.params.model_dump(exclude={"type"}, exclude_defaults=True) == PARAMS[action_type]
+    out = ActionOut.from_record(record).model_dump(exclude_defaults=True)
     assert (
         out
         == {"id": "act_1", "type": action_type, "created_at": record.created_at}

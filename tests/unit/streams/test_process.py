@@ -2,22 +2,30 @@
 
 import json
 
+import pytest
+
 from core.config.state import ConfigState, secret_hash
+from schemas.actions import Outgoing, parse_params
 from schemas.commands import command_id_for
 from schemas.config import (
+    CONFIG_RECORD,
     Account,
     Action,
+    ChatbotFlow,
     ConversionEvent,
     Integration,
     IntegrationMapping,
+    QuickReply,
     UrlToken,
 )
 from schemas.envelope import WebhookEnvelope
+from schemas.leads import LeadState
 from schemas.mapping import Mapping
 from schemas.types import Plan, utcnow
 from streams.process import process_envelope
 from tests.samples import load_samples
 
+LEAD = LeadState(account_id="acc_1", phone="+5599999999900")
 HOTMART = Mapping(
     event="event",
     name="data.buyer.name",
@@ -132,3 +140,149 @@ def test_config_problems_are_dead_letters_not_crashes() -> None:
 def test_ping_is_recorded_as_ping() -> None:
     outcome = process_envelope(_envelope(b"webhook_id=1", kind="ping"), _config())
     assert outcome.history.status == "ping" and outcome.failure is None
+
+
+# -- templates and account objects ------------------------------------------------------
+def _with(state: ConfigState, *records) -> ConfigState:
+    for record in records:
+        state.apply(record.key, record)
+    return state
+
+
+def _action(action_id: str, **params) -> Action:
+    return Action(
+        id=action_id,
+        account_id="acc_1",
+        integration_id="int_1",
+        event_id="conversion_1",
+        params=params,
+    )
+
+
+QUICK_REPLY = QuickReply(
+    id="qr_1",
+    account_id="acc_1",
+    name="Recuperação",
+    text="Oi {{ first_name }}, {{ payload.data.product.name }} ainda está aqui",
+    buttons=["Quero", "Não quero"],
+)
+FLOW = ChatbotFlow(
+    id="bot_1",
+    account_id="acc_1",
+    name="Boas-vindas",
+    flow="flow-42",
+    start_params={"nome": "{{ first_name }}", "produto": "{{ fields.product }}"},
+)
+
+
+def test_a_missing_value_stops_its_action_and_history_says_which() -> None:
+    state = _with(
+        _config(),
+        _action("action_2", type="send_message", text="Olá {{ email }}, {{ fields.cupom }}!"),
+        _action("action_3", type="update_field", field="cupom", value="{{ payload.coupon }}"),
+    )
+    outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state)
+    assert outcome.failure is None and outcome.history.status == "matched"
+    assert [c.type for c in outcome.commands] == ["add_tag"]
+    assert outcome.history.errors == [
+        "send_message action_2 not sent: no value for email, fields.cupom",
+        "update_field action_3 not run: no value for payload.coupon",
+    ]
+    assert outcome.history.command_ids == [outcome.commands[0].command_id]
+
+
+def test_payload_and_lead_variables_render_and_credentials_stay_masked() -> None:
+    body = json.loads(_hotmart("PURCHASE_CANCELED"))
+    body["hottok"] = "the-platform-secret"
+    text = "{{ first_name }} {{ payload.data.buyer.address.city }} {{ payload.hottok }}"
+    state = _with(_config(), _action("action_2", type="send_message", text=text))
+    (_, send) = process_envelope(_envelope(json.dumps(body).encode()), state).commands
+    assert send.params == {"text": "Teste Uberlândia ***"}
+
+
+def test_object_sends_carry_the_objects_content_rendered() -> None:
+    state = _with(
+        _config(),
+        QUICK_REPLY,
+        FLOW,
+        _action("action_2", type="send_quick_reply", quick_reply_id="qr_1"),
+    )
+    (_, send) = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state).commands
+    assert send.params == {
+        "quick_reply_id": "qr_1",
+        "quick_reply": "Oi Teste, Produto test postback2 ainda está aqui",
+        "buttons": ["Quero", "Não quero"],
+    }
+    assert parse_params(send.type, send.params).apply(LEAD) == Outgoing(
+        "quick_reply",
+        "Oi Teste, Produto test postback2 ainda está aqui",
+        buttons=("Quero", "Não quero"),
+    )
+
+    _with(state, _action("action_2", type="send_chatbot", chatbot_id="bot_1"))
+    (_, send) = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state).commands
+    assert send.params == {
+        "chatbot_id": "bot_1",
+        "flow": "flow-42",
+        "start_params": {"nome": "Teste", "produto": "Produto test postback2"},
+    }
+    assert parse_params(send.type, send.params).apply(LEAD) == Outgoing(
+        "chatbot", "flow-42", params=(("nome", "Teste"), ("produto", "Produto test postback2"))
+    )
+
+
+def test_an_object_gone_or_missing_values_in_it_stop_the_send() -> None:
+    state = _with(_config(), _action("action_2", type="send_quick_reply", quick_reply_id="qr_1"))
+    outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state)
+    assert outcome.history.errors == [
+        "send_quick_reply action_2 not sent: its quick_reply qr_1 no longer exists"
+    ]
+    _with(state, FLOW.model_copy(update={"start_params": {"c": "{{ fields.coupon }}"}}))
+    _with(state, _action("action_2", type="send_chatbot", chatbot_id="bot_1"))
+    outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state)
+    assert outcome.history.errors == ["send_chatbot action_2 not sent: no value for fields.coupon"]
+    # Another account's object is not this account's.
+    _with(state, FLOW.model_copy(update={"account_id": "acc_2"}))
+    outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state)
+    assert "its chatbot_flow bot_1 no longer exists" in outcome.history.errors[0]
+
+
+def test_rendered_params_must_still_be_valid() -> None:
+    """A template may render nothing (``default``), but a message must say something."""
+    text = "{{ payload.nope | d('') }}"
+    state = _with(_config(), _action("action_2", type="send_message", text=text))
+    outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state)
+    assert [c.type for c in outcome.commands] == ["add_tag"]
+    assert outcome.history.errors == [
+        "send_message action_2 not sent: invalid once rendered: text: String should have at"
+        " least 1 character"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("flat", "params"),
+    [
+        (
+            '"type": "send_quick_reply", "quick_reply": "qr-boas-vindas"',
+            {"quick_reply": "qr-boas-vindas"},
+        ),
+        ('"type": "send_chatbot", "flow": "recuperacao", "text": null', {"flow": "recuperacao"}),
+    ],
+)
+def test_free_text_sends_saved_before_objects_still_load_and_run(flat: str, params: dict) -> None:
+    """Records in the old format (flat, the text itself): the command carries it as it
+    always did, not rendered, and the executor sends it."""
+    record = CONFIG_RECORD.validate_json(
+        '{"kind": "action", "id": "action_2", "account_id": "acc_1",'
+        ' "integration_id": "int_1", "event_id": "conversion_1",'
+        ' "created_at": "2026-01-01T10:00:00Z", "updated_at": "2026-01-01T10:00:00Z",'
+        f' "tag": null, "field": null, "value": null, {flat}}}'
+    )
+    commands = process_envelope(
+        _envelope(_hotmart("PURCHASE_CANCELED")), _with(_config(), record)
+    ).commands
+    (send,) = [c for c in commands if c.type != "add_tag"]
+    assert {k: v for k, v in send.params.items() if v} == params
+    outgoing = parse_params(send.type, send.params).apply(LEAD)
+    assert outgoing.content == next(iter(params.values()))
+    assert outgoing.buttons == () and outgoing.params == ()

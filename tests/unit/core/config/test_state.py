@@ -4,9 +4,11 @@ from core.config.state import ConfigState, secret_hash
 from schemas.config import (
     Account,
     Action,
+    ChatbotFlow,
     ConversionEvent,
     Integration,
     IntegrationMapping,
+    QuickReply,
     UrlToken,
 )
 from schemas.mapping import Mapping
@@ -94,3 +96,33 @@ def test_mapping_and_tenant_lists() -> None:
     assert state.mapping("int_1") == mapping
     assert [i.id for i in state.integrations_of("acc_1")] == ["int_1"]
     assert state.integrations_of("acc_2") == []
+
+
+def test_account_objects_and_the_actions_that_name_them() -> None:
+    state = _state()
+    reply = QuickReply(id="qr_1", account_id="acc_1", name="Oi", text="Oi {{ name }}")
+    flow = ChatbotFlow(id="bot_1", account_id="acc_1", name="Bot", flow="f1")
+    for record in (reply, flow):
+        state.apply(record.key, record)
+
+    def action(params: dict) -> Action:
+        return Action(
+            id="act_1", account_id="acc_1", integration_id="int_1", event_id="evt_1", params=params
+        )
+
+    sends_reply = action({"type": "send_quick_reply", "quick_reply_id": "qr_1"})
+    state.apply(sends_reply.key, sends_reply)
+    assert state.quick_replies_of("acc_1") == [reply]
+    assert state.chatbot_flows_of("acc_1") == [flow]
+    assert state.actions_using("quick_reply", "qr_1") == [sends_reply]
+    # The same action now names the flow: the index follows it.
+    sends_flow = action({"type": "send_chatbot", "chatbot_id": "bot_1"})
+    state.apply(sends_flow.key, sends_flow)
+    assert state.actions_using("quick_reply", "qr_1") == []
+    assert state.actions_using("chatbot_flow", "bot_1") == [sends_flow]
+    # Actions saved before objects existed name none.
+    legacy = action({"type": "send_chatbot", "flow": "texto livre"})
+    state.apply(legacy.key, legacy)
+    assert legacy.object_key is None and state.actions_using("chatbot_flow", "bot_1") == []
+    state.apply(flow.key, None)
+    assert state.chatbot_flows_of("acc_1") == []
