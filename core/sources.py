@@ -6,7 +6,7 @@
 - ``{"header": "X-Name"}`` reads a request header, whatever the case of its name;
 - ``{"query": "name"}`` reads a query-string parameter, its first value when repeated;
 - a fallback chain (a tuple of the above) reads its members in order: the first value
-  present (not null, not an empty string, list or object) is the chain's value.
+  present (not null or false, not an empty string, list or object) is the chain's value.
 
 The workers' mapping (``streams/mapping.py``), the gateway's delivery ids
 (``ingest/delivery.py``) and the suggestion measurement (``bench/discovery.py``) all
@@ -75,9 +75,10 @@ def read_candidates(
 
 
 def present(value: Any) -> bool:
-    """Whether a value counts as found: not null, not an empty (or blank) string, list or
-    object."""
-    if value is None:
+    """Whether a value counts as found: not null, not ``false`` (what a guard such as
+    ``type == 'invoice' && ...`` yields when it does not apply), not an empty (or blank)
+    string, list or object."""
+    if value is None or value is False:
         return False
     if isinstance(value, str):
         return bool(value.strip())

@@ -65,6 +65,7 @@ PRESET = Preset(
         "No delivery id: dedup by body hash. No signature scheme is documented: use an "
         "unguessable URL."
     ),
+    covers=("Webhooks (form posts): subscribe and update events (contact[...])",),
 )
 
 

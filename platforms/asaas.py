@@ -43,6 +43,11 @@ PRESET = Preset(
         "payloads reference the customer only by id: map name/phone from an enrichment step "
         "or use discovery on your own payloads. Auth: static asaas-access-token header."
     ),
+    ids_only=(
+        "Asaas sends only ids: payment events reference the customer as payment.customer "
+        "(cus_...), with no name or phone. Enrich from its API (GET /v3/customers/{id}) before "
+        "mapping, or map a lead from another platform."
+    ),
 )
 
 

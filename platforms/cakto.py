@@ -63,6 +63,10 @@ PRESET = Preset(
         "too (besides data.subscription.customer). Amounts in reais. Only the events the docs "
         "name are listed; Cakto's API accepts more."
     ),
+    covers=(
+        "Webhooks {secret, event, data}: one-off and subscription sales, cancellations, renewals "
+        "(data.customer)",
+    ),
 )
 
 

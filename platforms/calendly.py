@@ -45,6 +45,10 @@ PRESET = Preset(
         "text_reminder_number (SMS reminders only); a phone asked as a custom question lives in "
         "payload.questions_and_answers and needs a custom mapping."
     ),
+    covers=(
+        "API v2 webhooks: invitee.created / invitee.canceled (payload.name, payload.email, "
+        "text_reminder_number)",
+    ),
 )
 
 

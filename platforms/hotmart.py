@@ -1,9 +1,19 @@
-"""Hotmart webhook 2.0.0 (purchases, cart abandonment, subscriptions).
+"""Hotmart webhook 2.0.0: every event family puts the person somewhere else.
 
-Sources: https://developers.hotmart.com/docs/en/2.0.0/webhook/purchase-webhook/ and
-.../cancel-subscription-webhook/ (event catalogue as captured in
-github:api-evangelist/hotmart asyncapi/hotmart-webhooks.yml @ cb28a13); the purchase shape
-from Hotmart-generated test postbacks (shared/samples/hotmart__*.json).
+- purchases (``PURCHASE_*``): ``data.buyer`` with ``checkout_phone``;
+- cart abandonment (``PURCHASE_OUT_OF_SHOPPING_CART``): ``data.buyer`` with ``phone``
+  (the DDI included for buyers outside Brazil);
+- subscriptions (``SUBSCRIPTION_CANCELLATION``): ``data.subscriber`` with a split
+  ``phone{dddCell, cell, dddPhone, phone}``;
+- members area (``CLUB_FIRST_ACCESS``, ``CLUB_MODULE_COMPLETED``): ``data.user`` (name,
+  e-mail; no phone).
+
+Sources: https://developers.hotmart.com/docs/en/2.0.0/webhook/purchase-webhook/,
+.../cart-abandonment-webhook/ and .../cancel-subscription-webhook/ (event catalogue as
+captured in github:api-evangelist/hotmart asyncapi/hotmart-webhooks.yml @ cb28a13); the
+purchase shape from Hotmart-generated test postbacks (shared/samples/hotmart__*.json); the
+club events from Hotmart's "send test" postbacks copied in
+github:michael-lourenco/controle-de-eventos documentacao/payloads-webhook.md @ b33cb93.
 """
 
 from typing import Any
@@ -27,11 +37,18 @@ PRESET = Preset(
     event="event",
     mapping=Mapping(
         event="event",
-        # Purchases carry data.buyer; SUBSCRIPTION_CANCELLATION carries data.subscriber.
-        name="data.buyer.name || data.subscriber.name",
-        phone=f"data.buyer.checkout_phone || {_SUBSCRIBER_CELL} || {_SUBSCRIBER_PHONE}",
+        # Purchases and abandonment carry data.buyer, subscriptions data.subscriber, the
+        # members area data.user.
+        name=("data.buyer.name", "data.subscriber.name", "data.user.name"),
+        phone=(
+            "data.buyer.checkout_phone",
+            "data.buyer.phone",
+            _SUBSCRIBER_CELL,
+            _SUBSCRIBER_PHONE,
+            "data.user.phone",
+        ),
         fields={
-            "email": "data.buyer.email || data.subscriber.email",
+            "email": ("data.buyer.email", "data.subscriber.email", "data.user.email"),
             "document": "data.buyer.document",
             "product": "data.product.name",
             "value": "data.purchase.price.value || data.actual_recurrence_value",
@@ -66,10 +83,16 @@ PRESET = Preset(
         "data.subscriber.phone{dddCell,cell,dddPhone,phone}: cell first, then landline. "
         "Auth: static X-HOTMART-HOTTOK header."
     ),
+    covers=(
+        "2.0.0 purchases, PURCHASE_* (data.buyer, checkout_phone)",
+        "2.0.0 cart abandonment, PURCHASE_OUT_OF_SHOPPING_CART (data.buyer.phone)",
+        "2.0.0 subscriptions, SUBSCRIPTION_CANCELLATION (data.subscriber, split phone)",
+        "2.0.0 members area, CLUB_FIRST_ACCESS / CLUB_MODULE_COMPLETED (data.user; no phone)",
+    ),
 )
 
 
-_DATA = ("buyer", "purchase", "subscriber", "subscription", "product")
+_DATA = ("buyer", "purchase", "subscriber", "subscription", "product", "user")
 
 
 def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:

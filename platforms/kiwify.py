@@ -49,6 +49,7 @@ PRESET = Preset(
         "is in cents. No delivery id is documented: dedup falls back to the body hash. "
         "Abandoned-cart deliveries use a different, flatter shape not covered here."
     ),
+    covers=("Sales webhooks: order events (Customer.full_name, Customer.mobile)",),
 )
 
 

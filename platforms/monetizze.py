@@ -1,8 +1,17 @@
-"""Monetizze postback (server to server): form-encoded PHP arrays plus a `json` field.
+"""Monetizze postback (server to server), both versions:
+
+- **v1**: a form post of PHP arrays (``venda[status]``, ``comprador[nome]``, ...), with no
+  event code: the sale's status (``Finalizada``, ``Cancelada``, ...) is the event;
+- **v2**: ``tipoEvento{codigo, descricao}`` names the event (``2`` = approved), sent as the
+  same form post or as JSON (``comprador``, ``venda``, ``produto`` objects).
+
+Each path reads both spellings: nested (JSON) and flat bracketed keys (a form).
 
 Source: Monetizze's published PHP postback example ("Documentação PostBack de integração da
 Monetizze", https://app.monetizze.com.br/ferramentas/postback), as copied in public GitHub
 material, and a typed transcription of the postback JSON in another public README.
+Auth: the account's ``chave_unica`` travels in the body and is compared with the
+integration's secret (``field_token``); it is masked wherever bodies are kept.
 """
 
 from typing import Any
@@ -12,13 +21,16 @@ from schemas.mapping import Mapping
 
 # The same data arrives nested (JSON, or a form parser that nests PHP arrays) or flat with
 # bracketed keys (a plain form parser): each path tries both spellings.
+#: v2 names its event code; v1 only says the sale's status.
+_EVENT = ("tipoEvento.codigo", '"tipoEvento[codigo]"', "venda.status", '"venda[status]"')
+
 PRESET = Preset(
     id="monetizze",
     display_name="Monetizze",
-    signature_scheme="none",
-    event="to_string(tipoEvento.codigo || \"tipoEvento[codigo]\" || '')",
+    signature_scheme="field_token",
+    event=_EVENT,
     mapping=Mapping(
-        event="to_string(tipoEvento.codigo || \"tipoEvento[codigo]\" || '')",
+        event=_EVENT,
         name='comprador.nome || "comprador[nome]"',
         phone='comprador.telefone || "comprador[telefone]"',
         fields={
@@ -44,13 +56,24 @@ PRESET = Preset(
         "102": "Assinatura inadimplente",
         "103": "Assinatura cancelada",
         "104": "Assinatura aguardando pagamento",
+        "Aguardando pagamento": "Aguardando pagamento (postback v1)",
+        "Finalizada": "Finalizada / Aprovada (postback v1)",
+        "Cancelada": "Cancelada (postback v1)",
+        "Devolvida": "Devolvida (postback v1)",
+        "Bloqueada": "Bloqueada (postback v1)",
+        "Completa": "Completa (postback v1)",
     },
     documented=True,
     source="https://app.monetizze.com.br/ferramentas/postback (PHP example, public copies)",
     notes=(
-        "Auth is the body field chave_unica compared with the account key (no scheme here: "
-        "use header_token only if proxied). Buyer data is sent only to producer/co-producer or "
-        "when released to the affiliate."
+        "Auth: the body field chave_unica is compared with the integration's secret "
+        "(field_token). Buyer data is sent only to producer/co-producer or when released to "
+        "the affiliate."
+    ),
+    covers=(
+        "Postback v2 (tipoEvento.codigo is the event), form-encoded PHP arrays",
+        "Postback v2 as JSON (comprador, venda, produto objects)",
+        "Postback v1 (no tipoEvento: venda[status] is the event), form-encoded",
     ),
 )
 
@@ -60,7 +83,9 @@ def _detect(body: dict[str, Any], headers: dict[str, str]) -> Found | None:
         return 0.9, "chave_unica with comprador"
     if "tipoEvento" in body or "tipoEvento[codigo]" in body:
         return 0.8, "tipoEvento block"
+    if "chave_unica" in body and ("venda" in body or "venda[codigo]" in body):
+        return 0.85, "chave_unica with venda"
     return None
 
 
-PLATFORM = Platform(preset=PRESET, detect=_detect)
+PLATFORM = Platform(preset=PRESET, credential_fields=("chave_unica",), detect=_detect)

@@ -36,6 +36,10 @@ PRESET = Preset(
         "Payload is {store_id, event, id}: no name or phone. Retries 14 times over three days "
         "with the same body, so the body hash dedups. Signature: X-Linkedstore-HMAC-SHA256."
     ),
+    ids_only=(
+        "Nuvemshop sends only ids ({store_id, event, id}): no customer in the webhook. Enrich "
+        "from its API (GET /orders/{id}) before mapping."
+    ),
 )
 
 

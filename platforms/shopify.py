@@ -57,6 +57,10 @@ PRESET = Preset(
         "name, the order's own email/phone first. Phones carry no country code and may contain "
         "letters; the region comes from the integration (default BR)."
     ),
+    covers=(
+        "Admin API webhooks: orders/* (customer, billing_address, shipping_address), event in "
+        "X-Shopify-Topic",
+    ),
 )
 
 

@@ -16,19 +16,30 @@ PRESET = Preset(
     event="type",
     mapping=Mapping(
         event="type",
-        # checkout.session.* carry customer_details; customer.* / charge.* carry name/phone.
+        # checkout.session.* carry customer_details, charges billing_details, orders and
+        # payment intents shipping, invoices customer_name/customer_phone, customers
+        # name/phone at the top of the object.
         name=(
-            "data.object.customer_details.name || data.object.billing_details.name "
-            "|| data.object.name"
+            "data.object.customer_details.name",
+            "data.object.billing_details.name",
+            "data.object.shipping.name",
+            "data.object.customer_name",
+            "data.object.name",
         ),
         phone=(
-            "data.object.customer_details.phone || data.object.billing_details.phone "
-            "|| data.object.phone"
+            "data.object.customer_details.phone",
+            "data.object.billing_details.phone",
+            "data.object.shipping.phone",
+            "data.object.customer_phone",
+            "data.object.phone",
         ),
         fields={
             "email": (
-                "data.object.customer_details.email || data.object.customer_email "
-                "|| data.object.billing_details.email || data.object.email"
+                "data.object.customer_details.email",
+                "data.object.customer_email",
+                "data.object.billing_details.email",
+                "data.object.receipt_email",
+                "data.object.email",
             ),
             "value": "data.object.amount_total || data.object.amount",
             "status": "data.object.payment_status || data.object.status",
@@ -58,6 +69,13 @@ PRESET = Preset(
     notes=(
         "Phones are E.164 when present (checkout needs phone_number_collection enabled). "
         "customer_details.name is absent on older API versions."
+    ),
+    covers=(
+        "checkout.session.* (data.object.customer_details)",
+        "charge.* (data.object.billing_details, then shipping)",
+        "payment_intent.* (data.object.shipping)",
+        "invoice.* (data.object.customer_name, customer_phone, customer_email)",
+        "customer.* (data.object.name, phone, email)",
     ),
 )
 

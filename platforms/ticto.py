@@ -59,6 +59,9 @@ PRESET = Preset(
         "The event is the purchase status. Phone is split: ddi ('+55'), ddd and number are "
         "joined. Amounts in cents. No delivery id: dedup by body hash. Auth: body field token."
     ),
+    covers=(
+        "Webhook v2.0: sales and subscription events (customer, composite ddi+ddd+number phone)",
+    ),
 )
 
 

@@ -38,6 +38,7 @@ PRESET = Preset(
         "No event field: the configured URL decides incoming vs status callback; SmsStatus is "
         "the closest thing. From is E.164 ('whatsapp:+55...' for WhatsApp senders). No email."
     ),
+    covers=("Messaging webhooks: incoming SMS / WhatsApp (form post: From, Body, SmsStatus)",),
 )
 
 

@@ -60,6 +60,13 @@ class Preset(BaseModel):
     #: URL or ``github:owner/repo path @ commit`` of the public material used.
     source: str = Field(min_length=1)
     notes: str = ""
+    #: The payload versions and event families the mapping reads, one line each (every one
+    #: is tested on a cited payload in tests/fixtures/platforms): what the preset claims.
+    covers: tuple[str, ...] = ()
+    #: Set when the platform's webhooks carry only ids (no name, phone or e-mail): what to do
+    #: instead. Shown on the platform and on every integration of it, so a lead that cannot
+    #: be mapped is explained up front rather than found as a dead letter.
+    ids_only: str | None = None
 
     @property
     def default_region(self) -> str:
@@ -77,6 +84,10 @@ class Preset(BaseModel):
             raise ValueError(f"preset {self.id!r}: mapping.event differs from event")
         if not self.documented and not self.notes:
             raise ValueError(f"preset {self.id!r}: undocumented presets must explain in notes")
+        if self.ids_only is not None and self.mapping is not None:
+            raise ValueError(f"preset {self.id!r}: an ids-only platform has no lead mapping")
+        if self.mapping is not None and not self.covers:
+            raise ValueError(f"preset {self.id!r}: a mapping must say which versions it covers")
         return self
 
 

@@ -33,6 +33,10 @@ PRESET = Preset(
         "No signature: VTEX sends the static headers you set in hook.headers (use "
         'header_token). The configuration ping {"hookConfig": "ping"} must get a 200.'
     ),
+    ids_only=(
+        "VTEX sends only ids (OrderId, State): no client profile in the hook. Enrich from its OMS"
+        " API (GET /api/oms/pvt/orders/{OrderId}) before mapping."
+    ),
 )
 
 

@@ -55,6 +55,7 @@ PRESET = Preset(
         "The creation ping is a form body webhook_id=<id> with no topic header: it maps to "
         "nothing and is expected to dead-letter harmlessly. Billing phone is free text."
     ),
+    covers=("REST API v3 webhooks: order.* (billing), event in X-WC-Webhook-Topic",),
 )
 
 

@@ -10,6 +10,14 @@ and returns a :class:`Structure`, a JSON-serialisable summary that two workers c
 - keys that are not plain identifiers quoted jmespath-style: ``"contact[email]"``;
 - :func:`parent_path` gives the container of a path, so the flat table is also a tree.
 
+Form builders send answers as arrays of items that each say what they hold (Typeform's
+``answers[]`` with a field ``ref`` and a question title kept elsewhere in
+``definition.fields[]``; Apps Script's ``[{question, answer}]``). A path like
+``answers[].text`` mixes every answer, so such items are also recorded one by one in
+``labelled``: a filter expression that picks the item
+(``form_response.answers[?field.id=='kSHz'].text | [0]``) with the item's label (the
+question's title, else its ref) and type.
+
 Work is bounded: at most ``max_paths`` distinct paths, ``max_depth`` levels and
 ``max_items`` elements looked at per array; a structure that hit a cap says so in
 ``truncated``.
@@ -45,6 +53,18 @@ class PathStats(BaseModel):
     frequency: float = 0.0
 
 
+class LabelledStats(BaseModel):
+    """One labelled item of an array of answers: what its label and type say it holds."""
+
+    #: The item's label: a question's title, else its ref or name.
+    label: str = ""
+    #: The item's declared type (``phone_number``, ``email``, ``short_text``...), if any.
+    kind: str = ""
+    example: Any = None
+    count: int = 0
+    frequency: float = 0.0
+
+
 class Structure(BaseModel):
     """Paths and headers seen across ``samples`` payloads."""
 
@@ -54,6 +74,8 @@ class Structure(BaseModel):
     paths: dict[str, PathStats] = Field(default_factory=dict)
     #: Header names (lower-cased) -> stats, when headers were given.
     headers: dict[str, PathStats] = Field(default_factory=dict)
+    #: Filter expression picking one labelled array item's value -> its label and type.
+    labelled: dict[str, LabelledStats] = Field(default_factory=dict)
     #: True when a cap (paths, depth) dropped something.
     truncated: bool = False
     max_paths: int = MAX_PATHS
@@ -122,11 +144,39 @@ def _example(value: Any) -> Any:
 
 
 class _Walker:
-    def __init__(self, structure: Structure, max_depth: int, max_items: int) -> None:
+    def __init__(
+        self,
+        structure: Structure,
+        max_depth: int,
+        max_items: int,
+        titles: dict[str, str] | None = None,
+    ) -> None:
         self.structure = structure
         self.max_depth = max_depth
         self.max_items = max_items
         self.seen: set[tuple[str, str]] = set()
+        self.labeller = _Labeller(titles or {})
+
+    def labelled(self, path: str, item: Mapping[str, Any]) -> None:
+        """Record each scalar value of an answer item under its own filter expression."""
+        found = self.labeller.describe(item)
+        if found is None:
+            return
+        condition, label, kind = found
+        for key, value in item.items():
+            if key in _META_KEYS or isinstance(value, Mapping | list | tuple) or value is None:
+                continue
+            expr = f"{path}[?{condition}].{quote_key(str(key))} | [0]"
+            table = self.structure.labelled
+            if expr not in table and len(table) >= self.structure.max_paths:
+                self.structure.truncated = True
+                continue
+            stats = table.setdefault(expr, LabelledStats(label=label, kind=kind))
+            if stats.example is None:
+                stats.example = _example(value)
+            if ("labelled", expr) not in self.seen:
+                self.seen.add(("labelled", expr))
+                stats.count += 1
 
     def record(self, table: dict[str, PathStats], path: str, value: Any) -> bool:
         stats = table.get(path)
@@ -149,6 +199,10 @@ class _Walker:
     def walk(self, path: str, value: Any, depth: int) -> None:
         if path and not self.record(self.structure.paths, path, value):
             return
+        if isinstance(value, list | tuple) and path:
+            for item in list(value)[: self.max_items]:
+                if isinstance(item, Mapping):
+                    self.labelled(path, item)
         if depth >= self.max_depth and isinstance(value, Mapping | list | tuple):
             self.structure.truncated = True
             return
@@ -158,6 +212,71 @@ class _Walker:
         elif isinstance(value, list | tuple):
             for child in list(value)[: self.max_items]:
                 self.walk(f"{path}[]", child, depth + 1)
+
+
+#: Keys of an answer item that hold its label, best first.
+_LABEL_KEYS = ("title", "label", "question", "pergunta", "questionTitle", "name")
+#: Keys of an answer item that identify its question (also looked up in ``titles``).
+_ID_KEYS = ("id", "ref", "key")
+#: Keys of an answer item that are not its value.
+_META_KEYS = {*_LABEL_KEYS, *_ID_KEYS, "type", "field", "required", "properties", "index"}
+_LITERAL = re.compile(r"^[^\x00-\x1f]{1,120}$")
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class _Labeller:
+    """Finds the label and the filter of one answer item."""
+
+    def __init__(self, titles: dict[str, str]) -> None:
+        self.titles = titles
+
+    def describe(self, item: Mapping[str, Any]) -> tuple[str, str, str] | None:
+        """(filter, label, kind) for an item that names its question, else None."""
+        field = item.get("field")
+        holder, prefix = (field, "field.") if isinstance(field, Mapping) else (item, "")
+        for key in _ID_KEYS:
+            ident = holder.get(key)
+            if isinstance(ident, str) and _LITERAL.match(ident):
+                label = self.titles.get(ident) or _label(holder) or _label(item) or ident
+                kind = str(item.get("type") or holder.get("type") or "")
+                return f"{prefix}{key}=={_literal(ident)}", label, kind
+        label = _label(item)
+        if label and _LITERAL.match(label):
+            key = next(k for k in _LABEL_KEYS if item.get(k) == label)
+            return f"{key}=={_literal(label)}", label, str(item.get("type") or "")
+        return None
+
+
+def _label(item: Mapping[str, Any]) -> str:
+    for key in _LABEL_KEYS:
+        value = item.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _titles(body: Any, depth: int = 0, out: dict[str, str] | None = None) -> dict[str, str]:
+    """Question id/ref -> title, from any array of objects with an id and a title
+    (Typeform's ``definition.fields``)."""
+    out = {} if out is None else out
+    if depth > MAX_DEPTH:
+        return out
+    if isinstance(body, Mapping):
+        title = next((body.get(k) for k in ("title", "label", "question") if body.get(k)), None)
+        if isinstance(title, str):
+            for key in _ID_KEYS:
+                ident = body.get(key)
+                if isinstance(ident, str) and ident:
+                    out.setdefault(ident, title.strip())
+        for child in body.values():
+            _titles(child, depth + 1, out)
+    elif isinstance(body, list | tuple):
+        for child in list(body)[:MAX_PATHS]:
+            _titles(child, depth + 1, out)
+    return out
 
 
 def infer_structure(
@@ -172,7 +291,7 @@ def infer_structure(
     structure = Structure(max_paths=max_paths)
     for body in bodies:
         structure.samples += 1
-        walker = _Walker(structure, max_depth, max_items)
+        walker = _Walker(structure, max_depth, max_items, _titles(body))
         walker.walk("", body, 0)
     for request_headers in headers:
         structure.header_samples += 1
@@ -191,6 +310,13 @@ def merge(a: Structure, b: Structure) -> Structure:
         truncated=a.truncated or b.truncated,
         max_paths=max(a.max_paths, b.max_paths),
     )
+    for expr, stats in (*a.labelled.items(), *b.labelled.items()):
+        current = out.labelled.get(expr)
+        if current is None:
+            out.labelled[expr] = stats.model_copy(deep=True)
+        else:
+            current.count += stats.count
+            current.example = current.example if current.example is not None else stats.example
     for table_name in ("paths", "headers"):
         table: dict[str, PathStats] = getattr(out, table_name)
         for source in (getattr(a, table_name), getattr(b, table_name)):
@@ -214,6 +340,7 @@ def _refresh(structure: Structure) -> None:
     for table, samples in (
         (structure.paths, structure.samples),
         (structure.headers, structure.header_samples),
+        (structure.labelled, structure.samples),
     ):
         for stats in table.values():
             stats.frequency = stats.count / samples if samples else 0.0

@@ -10,6 +10,15 @@ Pure heuristics, in three layers:
 3. **value shapes**: e-mails, phone-like digit strings, E.164, UPPER_SNAKE or dotted
    event codes, CPF/CNPJ-length digit strings.
 
+Form builders are read by their **labels**: a value whose sibling says what it is
+(Elementor's ``fields[f3][value]`` beside ``fields[f3][title] = "Whatsapp"`` and
+``fields[f3][type] = "tel"``) is scored by that label and type, not by its key; an answer
+item of an array (Typeform's ``answers[]``) is scored by its question's title and answer
+type through the structure's ``labelled`` table (one filter expression per question). A
+form's own name or title (``form[name]``, ``definition.title``) is never the lead's name;
+it is a candidate for the event (which form converted). Values inside arrays are read
+with a projection (``answers[].email | [0]``: the first item that has one).
+
 Headers named like a topic/event (``X-Shopify-Topic``, ``X-WC-Webhook-Topic``, ...) are
 event candidates too. Sibling ``first_name`` + ``last_name`` become a ``join``; sibling
 ``ddd`` + number (and ``ddi``) become a composite phone. When the best path is sometimes
@@ -19,13 +28,14 @@ null or absent, the next candidates are chained with ``||``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hookline.discovery.structure import PathStats, Structure, first_item_path
+from hookline.discovery.structure import PathStats, Structure
 from schemas.mapping import HeaderSource
 from schemas.mapping import Mapping as LeadMapping
 
@@ -57,6 +67,15 @@ _OTHER = {
     "owner", "organization", "account", "admin", "recipient", "to", "utm", "tracking",
     "shipping", "carrier", "refund", "refunds", "line", "lines",
 }  # fmt: skip
+#: Keys naming a form itself: its name or title is the form's, never the lead's.
+_FORM = {"form", "forms", "formulario", "definition", "page", "meta"}
+#: Keys holding a form's answers: a ``type`` there is a question's type, not an event.
+_ANSWERS = {"fields", "field", "answers", "answer", "respostas", "questions", "responses"}
+#: Keys of a form field that hold the answer; its sibling title/label says what it is.
+_VALUE_KEYS = {"value", "rawvalue", "answer", "resposta", "valor"}
+_LABEL_KEYS = {"title", "label", "question", "pergunta"}
+#: Keys that only identify a form field: Gravity Forms' "3" or "1.3", "field_6345493".
+_ID_KEY = re.compile(r"^(?:\d+(?:\.\d+)?|(?:field|input|campo|q)[_-]?[0-9a-f]*\d[0-9a-f]*)$", re.I)
 
 
 class FieldSuggestion(BaseModel):
@@ -130,6 +149,9 @@ class _Path:
 
 
 def _tokens(key: str) -> list[str]:
+    if not re.fullmatch(r"[A-Za-z0-9_]*", key):
+        # A label used as a key ("Seu WhatsApp", "E-mail", "Endereço de e-mail"): its words.
+        return list(_words(key))
     return [t.lower() for t in _CAMEL.findall(key)]
 
 
@@ -144,12 +166,85 @@ def _parse(path: str, stats: PathStats) -> _Path:
         keys.extend(part for part in re.split(r"[\[\]]+", raw) if part)
     tokens = tuple(_tokens(keys[-1])) if keys else ()
     context_words = frozenset(t for key in keys[:-1] for t in _tokens(key))
+    # In an array, the first item that has the value (answers[].email | [0]), not item 0.
+    expr = f"({path} | [0])" if in_array else path
+    return _Path(expr, tuple(keys), len(keys) - 1, in_array, stats, tokens, context_words)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """A label's words, lower-case and without accents: "Seu e-mail" -> (seu, email)."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    plain = re.sub(r"\be-mail\b", "email", plain)
+    return tuple(re.findall(r"[a-z0-9]+", plain))
+
+
+def _labelled_path(path: _Path, label: str, kind: str) -> _Path:
+    """``path`` read by its label and declared type instead of its key."""
+    words = tuple(w for w in (*_words(label), *_tokens(kind)) if w not in ("type", "text"))
+    key = label or path.key
     return _Path(
-        first_item_path(path), tuple(keys), len(keys) - 1, in_array, stats, tokens, context_words
+        path.expr,
+        (*path.context, key),
+        path.depth,
+        path.in_array,
+        path.stats,
+        words or path.tokens,
+        path.context_words - _ANSWERS,
     )
 
 
+def _with_labels(paths: list[_Path]) -> list[_Path]:
+    """Form fields whose sibling title/label (and type) says what the value is."""
+    groups: dict[tuple[str, ...], dict[str, _Path]] = {}
+    for path in paths:
+        groups.setdefault(path.context, {})[path.whole] = path
+    out = []
+    for path in paths:
+        siblings = groups[path.context]
+        label = next(
+            (str(siblings[k].stats.example) for k in _LABEL_KEYS if k in siblings
+             and isinstance(siblings[k].stats.example, str)),
+            "",
+        )  # fmt: skip
+        if path.whole in _VALUE_KEYS and label:
+            kind = siblings["type"].stats.example if "type" in siblings else ""
+            parent = path.context[-1] if path.context else ""
+            out.append(_labelled_path(path, f"{label} {parent}", str(kind or "")))
+        else:
+            out.append(path)
+    return out
+
+
+def _labelled(structure: Structure) -> list[_Path]:
+    """The structure's labelled answer items as paths scored by their label and type."""
+    out = []
+    for expr, stats in structure.labelled.items():
+        path_stats = PathStats(
+            types=[_json_kind(stats.example)],
+            example=stats.example,
+            count=stats.count,
+            frequency=stats.frequency,
+        )
+        base = _Path(f"({expr})", (), 1, False, path_stats, (), frozenset())
+        value_key = expr.rsplit(".", 1)[-1].split(" ", 1)[0]
+        out.append(_labelled_path(base, stats.label, f"{stats.kind} {value_key}"))
+    return out
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "string" if value is not None else "null"
+
+
 def _context_factor(path: _Path, person: bool) -> tuple[float, str]:
+    nearest = set(_tokens(path.context[-1])) if path.context else set()
+    if person and (nearest & _FORM or set(path.tokens[:1]) & _FORM):
+        return 0.15, "names the form, not the lead"
+    if not person and path.context_words & _ANSWERS:
+        return 0.3, "inside a form's fields (describes a question)"
     words = path.context_words | set(path.tokens[:-1])  # customer_name, product_name
     if words & _OTHER:
         hit = sorted(words & _OTHER)[0]
@@ -261,7 +356,9 @@ def _shape_event(value: Any, stats: PathStats) -> tuple[float, str]:
     if _UPPER_SNAKE.match(text):
         return 1.15, "value is an UPPER_SNAKE event code"
     if _EVENT_CODE.match(text) and len(text) <= 64:
-        return 1.05, "value looks like an event code"
+        if re.search(r"[._:/-]", text):
+            return 1.1, "value looks like a resource.action event code"
+        return 1.0, "value looks like an event code"
     return (0.5, "value is free text") if len(text) <= 64 else (0.2, "value is long text")
 
 
@@ -297,7 +394,7 @@ def _shape_any(value: Any, stats: PathStats) -> tuple[float, str]:
 
 #: ``id``/``hash``/``codigo`` count as a transaction id under these keys.
 _ORDER_WORDS = frozenset(
-    {"order", "purchase", "venda", "pedido", "transaction", "invoice", "fatura"}
+    {"order", "purchase", "venda", "pedido", "transaction", "invoice", "fatura", "sale"}
 )
 #: ``name``/``title`` right under these keys is the product's name.
 _PRODUCT_WORDS = frozenset({
@@ -340,7 +437,9 @@ _TARGETS: dict[str, _Target] = {
         "event",
         {
             "event": 1.0, "evento": 1.0, "eventtype": 1.0, "eventname": 1.0, "topic": 1.0,
-            "webhookeventtype": 1.0, "type": 0.85, "tipo": 0.8, "action": 0.75, "acao": 0.75,
+            "webhookeventtype": 1.0, "conversionidentifier": 1.0, "identificador": 0.9,
+            "formname": 0.8, "formtitle": 0.8, "type": 0.85, "tipo": 0.8, "action": 0.8,
+            "acao": 0.8,
             "trigger": 0.7, "status": 0.6, "act": 0.6, "state": 0.55,
         },
         _shape_event,
@@ -356,6 +455,7 @@ _TARGETS: dict[str, _Target] = {
         {
             "cpf": 1.0, "cnpj": 0.95, "cnpjcpf": 1.0, "cpfcnpj": 1.0, "document": 0.95,
             "documento": 0.95, "taxid": 0.9, "documentnumber": 0.95, "doc": 0.7,
+            "taxnumber": 0.9, "identificationnumber": 0.9,
         },
         _shape_document,
         person=True,
@@ -401,7 +501,8 @@ _TARGETS: dict[str, _Target] = {
         {
             "transaction": 1.0, "transactionid": 1.0, "orderid": 0.95, "ordernumber": 0.85,
             "transkey": 0.95, "codigovenda": 0.95, "invoiceid": 0.85, "orderhash": 0.9,
-            "transactionhash": 0.9, "paymentintent": 0.7,
+            "transactionhash": 0.9, "paymentintent": 0.7, "saleid": 0.95, "transcod": 0.9,
+            "idvenda": 0.95,
         },
         _shape_any,
         person=False,
@@ -429,6 +530,15 @@ def _key_weight(target: _Target, path: _Path) -> tuple[float, str]:
         hit = next((k for k in reversed(above) if under.parents & set(_tokens(k))), None)
         if hit is not None:
             return under.weight, f"key '{path.key}' under '{hit}'"
+    if not weight and target.name in ("phone", "email") and _ID_KEY.match(path.key):
+        # A key that is only an id (Gravity Forms' "3", "field_6345493"): the value decides.
+        shape, _ = target.shape(path.stats.example, path.stats)
+        if shape >= 1.0:
+            return 0.5, f"key '{path.key}' is an id; the value looks like a {target.name}"
+    if target.name == "event" and not weight and whole in ("name", "title", "id"):
+        nearest = set(_tokens(path.context[-1])) if path.context else set()
+        if nearest & {"form", "formulario"}:
+            return (0.8 if whole != "id" else 0.35), f"the form's {path.key} (which form converted)"
     if target.name == "phone" and not weight and _E164.match(str(path.stats.example or "")):
         # Weaker than any phone-named key; never a recipient ("To", "recipient").
         if not set(tokens) & _OTHER:
@@ -615,6 +725,7 @@ def _public(candidate: _Candidate) -> FieldSuggestion:
 def suggest_mapping(structure: Structure, headers: Mapping[str, str] | None = None) -> Suggestion:
     """Propose event, name, phone and common custom fields for payloads like ``structure``."""
     paths = [_parse(path, structure.paths[path]) for path in structure.leaf_paths()]
+    paths = _with_labels(paths) + _labelled(structure)
     suggestion = Suggestion()
     for target_name in (*REQUIRED, *OPTIONAL):
         target = _TARGETS[target_name]

@@ -13,12 +13,17 @@ from hypothesis import strategies as st
 
 from bench.discovery import (
     by_platform,
+    has_preset,
     load_fixtures,
+    load_forms,
     load_samples,
     preset_agreement,
+    preset_mapped,
     render,
     render_platforms,
+    score_preset,
     table,
+    totals,
 )
 from core.body import parse_body
 from hookline.discovery import (
@@ -191,7 +196,56 @@ def test_suggestion_accuracy_on_doc_fixtures(capsys: pytest.CaptureFixture[str])
         print("\nsuggestion accuracy on doc fixtures")
         print(report)
     assert scored >= 25
-    assert right / scored >= 0.9, report
+    # Lower than on the rest: preset platforms compose events the payload does not spell
+    # (Eduzz's invoice.3, Greenn's saleUpdated.paid); their presets map them (see below).
+    assert right / scored >= 0.85, report
+
+
+def test_presets_read_every_payload_they_claim() -> None:
+    """bench/discovery.py's first measure: 100% of event/name/phone/email."""
+    claimed = [s for s in [*_samples(), *load_fixtures()] if has_preset(s)]
+    rows = by_platform(claimed, score_preset, detect=False)
+    right, scored = totals(rows)
+    assert scored >= 100 and right == scored, render_platforms(rows)
+
+
+def test_suggestions_on_payloads_without_a_preset_mapping() -> None:
+    """bench/discovery.py's second measure: ids-only platforms and form builders, >= 95%."""
+    rest = [s for s in [*_samples(), *load_fixtures()] if not preset_mapped(s)] + load_forms()
+    rows = by_platform(rest)
+    right, scored = totals(rows)
+    assert scored >= 40 and right / scored >= 0.95, render_platforms(rows)
+
+
+def test_form_builders_are_read_by_their_labels_not_their_keys() -> None:
+    """Elementor's fields[f3][value] is what fields[f3][title] says; a Typeform answer is
+    what its question says; a form's own name is the event candidate, never the name."""
+    body = {
+        "form[name]": "Contato",
+        "fields[f1][title]": "Seu nome",
+        "fields[f1][value]": "Ana Lima",
+        "fields[f2][title]": "Whatsapp",
+        "fields[f2][type]": "tel",
+        "fields[f2][value]": "(11) 98888-7777",
+    }
+    suggestion = suggest_mapping(infer_structure([body]))
+    assert suggestion.name is not None and suggestion.name.source == '"fields[f1][value]"'
+    assert suggestion.phone is not None and suggestion.phone.source == '"fields[f2][value]"'
+    assert suggestion.event is not None and suggestion.event.source == '"form[name]"'
+    typeform = {
+        "form_response": {
+            "definition": {"title": "Lista", "fields": [{"id": "a1", "title": "Seu nome"}]},
+            "answers": [
+                {"type": "text", "text": "Olá", "field": {"id": "z9", "ref": "mensagem"}},
+                {"type": "text", "text": "Ana Lima", "field": {"id": "a1", "ref": "x"}},
+                {"type": "phone_number", "phone_number": "+5511988887777", "field": {"id": "b"}},
+            ],
+        }
+    }
+    found = suggest_mapping(infer_structure([typeform]))
+    assert found.name is not None and "a1" in str(found.name.source)
+    assert jmespath.search(str(found.name.source), typeform) == "Ana Lima"
+    assert jmespath.search(str(found.phone.source), typeform) == "+5511988887777"
 
 
 def test_suggestion_converts_to_a_valid_mapping() -> None:
@@ -395,4 +449,6 @@ def test_product_name_under_a_product_key_and_implausible_values() -> None:
 def test_evaluation_compares_optional_fields_with_the_presets() -> None:
     agree, compared, misses = preset_agreement(load_fixtures())
     assert compared >= 20 and agree + len(misses) == compared
-    assert agree / compared >= 0.8, misses
+    # Agreement, not truth: presets now read ids and amounts the payload names in its own
+    # way (Eduzz's trans_cod, PerfectPay's code).
+    assert agree / compared >= 0.75, misses

@@ -28,8 +28,9 @@ from schemas.signature import SignatureConfig
 
 SECRET = "s3cr3t-never-shown"
 ALL_SCHEMES = [
-    "asaas", "calendly", "eduzz", "field_token", "header_token", "hmac", "hotmart", "kiwify",
-    "nuvemshop", "shopify", "stripe", "ticto", "twilio", "woocommerce", "yampi",
+    "asaas", "calendly", "eduzz", "field_token", "header_token", "hmac", "hotmart",
+    "hub_signature", "kiwify", "mercadopago", "nuvemshop", "shopify", "stripe", "ticto",
+    "twilio", "typeform", "woocommerce", "yampi",
 ]  # fmt: skip
 NOTHING = {"options": frozenset(), "credential_headers": (), "credential_query": ()}
 

@@ -161,7 +161,7 @@ def test_field_token_reads_a_field_a_bound_platform_declares(
     config = SignatureConfig(scheme="field_token", secret=TOKEN)
     verifier.verify(_req(_json(chave=TOKEN)), config)
     verifier.verify(_req(f"chave={TOKEN}".encode()), config)
-    for body, reason in [(_json(chave="x"), "token mismatch"), (_json(token=TOKEN), "missing")]:
+    for body, reason in [(_json(chave="x"), "token mismatch"), (_json(other=TOKEN), "missing")]:
         with pytest.raises(SignatureRejected, match=reason):
             verifier.verify(_req(body), config)
 
