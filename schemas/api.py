@@ -159,6 +159,11 @@ class IntegrationOut(_Out):
     response: CustomResponse | None = None
     #: When the last rotated-away URL stops working; null when none is still valid.
     old_token_valid_until: datetime | None = None
+    #: Set when the integration's platform sends only ids (no name, phone or e-mail): said
+    #: here so its dead letters are no surprise ("enrich from its API").
+    platform_notice: str | None = None
+    #: On a PATCH that changed the platform: what the new platform's preset did.
+    preset: PresetApplied | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -421,7 +426,12 @@ class PlatformOut(_Out):
     display_name: str
     #: False when the payload format could not be found in public docs (see ``notes``).
     documented: bool
+    #: The verifier that checks this platform's webhooks once an integration has a secret:
+    #: the same rule the integration view shows (``header_token`` when the platform signs
+    #: nothing and the user adds a header).
     signature_scheme: str
+    #: False when the platform itself signs nothing (the scheme above is the fallback).
+    platform_signs: bool
     #: Where the event identifier travels (jmespath over the body, header or query).
     event: Source
     #: Where the platform's delivery id travels (dedup); null: a hash of the body.
@@ -430,6 +440,11 @@ class PlatformOut(_Out):
     #: The mapping applied when an integration is created for this platform; null when
     #: the payload carries no documented lead (the suggested mapping fills in).
     mapping: Mapping | None
+    #: The payload versions and event families the mapping reads (each tested on a cited
+    #: payload).
+    covers: list[str]
+    #: Set when the platform's webhooks carry only ids: what to do instead.
+    ids_only: str | None = None
     default_region: str
     source: str
     notes: str
@@ -440,7 +455,8 @@ class PlatformList(_Out):
 
 
 class PresetApplied(_Out):
-    """What choosing the platform did to a new integration."""
+    """What choosing the platform did to a new integration (or to one whose platform
+    changed)."""
 
     id: str
     display_name: str
@@ -449,6 +465,10 @@ class PresetApplied(_Out):
     mapping_applied: bool
     default_region: str
     notes: str
+    #: What the mapping reads (payload versions and event families).
+    covers: list[str] = Field(default_factory=list)
+    #: Set when the platform sends only ids: no lead can be mapped from its webhooks alone.
+    ids_only: str | None = None
 
 
 class IntegrationCreated(IntegrationWithToken):

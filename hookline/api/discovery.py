@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from core.redact import mask_data
 from hookline.api.call import Call
 from hookline.discovery import (
     FieldSuggestion,
@@ -42,7 +43,11 @@ from schemas.mapping import Mapping
 
 def payloads(rows: Iterable[dict[str, Any]]) -> tuple[list[Payload], int]:
     """(parsed body, headers) of each history row, newest first, and how many were skipped
-    (bodies that are not a JSON/form object or array, or were cut by the history cap)."""
+    (bodies that are not a JSON/form object or array, or were cut by the history cap).
+
+    Credential fields are masked again on read (core/redact.py): rows written before a
+    platform declared its body token (Monetizze's ``chave_unica``) never show it as an
+    example in the structure or the suggestions."""
     out: list[Payload] = []
     skipped = 0
     for row in rows:
@@ -54,7 +59,7 @@ def payloads(rows: Iterable[dict[str, Any]]) -> tuple[list[Payload], int]:
         if not isinstance(data, dict | list):
             skipped += 1
             continue
-        out.append((data, {str(k): str(v) for k, v in headers.items()}))
+        out.append((mask_data(data), {str(k): str(v) for k, v in headers.items()}))
     return out, skipped
 
 

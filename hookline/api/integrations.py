@@ -71,7 +71,13 @@ def integration_out(
     integration: Integration, output: type[Out] = IntegrationOut, **extra: Any
 ) -> Out:
     """The integration as the API shows it; its scheme is the gateway's rule
-    (:func:`ingest.signing.scheme_of`), not a copy of it."""
+    (:func:`ingest.signing.scheme_of`), not a copy of it. An ids-only platform says so
+    (``platform_notice``): its webhooks carry no lead to map."""
+    try:
+        notice = get_preset(integration.platform).ids_only
+    except UnknownPlatformError:
+        notice = None
+    extra.setdefault("platform_notice", notice)
     return output.from_integration(integration, signature_scheme=scheme_of(integration), **extra)
 
 
@@ -106,7 +112,10 @@ def preset_mapping(integration: Integration, preset: Preset) -> IntegrationMappi
 
 def preset_applied(preset: Preset, mapping: IntegrationMapping | None) -> PresetApplied:
     return PresetApplied.from_record(
-        preset, mapping_applied=mapping is not None, default_region=preset.default_region
+        preset,
+        mapping_applied=mapping is not None,
+        default_region=preset.default_region,
+        covers=list(preset.covers),
     )
 
 
@@ -128,7 +137,8 @@ async def create_integration(call: Call) -> IntegrationCreated:
     if mapping is not None:
         await call.runtime.writer.put(mapping)
     created = with_url(call, integration, token)
-    return IntegrationCreated(**created.model_dump(), preset=preset_applied(preset, mapping))
+    applied = preset_applied(preset, mapping)
+    return IntegrationCreated(**created.model_dump(exclude={"preset"}), preset=applied)
 
 
 async def list_integrations(call: Call) -> IntegrationList:
@@ -144,17 +154,24 @@ async def update_integration(call: Call) -> IntegrationOut:
     body: IntegrationPatch = call.body
     known_scheme(body.signature)
     integration = call.owned(Integration, call.path("id"))
+    applied: PresetApplied | None = None
     if changes := body.changes():
-        if "platform" in changes:
-            # A known preset id (422 otherwise); the saved mapping is left as the user made it.
-            platform_preset(changes["platform"])
+        switched = "platform" in changes and changes["platform"] != integration.platform
+        preset = platform_preset(changes["platform"]) if "platform" in changes else None
         integration = integration.model_copy(update={**changes, "updated_at": utcnow()})
         try:  # the signature options must fit the scheme the result will use
             check_options(integration)
         except ValidationError as exc:
             raise ApiError.invalid(exc, "signature") from None
         await call.runtime.writer.put(integration)
-    return integration_out(integration)
+        if switched and preset is not None:
+            # The new platform's payloads: its preset's mapping replaces the old one (a
+            # preset without a mapping leaves the saved one, and the answer says so).
+            mapping = preset_mapping(integration, preset)
+            if mapping is not None:
+                await call.runtime.writer.put(mapping)
+            applied = preset_applied(preset, mapping)
+    return integration_out(integration, preset=applied)
 
 
 async def delete_integration(call: Call) -> None:

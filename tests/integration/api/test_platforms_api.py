@@ -89,7 +89,7 @@ async def test_platforms_list_every_preset_with_its_catalogue(api: Api) -> None:
     hotmart = by_id["hotmart"]
     assert hotmart["documented"] is True and hotmart["signature_scheme"] == "hotmart"
     assert {"identification": "PURCHASE_APPROVED", "label": "Compra aprovada"} in hotmart["events"]
-    assert hotmart["mapping"]["name"] == get_preset("hotmart").mapping.name
+    assert hotmart["mapping"]["name"] == list(get_preset("hotmart").mapping.name)
     assert hotmart["delivery_id"] == "id" and hotmart["default_region"] == "BR"
     assert by_id["shopify"]["event"] == {"header": "X-Shopify-Topic"}
     assert by_id["generic"]["mapping"] is None and by_id["generic"]["events"] == []
@@ -116,6 +116,8 @@ async def test_creating_a_hotmart_integration_applies_its_mapping(
         "mapping_applied": True,
         "default_region": "BR",
         "notes": get_preset("hotmart").notes,
+        "covers": list(get_preset("hotmart").covers),
+        "ids_only": None,
     }
     assert created["url"].endswith(created["token"])
     path = f"/api/integrations/{created['id']}/mapping"
@@ -166,6 +168,46 @@ async def test_generic_and_unknown_platforms(api: Api) -> None:
         "PATCH", f"/api/integrations/{created['id']}", {"platform": "kiwify"}, key=key
     )
     assert status == 200 and body["platform"] == "kiwify"
+    # ... and the new platform's preset mapping is applied, and the answer says so.
+    assert body["preset"]["id"] == "kiwify" and body["preset"]["mapping_applied"] is True
+    status, mapping = await api.call("GET", f"/api/integrations/{created['id']}/mapping", key=key)
+    assert status == 200 and mapping["name"] == get_preset("kiwify").mapping.name
+
+
+async def test_switching_platform_replaces_the_old_presets_mapping(api: Api) -> None:
+    _, key = await api.account()
+    _, created = await create(api, key, platform="hotmart")
+    path = f"/api/integrations/{created['id']}"
+    status, body = await api.call("PATCH", path, {"platform": "eduzz"}, key=key)
+    assert status == 200 and body["preset"]["mapping_applied"] is True
+    assert "Legacy webhook" in " ".join(body["preset"]["covers"])
+    _, mapping = await api.call("GET", f"{path}/mapping", key=key)
+    assert mapping["event"] == json.loads(get_preset("eduzz").mapping.model_dump_json())["event"]
+    # A PATCH that does not change the platform applies nothing.
+    status, body = await api.call("PATCH", path, {"name": "Eduzz"}, key=key)
+    assert status == 200 and body["preset"] is None
+    # An ids-only platform has no mapping to apply: the answer and the view say so.
+    status, body = await api.call("PATCH", path, {"platform": "nuvemshop"}, key=key)
+    assert body["preset"]["mapping_applied"] is False and body["preset"]["ids_only"]
+    assert "only ids" in body["platform_notice"]
+    _, view = await api.call("GET", path, key=key)
+    assert "enrich from its api" in view["platform_notice"].lower()
+
+
+async def test_integration_and_platform_views_agree_on_the_scheme(api: Api) -> None:
+    _, key = await api.account()
+    _, platforms_list = await api.call("GET", "/api/platforms", key=key)
+    for platform in platforms_list["items"]:
+        status, created = await create(api, key, platform=platform["id"])
+        assert status == 201, created
+        assert created["signature_scheme"] == platform["signature_scheme"], platform["id"]
+    monetizze = next(p for p in platforms_list["items"] if p["id"] == "monetizze")
+    assert monetizze["signature_scheme"] == "field_token" and monetizze["platform_signs"]
+    greenn = next(p for p in platforms_list["items"] if p["id"] == "greenn")
+    assert greenn["signature_scheme"] == "header_token" and not greenn["platform_signs"]
+    for ids_only in ("asaas", "mercadopago", "nuvemshop", "vtex"):
+        assert next(p for p in platforms_list["items"] if p["id"] == ids_only)["ids_only"]
+    assert all(p["covers"] for p in platforms_list["items"] if p["mapping"])
 
 
 # -- structure -----------------------------------------------------------------
