@@ -82,15 +82,21 @@ CREATE TABLE IF NOT EXISTS state (
 """
 
 
-def load_key(directory: Path, configured: str | None = None) -> bytes:
-    """The journal's 256-bit key: ``configured`` (urlsafe base64) when given, else the
+def load_key(
+    directory: Path,
+    configured: str | None = None,
+    filename: str = KEY_FILE,
+    setting: str = "HOOKLINE_JOURNAL_KEY",
+) -> bytes:
+    """The journal's 256-bit key (or another one, by ``filename``): ``configured``
+    (urlsafe base64, from the environment variable ``setting``) when given, else the
     key file in ``directory``, created on first use."""
     if configured:
         key = base64.urlsafe_b64decode(configured)
         if len(key) != 32:
-            raise ValueError("HOOKLINE_JOURNAL_KEY must be 32 bytes, urlsafe base64")
+            raise ValueError(f"{setting} must be 32 bytes, urlsafe base64")
         return key
-    path = directory / KEY_FILE
+    path = directory / filename
     directory.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -60,6 +60,9 @@ class RateLimit(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     #: Sustained requests per second.
+    #: The token encrypted under the server key (core/serverkey.py), so its owner can
+    #: read the URL again; None for tokens made without a server key (shown once).
+    sealed: Annotated[str | None, Secret] = None
     per_second: float | None = Field(default=None, gt=0, le=100_000)
     #: The bucket's size: how many requests may arrive at once before the rate applies.
     burst: int | None = Field(default=None, ge=1, le=1_000_000)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from core.config.state import secret_hash
+from core.serverkey import TokenBox
 from hookline.api.call import ApiError, Call, not_found
 from ingest.signing import check_options, scheme_of
 from ingest.verify import UnknownSchemeError, get_verifier
@@ -86,19 +87,30 @@ def mapping_record(integration: Integration, mapping: Mapping) -> IntegrationMap
     return IntegrationMapping(id=integration.id, account_id=integration.account_id, mapping=mapping)
 
 
-def new_integration(account: Account, spec: IntegrationCreate) -> tuple[Integration, str]:
-    """The record for a new integration and its URL token (shown once, stored hashed).
+def url_token(token: str, integration_id: str, box: TokenBox | None) -> UrlToken:
+    """A token as stored: its hash (what the gateway looks up) and, with a server key,
+    the token sealed under it (what lets its owner read the URL again)."""
+    sealed = box.seal(token, integration_id) if box is not None else None
+    return UrlToken(hash=secret_hash(token), sealed=sealed)
+
+
+def new_integration(
+    account: Account, spec: IntegrationCreate, box: TokenBox | None = None
+) -> tuple[Integration, str]:
+    """The record for a new integration and its URL token (stored hashed and, with a
+    server key, sealed; without one it is shown once).
 
     The one place an integration is born; its platform must be a preset id (422 if not),
     whose mapping :func:`preset_mapping` turns into the integration's first mapping."""
     platform_preset(spec.platform)
     token = new_token()
+    integration_id = new_id("int")
     integration = Integration(
-        id=new_id("int"),
+        id=integration_id,
         account_id=account.id,
         name=spec.name,
         platform=spec.platform,
-        tokens=[UrlToken(hash=secret_hash(token))],
+        tokens=[url_token(token, integration_id, box)],
     )
     return integration, token
 
@@ -130,7 +142,7 @@ async def create_integration(call: Call) -> IntegrationCreated:
         raise ApiError(
             403, f"webhooks need the Business or Elite plan; this account is on {account.plan}"
         )
-    integration, token = new_integration(account, call.body)
+    integration, token = new_integration(account, call.body, TokenBox.of(call.runtime.settings))
     preset = get_preset(integration.platform)
     mapping = preset_mapping(integration, preset)
     await call.runtime.writer.put(integration)
@@ -195,15 +207,32 @@ async def rotate_token(call: Call) -> IntegrationWithToken:
     until = now + timedelta(seconds=body.grace_seconds)
     # Current tokens start their grace period; tokens already past theirs are dropped.
     kept = [
-        UrlToken(hash=t.hash, expires_at=t.expires_at or until)
+        t.model_copy(update={"expires_at": t.expires_at or until})
         for t in integration.tokens
         if t.expires_at is None or t.expires_at > now
     ]
     token = new_token()
-    integration = integration.model_copy(
-        update={"tokens": [*kept, UrlToken(hash=secret_hash(token))], "updated_at": now}
-    )
+    current = url_token(token, integration.id, TokenBox.of(call.runtime.settings))
+    integration = integration.model_copy(update={"tokens": [*kept, current], "updated_at": now})
     await call.runtime.writer.put(integration)
+    return with_url(call, integration, token)
+
+
+async def get_url(call: Call) -> IntegrationWithToken:
+    """The current URL again, read from the sealed token. 409 when the token was made
+    without a server key (or under another one): rotating it issues a readable one."""
+    integration = call.owned(Integration, call.path("id"))
+    box = TokenBox.of(call.runtime.settings)
+    current = [t for t in integration.tokens if t.expires_at is None]
+    token = None
+    if box is not None and current and current[-1].sealed is not None:
+        token = box.open(current[-1].sealed, integration.id)
+    if token is None:
+        raise ApiError(
+            409,
+            "this URL was shown once, when it was made, and is not kept readable;"
+            " POST /api/integrations/{id}/rotate-token issues a new one",
+        )
     return with_url(call, integration, token)
 
 

@@ -14,6 +14,7 @@ from hookline import __version__
 
 #: name -> "module:attribute" of a click command.
 SUBCOMMANDS: dict[str, str] = {
+    "account": "hookline.cli.account:account",
     "api": "hookline.cli.serve:api",
     "dev": "hookline.cli.dev:dev",
     "gateway": "hookline.cli.serve:gateway",

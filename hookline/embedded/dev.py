@@ -26,7 +26,9 @@ from typing import Any
 
 from aiohttp import web
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import SecretStr
 
+from core import serverkey
 from core.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
 from core.kafka import ensure_topics, new_producer
 from core.settings import Settings
@@ -141,6 +143,13 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
     clickhouse = ClickHouse.open(f"chdb://{data_dir / 'clickhouse'}", "hookline")
     key = settings.journal_key.get_secret_value() if settings.journal_key else None
     key_bytes = load_key(journal_dir, key)
+    if settings.server_key is None:  # URL tokens are sealed and console sessions signed with it
+        server_key = load_key(
+            data_dir, None, filename=serverkey.KEY_FILE, setting=serverkey.SETTING
+        )
+        settings = settings.model_copy(
+            update={"server_key": SecretStr(serverkey.encode_key(server_key))}
+        )
     journal = Journal(journal_dir / FRONT_FILE, key_bytes)
     try:
         await ensure_topics(broker.bootstrap)
@@ -171,6 +180,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         base = f"http://{host}:{port}"
+        print(f"hookline dev: console  {base}/  (sign in with an account's API key)", flush=True)
         print(f"hookline dev: API      {base}/api  (OpenAPI: {base}/api/openapi.json)", flush=True)
         print(f"hookline dev: webhooks {base}/hooks/<token>", flush=True)
         print(f"hookline dev: metrics  {base}/metrics   data: {data_dir}", flush=True)
