@@ -13,11 +13,15 @@ The order that makes a crash at any instruction harmless:
   before the lead is stored, the command runs again (same records); after, it comes
   again, is recognised, and its records are produced again from the stored outcome
   (identical). In embedded mode the journal has the lead before any record leaves;
-- a send stores its intent (``sending``) first, then calls the channel once with
-  the command id as idempotency key, then stores the outcome. Killed before the
-  intent is stored: the channel was not called and the command runs again. Killed
-  after: the command is settled as ``unknown`` and the channel is never called
-  again for it (``actions.executor.interrupted_send``)."""
+- a send waits for its turn (the account's rate, the recipient's gap: paced before
+  the intent, so a crash while waiting leaves nothing to settle), stores its intent
+  (``sending``), then calls the channel with the command id as idempotency key,
+  asking again only while the provider proves it did not take the message
+  (``actions/sending.py``), then stores the outcome. Killed before the intent is
+  stored: the channel was not called and the command runs again. Killed after: the
+  command is settled as ``unknown`` and the channel is never called again for it
+  (``actions.executor.interrupted_send``). An account whose credentials were refused
+  is not called at all (no intent) until its channel config changes."""
 
 from __future__ import annotations
 
@@ -36,11 +40,14 @@ from actions.executor import (
     execute,
     finish_send,
     message_record,
+    refused_send,
     result_record,
 )
+from actions.sending import Sender
 from core.worker.services import WorkerServices
 from core.worker.wire import decode_event, each_batch, raw_topic
 from schemas.commands import ActionCommand
+from schemas.config import Channel
 from schemas.topics import COMMANDS, HISTORY
 
 #: Leads whose commands run at the same time within a batch (each one's in order).
@@ -48,13 +55,19 @@ LEADS_AT_ONCE = 64
 
 
 def register_executor_agent(app: faust.App, services: WorkerServices) -> None:
+    sender = Sender(services.settings.send_give_up_seconds)
+
     @app.agent(raw_topic(app, COMMANDS.name), name="execute-commands")
     async def execute_commands(stream: faust.StreamT) -> None:
         await services.ready.wait()
-        await each_batch(stream, partial(handle_commands, services), "commands not executed")
+        await each_batch(
+            stream, partial(handle_commands, services, sender), "commands not executed"
+        )
 
 
-async def handle_commands(services: WorkerServices, events: Sequence[faust.EventT]) -> None:
+async def handle_commands(
+    services: WorkerServices, sender: Sender, events: Sequence[faust.EventT]
+) -> None:
     by_lead: defaultdict[tuple[int, str], list[ActionCommand]] = defaultdict(list)
     for event in events:
         command: ActionCommand | None = decode_event(COMMANDS, event)
@@ -67,16 +80,19 @@ async def handle_commands(services: WorkerServices, events: Sequence[faust.Event
     async def run(partition: int, commands: list[ActionCommand]) -> None:
         async with slots:
             for command in commands:
-                await handle_command(services, partition, command)
+                await handle_command(services, sender, partition, command)
 
     await asyncio.gather(*(run(partition, cmds) for (partition, _), cmds in by_lead.items()))
 
 
-async def handle_command(services: WorkerServices, partition: int, command: ActionCommand) -> None:
-    channel = _channel(services, command.account_id)
+async def handle_command(
+    services: WorkerServices, sender: Sender, partition: int, command: ActionCommand
+) -> None:
+    record = services.view.state.channel(command.account_id)
+    channel = _channel(services, record)
     execution = execute(services.leads.get(partition, command.lead_key), command, channel.name)
     if execution.outgoing is not None:
-        execution = await _send(services, partition, command, execution, channel)
+        execution = await _send(services, sender, partition, command, execution, channel, record)
     # The lead and the records go out together: either may be lost in a crash, and
     # the command then runs again or writes its records again from the lead.
     stored = (
@@ -95,20 +111,30 @@ async def handle_command(services: WorkerServices, partition: int, command: Acti
 
 async def _send(
     services: WorkerServices,
+    sender: Sender,
     partition: int,
     command: ActionCommand,
     execution: Execution,
     channel: MessageChannel,
+    record: Channel | None,
 ) -> Execution:
-    """Intent stored, channel called once, outcome returned (stored by the caller)."""
+    """Paced, intent stored, channel called (asked again only while the provider proves
+    it did not take the message), outcome returned (stored by the caller)."""
     assert execution.outgoing is not None
+    # Any change of the channel config (a PUT) is a new updated_at.
+    config = record.updated_at if record is not None else None
+    refused = sender.refusal(command.account_id, config)
+    if refused is not None:
+        lead = services.leads.get(partition, command.lead_key)
+        return refused_send(execution, lead, command, channel.name, refused)
+    await sender.pace(command.account_id, command.phone, record.settings if record else None)
     intent = begin_send(services.leads.get(partition, command.lead_key), command)
     await services.leads.put(partition, command.lead_key, intent)
-    delivery = await channel.send(command, execution.outgoing, execution.lead)
+    delivery = await sender.deliver(channel, command, execution.outgoing, execution.lead)
+    sender.remember(command.account_id, config, delivery)
     return finish_send(execution, intent, command, channel.name, delivery)
 
 
-def _channel(services: WorkerServices, account_id: str) -> MessageChannel:
+def _channel(services: WorkerServices, record: Channel | None) -> MessageChannel:
     assert services.http is not None, "services not started"
-    record = services.view.state.channel(account_id)
     return channel_for(record.settings if record is not None else None, services.http)

@@ -100,10 +100,24 @@ def finish_send(
         detail=delivery.detail,
         channel=channel,
         provider_message_id=delivery.provider_message_id,
+        reason=delivery.reason,
     )
     updated = execution.lead.model_copy(deep=True)
     updated.sending = intent.sending
     return _settled(intent, updated, command, outcome)
+
+
+def refused_send(
+    execution: Execution,
+    lead: LeadState | None,
+    command: ActionCommand,
+    channel: str,
+    delivery: Delivery,
+) -> Execution:
+    """``execution`` settled without calling the channel (no intent was recorded):
+    ``delivery`` says why (e.g. the account's credentials were refused before)."""
+    current = lead or LeadState(account_id=command.account_id, phone=command.phone)
+    return finish_send(execution, current, command, channel, delivery)
 
 
 def interrupted_send(lead: LeadState, command: ActionCommand, channel: str) -> Execution:
@@ -112,6 +126,7 @@ def interrupted_send(lead: LeadState, command: ActionCommand, channel: str) -> E
         status="unknown",
         detail="interrupted after the channel was called; not sent again (may have been delivered)",
         channel=channel,
+        reason="unknown",
     )
     return _settled(lead, lead.model_copy(deep=True), command, outcome)
 
@@ -158,7 +173,10 @@ def message_record(command: ActionCommand, outcome: CommandOutcome) -> MessageSe
         message_type=message.message_type,
         content=message.content,
         status=status,  # type: ignore[arg-type]
+        reason=outcome.reason,  # type: ignore[arg-type]
         detail=outcome.detail,
         provider_message_id=outcome.provider_message_id,
         sent_at=outcome.at,
+        retry_of=command.retry_of or "",
+        command=command,
     )

@@ -42,6 +42,9 @@ class ActionCommand(BaseModel):
     #: The action's parameters, templates rendered (``schemas.actions``).
     params: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
+    #: A failed message sent again from the API (``<first id>-r<n>``): the command id of
+    #: its first attempt.
+    retry_of: str | None = None
 
     @property
     def lead_key(self) -> str:

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from schemas.actions import ActionType, MessageType
+from schemas.channels import FailureReason
+from schemas.commands import ActionCommand
 from schemas.types import Id, utcnow
 
 WebhookStatus = Literal["matched", "unmatched", "error", "duplicate", "ping"]
@@ -82,9 +84,17 @@ class MessageSent(BaseModel):
     #: ``sent``; ``failed`` (the channel refused or was unreachable: not delivered);
     #: ``unknown`` (no answer, or interrupted: may have been delivered, never resent).
     status: Literal["sent", "failed", "unknown"] = "sent"
+    #: Why it was not (surely) sent, "" when sent: the provider's answer as the channel
+    #: classified it (``window_closed``, ``invalid_recipient``, ``auth``, ...).
+    reason: FailureReason | Literal[""] = ""
     detail: str = ""
     provider_message_id: str = ""
     sent_at: datetime = Field(default_factory=utcnow)
+    #: A failed message sent again (``POST /api/messages/{command_id}/retry``): the
+    #: command id of its first attempt; "" for a first attempt.
+    retry_of: str = ""
+    #: The command that sent it, to send it again.
+    command: ActionCommand | None = None
 
 
 class ConfigChange(BaseModel):

@@ -27,6 +27,9 @@ class CommandOutcome(BaseModel):
     #: Sends: the channel that was called and the provider's id for the message.
     channel: str = ""
     provider_message_id: str = ""
+    #: Sends not surely delivered: why, as the channel classified the provider's answer
+    #: (``schemas.channels.FailureReason``).
+    reason: str = ""
 
 
 class LeadState(BaseModel):

@@ -153,9 +153,17 @@ TABLES: tuple[Table, ...] = (
             same("message_type"),
             same("content"),
             same("status"),
+            same("reason"),
             same("detail"),
             same("provider_message_id"),
             utc("sent_at"),
+            same("retry_of"),
+            # To send it again from the failed-messages list ("" before this column).
+            Column(
+                "command_json",
+                lambda r: r.command.model_dump_json() if r.command else "",
+                "command",
+            ),
         ),
         not_stored=frozenset({"kind"}),
     ),

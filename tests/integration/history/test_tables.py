@@ -14,6 +14,7 @@ import pytest
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.store import HistoryStore
 from hookline.history.tables import TABLES, rows_for
+from schemas.commands import ActionCommand
 from schemas.deadletter import DeadLetter
 from schemas.envelope import WebhookEnvelope
 from schemas.history import (
@@ -84,9 +85,24 @@ def one_of_each() -> list[Any]:
             message_type="text",
             content="Olá",
             status="failed",
+            reason="rate_limited",
             detail="503",
             provider_message_id="wamid.1",
             sent_at=AT,
+            retry_of="cmd-0",
+            command=ActionCommand(
+                command_id="cmd-2",
+                account_id=ACCOUNT,
+                integration_id=INTEGRATION,
+                request_id="req-1",
+                event_id="evt_1",
+                action_id="act_1",
+                type="send_message",
+                phone="+5511999990000",
+                params={"text": "Olá"},
+                created_at=AT,
+                retry_of="cmd-0",
+            ),
         ),
         LeadState(
             account_id=ACCOUNT,

@@ -5,6 +5,7 @@ from actions.executor import (
     execute,
     finish_send,
     message_record,
+    refused_send,
     result_record,
 )
 from schemas.commands import ActionCommand
@@ -91,10 +92,33 @@ def test_a_send_records_its_intent_then_its_outcome() -> None:
     assert message_record(command, again.outcome) == message
 
     failed = finish_send(
-        execution, intent, command, "generic_http", Delivery("failed", "HTTP 400: bad")
+        execution, intent, command, "generic_http", Delivery.failed("fatal", "HTTP 400: bad")
     )
     assert failed.outcome.status == "failed" and failed.outcome.detail == "HTTP 400: bad"
     assert failed.lead.applied[-1] == "c2"  # handled: a redelivery is a duplicate
+    record = message_record(command, failed.outcome)
+    assert record is not None and (record.status, record.reason) == ("failed", "fatal")
+    assert record.command == command and record.retry_of == ""
+
+
+def test_a_refused_send_is_settled_without_an_intent() -> None:
+    command = _command("c1", "send_message", text="Oi Ana")
+    execution = execute(None, command)
+    refused = refused_send(
+        execution, None, command, "zapi", Delivery.failed("auth", "credentials refused")
+    )
+    assert refused.outcome.status == "failed" and refused.outcome.reason == "auth"
+    assert refused.lead.sending == [] and refused.lead.applied == ["c1"] and refused.changed
+    message = message_record(command, refused.outcome)
+    assert message is not None and message.reason == "auth" and message.channel == "zapi"
+
+
+def test_a_retried_message_names_its_first_attempt() -> None:
+    command = _command("c1-r1", "send_message", text="Oi").model_copy(update={"retry_of": "c1"})
+    execution = execute(None, command)
+    done = finish_send(execution, begin_send(None, command), command, "zapi", Delivery.sent("z"))
+    message = message_record(command, done.outcome)
+    assert message is not None and message.retry_of == "c1" and message.status == "sent"
 
 
 def test_a_send_interrupted_after_its_intent_is_never_sent_again() -> None:
