@@ -454,6 +454,30 @@ class PlatformList(_Out):
     items: list[PlatformOut]
 
 
+class TestDelivery(_In):
+    """``POST /api/integrations/{id}/test``: where to send the platform's sample."""
+
+    #: The integration's webhook URL (as shown at creation or rotation); the sample goes
+    #: through it, so the whole path (gateway, signature, mapping) is exercised.
+    url: str = Field(min_length=1, max_length=2000)
+
+
+class TestDeliveryOut(_Out):
+    """What the test delivery sent and what the gateway answered."""
+
+    #: The public payload sent (its fixture name) and where it comes from.
+    sample: str
+    source: str
+    #: The scheme it was signed with; null when the integration has no secret (unsigned).
+    signed_with: str | None
+    #: The gateway's answer: status and body (the request id to find it in history);
+    #: status 0 when the URL did not answer (the body says why).
+    status: int
+    answer: Any = None
+    #: What the platform's preset should map from it (event, name, phone, e-mail).
+    expected: dict[str, Any]
+
+
 class PresetApplied(_Out):
     """What choosing the platform did to a new integration (or to one whose platform
     changed)."""

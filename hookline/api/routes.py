@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from hookline.api import (
     accounts,
     channel,
+    delivery_test,
     discovery,
     events,
     fields,
@@ -117,6 +118,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/integrations/{id}/mapping", integrations.get_mapping,
           "Read the field mapping",
           response=Mapping),
+    Route("POST", "/api/integrations/{id}/test", delivery_test.send_test,
+          "Send the platform's public sample payload through the integration's URL, signed",
+          body=m.TestDelivery, response=m.TestDeliveryOut),
     # custom fields
     Route("POST", "/api/custom-fields", fields.create_custom_field,
           "Create a custom field",
