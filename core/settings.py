@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,12 +61,6 @@ class Settings(BaseSettings):
     #: with the last reason (GET /api/messages/failed). The lead's later commands wait.
     send_give_up_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
-    #: One JSON line per HTTP request: ``all``; ``errors`` (answers >= 400 only: every
-    #: accepted webhook is already in history under its request id, and counted in
-    #: /metrics; a line per request costs the gateway about a sixth of its CPU); ``off``.
-    access_log: Literal["all", "errors", "off"] = "errors"
-    #: The HTTP servers' event loop: ``uvloop`` (libuv; the default) or ``asyncio``.
-    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     #: Faust worker's web port (0 disables its web server).
     worker_web_port: int = 0
     #: Replicas of every topic ``hookline topics`` creates (production: 3, so a write
@@ -79,13 +72,13 @@ class Settings(BaseSettings):
     #: Key of the embedded journal (32 bytes, urlsafe base64); unset: a key file is
     #: created in the journal directory. Set it to keep the key off the data disk.
     journal_key: SecretStr | None = None
+
+    @cached_property
+    def bootstrap_list(self) -> list[str]:
+        return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
     #: The server's own key (32 bytes, urlsafe base64): integration URL tokens are kept
     #: encrypted under it (so the console can show a URL again) and console sessions are
     #: signed with it. ``hookline dev`` creates ``<data-dir>/server.key`` when unset.
     #: Unset elsewhere: URLs are shown once (at creation and rotation) and console
     #: sessions last as long as the process.
     server_key: SecretStr | None = None
-
-    @cached_property
-    def bootstrap_list(self) -> list[str]:
-        return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
