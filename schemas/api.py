@@ -26,10 +26,14 @@ from schemas.actions import ACTION_TYPES, ActionParams, AnyActionParams, action_
 from schemas.channels import ChannelSettings
 from schemas.config import (
     Action,
+    Buttons,
     ConversionEvent,
     CustomResponse,
+    FlowReference,
     Integration,
+    QuickReplyText,
     RateLimit,
+    StartParams,
 )
 from schemas.history import WebhookStatus
 from schemas.mapping import Mapping, Source
@@ -218,6 +222,107 @@ class CustomFieldOut(_Out):
 
 class CustomFieldList(_Out):
     items: list[CustomFieldOut]
+
+
+# -- quick replies and chatbot flows (what send actions name by id) -----------------
+class QuickReplyCreate(_In):
+    name: Name
+    #: A template: ``Oi {{first_name}}, ...`` (GET /api/integrations/{id}/template-variables).
+    text: QuickReplyText
+    buttons: Buttons = Field(default_factory=list)
+
+
+class QuickReplyPatch(_Patch):
+    name: Name | None = None
+    text: QuickReplyText | None = None
+    buttons: Buttons | None = None
+
+
+class QuickReplyOut(_Out):
+    id: Id
+    name: str
+    text: str
+    buttons: list[str]
+    #: The ``send_quick_reply`` actions that send it (it cannot be deleted while any does).
+    used_by: list[Id]
+    created_at: datetime
+    updated_at: datetime
+
+
+class QuickReplyList(_Out):
+    items: list[QuickReplyOut]
+
+
+class ChatbotFlowCreate(_In):
+    name: Name
+    #: The CRM's flow id, or the provider's template or flow reference.
+    flow: FlowReference
+    #: Handed to the flow when it starts; values are templates (``{{first_name}}``).
+    start_params: StartParams = Field(default_factory=dict)
+
+
+class ChatbotFlowPatch(_Patch):
+    name: Name | None = None
+    flow: FlowReference | None = None
+    start_params: StartParams | None = None
+
+
+class ChatbotFlowOut(_Out):
+    id: Id
+    name: str
+    flow: str
+    start_params: dict[str, str]
+    #: The ``send_chatbot`` actions that start it (it cannot be deleted while any does).
+    used_by: list[Id]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChatbotFlowList(_Out):
+    items: list[ChatbotFlowOut]
+
+
+# -- templates -------------------------------------------------------------------
+class TemplateVariableOut(_Out):
+    #: As a template writes it: ``first_name``, ``fields.product``, ``payload.data.buyer.name``.
+    name: str
+    description: str
+    #: Its value in the integration's latest webhook; null when that had none.
+    example: Any = None
+
+
+class TemplateVariablesOut(_Out):
+    #: False when the integration has received no webhook yet (no examples).
+    sampled: bool
+    #: The lead's, the event, ``fields.<name>``, then every value of the latest payload.
+    variables: list[TemplateVariableOut]
+    #: Filters a template may use: ``{{ email | default("sem e-mail") }}``.
+    filters: list[str]
+    #: Tests a template may use: ``{% if payload.coupon is defined %}``.
+    tests: list[str]
+
+
+class TemplatePreviewIn(_In):
+    template: str = Field(min_length=1, max_length=4096)
+    #: A parsed body to render against; the integration's latest webhook when omitted.
+    payload: Any = None
+    #: The request headers of ``payload`` (for a mapping that reads one).
+    headers: dict[str, str] = Field(default_factory=dict, max_length=100)
+
+
+class TemplatePreviewOut(_Out):
+    #: The rendering; null when a value is missing (such a message is not sent) or the
+    #: template cannot be rendered.
+    text: str | None
+    #: Variables the template prints that this payload does not have (and no ``default``).
+    missing: list[str]
+    #: Why the template would be refused when saved (syntax, unknown variables, ...).
+    problems: list[str]
+    #: Why the payload does not map to a lead (the lead's variables are then missing).
+    mapping_errors: list[str]
+    #: ``given`` (the request's payload), ``latest`` (the integration's latest webhook) or
+    #: ``none`` (no payload: the integration has received no webhook yet).
+    payload_from: Literal["given", "latest", "none"]
 
 
 # -- actions -------------------------------------------------------------------

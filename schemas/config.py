@@ -8,7 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
 
 from schemas.actions import AnyActionParams
 from schemas.channels import ChannelSettings, RecordingSettings
@@ -53,6 +60,9 @@ class UrlToken(BaseModel):
     hash: str
     #: None while current; set when rotated away (grace period end).
     expires_at: datetime | None = None
+    #: The token encrypted under the server key (core/serverkey.py), so its owner can
+    #: read the URL again; None for tokens made without a server key (shown once).
+    sealed: Annotated[str | None, Secret] = None
 
 
 class RateLimit(BaseModel):
@@ -60,9 +70,6 @@ class RateLimit(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     #: Sustained requests per second.
-    #: The token encrypted under the server key (core/serverkey.py), so its owner can
-    #: read the URL again; None for tokens made without a server key (shown once).
-    sealed: Annotated[str | None, Secret] = None
     per_second: float | None = Field(default=None, gt=0, le=100_000)
     #: The bucket's size: how many requests may arrive at once before the rate applies.
     burst: int | None = Field(default=None, ge=1, le=1_000_000)
@@ -120,10 +127,32 @@ class CustomField(_Record):
     description: str = Field(default="", max_length=500)
 
 
-#: A WhatsApp reply button's title (the Cloud API allows 20 characters).
-ButtonTitle = Annotated[str, Field(min_length=1, max_length=20)]
-#: A chatbot start parameter's name.
-ParamName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
+def _distinct(titles: list[str]) -> list[str]:
+    if len({title.casefold() for title in titles}) != len(titles):
+        raise ValueError("button titles must differ")
+    return titles
+
+
+#: A quick reply's text: a template (``Oi {{first_name}}``; ``streams/templates.py``), at
+#: most WhatsApp's 1,024 characters of an interactive message's body.
+QuickReplyText = Annotated[str, Field(min_length=1, max_length=1024)]
+#: Reply buttons' titles: at most 3, each different, up to 20 characters (WhatsApp's rules).
+Buttons = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=20)]],
+    Field(max_length=3),
+    AfterValidator(_distinct),
+]
+#: What the account's channel starts: the CRM's flow id, or the provider's template or
+#: flow reference.
+FlowReference = Annotated[str, Field(min_length=1, max_length=200)]
+#: A chatbot's start parameters: name -> value, values templates (``{{first_name}}``).
+StartParams = Annotated[
+    dict[
+        Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")],
+        Annotated[str, Field(max_length=1000)],
+    ],
+    Field(max_length=20),
+]
 
 
 class QuickReply(_Record):
@@ -132,19 +161,10 @@ class QuickReply(_Record):
     kind: Literal["quick_reply"] = "quick_reply"
     account_id: Id
     name: str = Field(min_length=1, max_length=200)
-    #: A template (``Oi {{first_name}}``; ``streams/templates.py``).
-    text: str = Field(min_length=1, max_length=1024)
-    #: Reply buttons' titles: at most 3, each different (WhatsApp's rules).
-    buttons: list[ButtonTitle] = Field(default_factory=list, max_length=3)
+    text: QuickReplyText
+    buttons: Buttons = Field(default_factory=list)
     #: Which of :meth:`content`'s parameters are templates.
     templated: ClassVar[tuple[str, ...]] = ("quick_reply",)
-
-    @field_validator("buttons")
-    @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
-        if len({title.casefold() for title in value}) != len(value):
-            raise ValueError("button titles must differ")
-        return value
 
     def content(self) -> dict[str, Any]:
         """What a ``send_quick_reply`` command carries of it (its parameters)."""
@@ -157,13 +177,8 @@ class ChatbotFlow(_Record):
     kind: Literal["chatbot_flow"] = "chatbot_flow"
     account_id: Id
     name: str = Field(min_length=1, max_length=200)
-    #: What the account's channel starts: the CRM's flow id, or the provider's
-    #: template or flow reference.
-    flow: str = Field(min_length=1, max_length=200)
-    #: Handed to the flow when it starts; values are templates (``{{first_name}}``).
-    start_params: dict[ParamName, Annotated[str, Field(max_length=1000)]] = Field(
-        default_factory=dict, max_length=20
-    )
+    flow: FlowReference
+    start_params: StartParams = Field(default_factory=dict)
     templated: ClassVar[tuple[str, ...]] = ("start_params",)
 
     def content(self) -> dict[str, Any]:

@@ -63,8 +63,6 @@ VARIABLES: dict[str, str] = {
     "email": "the mapped custom field email (every platform preset maps it)",
     "event": "the mapped event, e.g. PURCHASE_APPROVED",
 }
-FIELDS_HINT = "fields.<name>: a custom field the integration's mapping reads"
-PAYLOAD_HINT = "payload.<path>: any value of the webhook's body, e.g. payload.data.buyer.name"
 #: Filters a template may use (Jinja's own, all pure and bounded by their input).
 FILTERS: tuple[str, ...] = tuple(
     "default d upper lower title capitalize trim truncate replace first last join map"

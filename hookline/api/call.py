@@ -18,7 +18,12 @@ from schemas.config import Account, ConfigRecord
 R = TypeVar("R", bound=ConfigRecord)
 
 #: How a record kind is named in "not found" messages.
-LABELS = {"conversion_event": "event", "custom_field": "custom field"}
+LABELS = {
+    "conversion_event": "event",
+    "custom_field": "custom field",
+    "quick_reply": "quick reply",
+    "chatbot_flow": "chatbot flow",
+}
 
 
 class ApiError(Exception):

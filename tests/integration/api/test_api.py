@@ -392,7 +392,10 @@ async def test_events_and_actions(api: Api) -> None:
         "POST", actions, {"type": "send_message", "text": "Oi {{name}}"}, key=key
     )
     assert status == 201
-    status, body = await api.call("POST", actions, {"type": "send_chatbot", "flow": "f1"}, key=key)
+    _, flow = await api.call("POST", "/api/chatbot-flows", {"name": "Bot", "flow": "f1"}, key=key)
+    status, body = await api.call(
+        "POST", actions, {"type": "send_chatbot", "chatbot_id": flow["id"]}, key=key
+    )
     assert status == 409
     assert body["error"] == (
         f"this event already has a send action (send_message {send['id']}); delete it first"
@@ -406,8 +409,9 @@ async def test_events_and_actions(api: Api) -> None:
 
     status, _ = await api.call("DELETE", f"{actions}/{send['id']}", key=key)
     assert status == 204
+    _, reply = await api.call("POST", "/api/quick-replies", {"name": "Q", "text": "Oi"}, key=key)
     status, quick = await api.call(
-        "POST", actions, {"type": "send_quick_reply", "quick_reply": "qr1"}, key=key
+        "POST", actions, {"type": "send_quick_reply", "quick_reply_id": reply["id"]}, key=key
     )
     assert status == 201
     assert (await api.call("DELETE", f"{actions}/{send['id']}", key=key))[0] == 404

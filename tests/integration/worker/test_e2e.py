@@ -92,7 +92,8 @@ async def _configure(api: Api) -> dict:
         201,
         {"type": "send_message", "text": "Oi {{name}}, sua compra foi cancelada."},
     )
-    await api.call("POST", actions, 409, {"type": "send_chatbot", "flow": "recuperacao"})
+    flow = await api.call("POST", "/api/chatbot-flows", 201, {"name": "Bot", "flow": "recuperacao"})
+    await api.call("POST", actions, 409, {"type": "send_chatbot", "chatbot_id": flow["id"]})
     return integration
 
 
