@@ -168,14 +168,17 @@ def score_preset(sample: Sample) -> dict[str, str]:
             "phone": lead.phone_raw,
             "email": lead.fields.get("email"),
         }
-    cells = {}
-    for name in FIELDS:
-        expected = sample.expected[name]
-        if expected is None:
-            cells[name] = "-"
-        else:
-            cells[name] = "ok" if _same(found.get(name), expected) else "wrong"
-    return cells
+    return _cells(sample, found)
+
+
+def _cells(sample: Sample, found: dict[str, Any]) -> dict[str, str]:
+    """field -> 'ok' when ``found`` holds the recorded value, '-' when none is recorded."""
+    return {
+        name: "-"
+        if sample.expected[name] is None
+        else ("ok" if _same(found.get(name), sample.expected[name]) else "wrong")
+        for name in FIELDS
+    }
 
 
 def _same(found: Any, expected: Any) -> bool:
@@ -199,16 +202,11 @@ def score_sample(sample: Sample) -> dict[str, str]:
         "phone": suggestion.phone,
         "email": suggestion.fields.get("email"),
     }
-    cells = {}
-    for name in FIELDS:
-        expected = sample.expected[name]
-        if expected is None:
-            cells[name] = "-"
-            continue
-        proposal = found[name]
-        value = _value(proposal.source if proposal else None, sample.data, sample.headers)
-        cells[name] = "ok" if _same(value, expected) else "wrong"
-    return cells
+    values = {
+        name: _value(proposal.source if proposal else None, sample.data, sample.headers)
+        for name, proposal in found.items()
+    }
+    return _cells(sample, values)
 
 
 def table(samples: list[Sample]) -> tuple[list[tuple[str, dict[str, str]]], int, int]:
