@@ -51,11 +51,11 @@ def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) 
         add_routes(app, Gateway.create(*clients))
     if api:
         from hookline.api.app import add_api_routes
-
         from hookline.console import add_console_routes
+
         add_api_routes(app)
-        if not gateway:
         add_console_routes(app)  # the console at /, on the management API's routes
+        if not gateway:
             from core.metrics import metrics_handler
 
             app.router.add_get("/metrics", metrics_handler)
