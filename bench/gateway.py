@@ -1,6 +1,7 @@
 """Throughput and latency of ``POST /hooks/{token}`` next to a bare aiohttp handler.
 
     python bench/gateway.py --requests 20000 --concurrency 32 --body-bytes 2048
+    python bench/gateway.py --client wrk --seconds 10 --concurrency 32   # apt-get install wrk
 
 Starts the embedded broker and creates the topics, writes an account and an
 integration to the config topic (ConfigWriter), then serves, each in its own
@@ -14,6 +15,12 @@ process and one after the other:
 The same requests (unique 2 KB JSON bodies, signed) are driven at both with the
 same fixed concurrency from this process; it prints requests/s, p50 and p99 of
 each and the ratios. Every request must be answered 200.
+
+``--client wrk`` drives both with wrk (``-t1``, one connection per concurrent
+request) instead: Python's client caps the bare server well below what it serves,
+so only wrk shows the real ratio. wrk cannot sign, so its requests share one signed
+2 KB body and differ by a query parameter, which is part of the delivery's content
+hash: every request is still verified, a new delivery, and written with acks=all.
 """
 
 from __future__ import annotations
@@ -25,12 +32,16 @@ import hmac
 import json
 import logging
 import multiprocessing
+import os
 import secrets
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -43,6 +54,7 @@ from core.config.view import ConfigView
 from core.config.writer import ConfigWriter
 from core.kafka import ensure_topics, new_producer
 from core.logs import setup_logging
+from core.loop import new_event_loop
 from hookline.api.integrations import new_token
 from hookline.embedded.broker import EmbeddedBroker, free_port
 from schemas.config import Account, Integration, RateLimit, UrlToken
@@ -56,24 +68,27 @@ def say(message: str) -> None:
 
 
 # -- the two servers (child processes) ---------------------------------------------
-def serve_gateway(port: int, bootstrap: str, log_path: str, log_level: str) -> None:
+def serve_gateway(port: int, bootstrap: str, log_path: str, log_level: str, loop: str) -> None:
     from core.settings import Settings
     from hookline.runtime import Runtime
-    from hookline.server import build_http_app
+    from hookline.server import build_http_app, server_options
 
     setup_logging(log_level)
     handler = logging.FileHandler(log_path)
     handler.setFormatter(logging.getLogger().handlers[0].formatter)
     logging.getLogger().handlers = [handler]  # JSON lines to a file, as in production
-    settings = Settings(bootstrap_servers=bootstrap, embedded_broker=True, log_level=log_level)
+    settings = Settings(
+        bootstrap_servers=bootstrap, embedded_broker=True, log_level=log_level, event_loop=loop
+    )
 
     async def app() -> web.Application:  # the producer belongs to run_app's loop
         return build_http_app(Runtime.create(settings), gateway=True, api=False)
 
-    web.run_app(app(), host="127.0.0.1", port=port, access_log=None, print=None)
+    options = {**server_options(settings), "access_log": None, "print": None}
+    web.run_app(app(), host="127.0.0.1", port=port, loop=new_event_loop(loop), **options)
 
 
-def serve_bare(port: int) -> None:
+def serve_bare(port: int, loop: str) -> None:
     async def ok(request: web.Request) -> web.Response:
         await request.read()
         return web.json_response({"ok": True})
@@ -81,7 +96,9 @@ def serve_bare(port: int) -> None:
     app = web.Application()
     app.router.add_post("/hooks/{token}", ok)
     app.router.add_get("/healthz", ok)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    web.run_app(
+        app, host="127.0.0.1", port=port, access_log=None, print=None, loop=new_event_loop(loop)
+    )
 
 
 async def wait_ready(base: str, timeout: float = 60.0) -> None:
@@ -173,8 +190,59 @@ async def drive(
         return time.perf_counter() - started, latencies
 
 
+WRK_SCRIPT = """
+counter = 0
+wrk.method = "POST"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Webhook-Signature"] = "{signature}"
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, "{path}?n=" .. counter)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %.0f %.0f %.0f\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout,
+    summary.duration, latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+def wrk(base: str, path: str, seconds: float, concurrency: int, size: int, label: str):
+    """(requests, requests/s, p50 s, p99 s) of ``seconds`` of wrk load; fails on any
+    non-2xx answer."""
+    body = json.dumps({"event": "PURCHASE_APPROVED", "pad": "x" * max(0, size - 40)}).encode()
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    script = Path(tempfile.mkdtemp(prefix="hookline-wrk-")) / "post.lua"
+    lua_body = "[==[" + body.decode() + "]==]"
+    script.write_text(WRK_SCRIPT.format(body=lua_body, signature=signature, path=path))
+    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "-s", str(script), base]
+    say(f"{label}: {' '.join(command[:4])} for {seconds} s")
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    count, errors, micros, p50, p99, _ = (float(v) for v in line.split()[1:])
+    if errors:
+        raise RuntimeError(f"{label}: {int(errors)} of {int(count)} requests failed:\n{out}")
+    return int(count), count / (micros / 1e6), p50 / 1e6, p99 / 1e6
+
+
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
+
+
+@dataclass
+class Result:
+    rate: float  # requests/s
+    p50: float  # s
+    p99: float  # s
+    cpu_us: float  # CPU time of the serving process per request, microseconds
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(
@@ -185,23 +253,44 @@ async def measure(
     warmup: list[tuple[bytes, dict[str, str]]],
     concurrency: int,
     label: str,
-) -> tuple[float, float, float]:
-    """Serve ``target(port, *args)`` in a child process and drive the load at it."""
+    wrk_seconds: float = 0,
+) -> Result:
+    """Serve ``target(port, *args)`` in a child process and drive the load at it
+    (with wrk for ``wrk_seconds`` when given)."""
     port = free_port()
     context = multiprocessing.get_context("spawn")
     process = context.Process(target=target, args=(port, *args), daemon=True)
     process.start()
+    assert process.pid is not None
     try:
         base = f"http://127.0.0.1:{port}"
         await wait_ready(base)
         say(f"{label}: warming up ({len(warmup)} requests)")
         await drive(base + path, warmup, concurrency, label + " warm-up")
-        say(f"{label}: {len(requests)} requests at concurrency {concurrency}")
-        seconds, latencies = await drive(base + path, requests, concurrency, label)
+        cpu_before = cpu_seconds(process.pid)
+        if wrk_seconds:
+            size = len(requests[0][0])
+            count, rate, p50, p99 = await asyncio.to_thread(
+                wrk, base, path, wrk_seconds, concurrency, size, label
+            )
+        else:
+            say(f"{label}: {len(requests)} requests at concurrency {concurrency}")
+            seconds, latencies = await drive(base + path, requests, concurrency, label)
+            count, rate = len(requests), len(requests) / seconds
+            p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+        cpu = cpu_seconds(process.pid) - cpu_before
     finally:
         process.terminate()
         process.join(20)
-    return len(requests) / seconds, percentile(latencies, 0.5), percentile(latencies, 0.99)
+    return Result(rate, p50, p99, cpu / count * 1e6)
+
+
+def spread(values: list[float], fmt: str) -> str:
+    """Median, and the range when there are several rounds."""
+    median = statistics.median(values)
+    if len(values) == 1:
+        return format(median, fmt)
+    return f"{format(median, fmt)} ({format(min(values), fmt)}-{format(max(values), fmt)})"
 
 
 async def main() -> None:
@@ -211,43 +300,73 @@ async def main() -> None:
     parser.add_argument("--body-bytes", type=int, default=2048)
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--log-level", default="INFO", help="gateway log level (JSON to a file)")
+    parser.add_argument("--client", choices=("python", "wrk"), default="python")
+    parser.add_argument("--seconds", type=float, default=10, help="wrk: seconds per server")
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop of both servers (hookline's default: uvloop)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="gateway then baseline, this many times"
+    )
     args = parser.parse_args()
+    wrk_seconds = args.seconds if args.client == "wrk" else 0
+    if wrk_seconds and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk")
 
+    log_path = str(Path(tempfile.mkdtemp(prefix="hookline-bench-")) / "gateway.log")
+    gateway: list[Result] = []
+    bare: list[Result] = []
     broker = EmbeddedBroker()
     broker.start()
     try:
         await ensure_topics(broker.bootstrap)
         token = await configure(broker.bootstrap)
         path = f"/hooks/{token}"
-        say(f"broker {broker.bootstrap}; preparing {args.requests + 2 * args.warmup} bodies")
-        requests = payloads(args.requests + 2 * args.warmup, args.body_bytes)
-        gateway_warmup, bare_warmup = (
-            requests[: args.warmup],
-            requests[args.warmup : 2 * args.warmup],
-        )
-        measured = requests[2 * args.warmup :]
-        log_path = str(Path(tempfile.mkdtemp(prefix="hookline-bench-")) / "gateway.log")
-        gateway = await measure(
-            serve_gateway, (broker.bootstrap, log_path, args.log_level), path,
-            measured, gateway_warmup, args.concurrency, "gateway",
-        )  # fmt: skip
-        bare = await measure(
-            serve_bare, (), path, measured, bare_warmup, args.concurrency, "bare aiohttp"
-        )
+        for round_ in range(1, args.rounds + 1):
+            say(f"round {round_}/{args.rounds}: preparing bodies")
+            # New bodies every round: a repeated body is a duplicate, answered unwritten.
+            requests = payloads(args.requests + 2 * args.warmup, args.body_bytes)
+            gateway_warmup, bare_warmup = (
+                requests[: args.warmup],
+                requests[args.warmup : 2 * args.warmup],
+            )
+            measured = requests[2 * args.warmup :]
+            gateway.append(await measure(
+                serve_gateway, (broker.bootstrap, log_path, args.log_level, args.loop), path,
+                measured, gateway_warmup, args.concurrency, "gateway", wrk_seconds,
+            ))  # fmt: skip
+            bare.append(await measure(
+                serve_bare, (args.loop,), path, measured, bare_warmup, args.concurrency,
+                "bare aiohttp",
+                wrk_seconds,
+            ))  # fmt: skip
     finally:
         broker.stop()
 
-    size = len(measured[0][0])
+    load = f"wrk -t1, {args.seconds:g} s each" if wrk_seconds else f"{args.requests} requests"
     print(
-        f"POST /hooks/{{token}}: {len(measured)} requests, {size} B JSON bodies (HMAC-signed), "
-        f"concurrency {args.concurrency}, gateway log level {args.log_level} (log: {log_path})"
+        f"POST /hooks/{{token}}: {load}, {args.body_bytes} B JSON bodies (HMAC-signed), "
+        f"concurrency {args.concurrency}, {args.rounds} round(s), event loop {args.loop} (both), "
+        f"gateway log level {args.log_level} (log: {log_path})"
     )
-    print(f"{'':24}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
-    for label, (rate, p50, p99) in (("gateway (Kafka acks=all)", gateway), ("bare aiohttp", bare)):
-        print(f"{label:24}{rate:>12,.0f}{p50 * 1000:>10.2f}{p99 * 1000:>10.2f}")
+    print("median (min-max) over rounds")
+    print(f"{'':26}{'requests/s':>22}{'p50 ms':>20}{'p99 ms':>20}{'CPU us/request':>22}")
+    for label, results in (("gateway (Kafka acks=all)", gateway), ("bare aiohttp", bare)):
+        print(
+            f"{label:26}{spread([r.rate for r in results], ',.0f'):>22}"
+            f"{spread([r.p50 * 1000 for r in results], '.2f'):>20}"
+            f"{spread([r.p99 * 1000 for r in results], '.2f'):>20}"
+            f"{spread([r.cpu_us for r in results], '.0f'):>22}"
+        )
+    ratios = [g.rate / b.rate for g, b in zip(gateway, bare, strict=True)]
+    cpu_ratios = [b.cpu_us / g.cpu_us for g, b in zip(gateway, bare, strict=True)]
+    print(f"ratio gateway/bare, same round: throughput {spread(ratios, '.2f')}x")
     print(
-        f"ratio gateway/bare: throughput {gateway[0] / bare[0]:.2f}x, "
-        f"p50 {gateway[1] / bare[1]:.1f}x, p99 {gateway[2] / bare[2]:.1f}x"
+        f"ratio of CPU per request, bare/gateway (what throughput would be if both had a "
+        f"core to themselves): {spread(cpu_ratios, '.2f')}x"
     )
 
 

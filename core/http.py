@@ -1,12 +1,12 @@
 """What every HTTP route shares, whichever process serves it (gateway, API, both): the
-request id, the one access-log line per request and JSON errors (:func:`request_context`,
+request id, the access-log line of a request and JSON errors (:func:`request_context`,
 installed by ``hookline/server.py``), and the request keys handlers use with them."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
-import uuid
 
 from aiohttp import web
 
@@ -17,11 +17,16 @@ log = logging.getLogger("hookline.http")
 REQUEST_ID = web.RequestKey("request_id", str)
 #: Fields a handler adds to the request's one access log line (e.g. the integration id).
 LOG_FIELDS = web.RequestKey("log_fields", dict)
+#: Which requests get an access line: ``all``, ``errors`` (status >= 400) or ``off``
+#: (``HOOKLINE_ACCESS_LOG``; set on the app by ``hookline/server.py``).
+ACCESS_LOG = web.AppKey("access_log", str)
+#: The lowest status logged, by mode.
+_LOGGED_FROM = {"all": 0, "errors": 400, "off": 1000}
 
 
 @web.middleware
 async def request_context(request: web.Request, handler) -> web.StreamResponse:
-    request_id = uuid.uuid4().hex
+    request_id = secrets.token_hex(16)  # as unguessable as a uuid4, cheaper to make
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
     try:
@@ -36,6 +41,8 @@ async def request_context(request: web.Request, handler) -> web.StreamResponse:
             {"ok": False, "error": "internal error", "request_id": request_id}, status=500
         )
     response.headers["X-Request-Id"] = request_id
+    if response.status < _LOGGED_FROM[request.app.get(ACCESS_LOG, "all")]:
+        return response
     log.info(
         "http request",
         extra={

@@ -61,9 +61,11 @@ def new_producer(bootstrap: str, **overrides: object) -> AIOKafkaProducer:
     options: dict[str, object] = {
         "bootstrap_servers": bootstrap,
         "acks": "all",
-        "linger_ms": 2,
+        # Every caller awaits its write (a 200, a dedup mark, a lead): a linger would
+        # only idle them. Records added while a request is in flight still go together.
+        "linger_ms": 0,
         # aiokafka's default (16 KiB) holds five 2 KB webhooks: under load every request
-        # then waits for a drain round trip. Batches are still sent after linger_ms.
+        # then waits for a drain round trip.
         "max_batch_size": 1024 * 1024,
         "max_request_size": MAX_MESSAGE_BYTES,
         "request_timeout_ms": 10_000,

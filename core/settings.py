@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,12 @@ class Settings(BaseSettings):
     #: with the last reason (GET /api/messages/failed). The lead's later commands wait.
     send_give_up_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
+    #: One JSON line per HTTP request: ``all``; ``errors`` (answers >= 400 only: every
+    #: accepted webhook is already in history under its request id, and counted in
+    #: /metrics; a line per request costs the gateway about a sixth of its CPU); ``off``.
+    access_log: Literal["all", "errors", "off"] = "errors"
+    #: The HTTP servers' event loop: ``uvloop`` (libuv; the default) or ``asyncio``.
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     #: Faust worker's web port (0 disables its web server).
     worker_web_port: int = 0
     #: Replicas of every topic ``hookline topics`` creates (production: 3, so a write

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.http import request_context
+from core.http import ACCESS_LOG, request_context
 from core.settings import Settings
 from hookline.health import add_health_routes
 from hookline.runtime import RUNTIME, Runtime, runtime_context
@@ -40,6 +40,7 @@ def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) 
         handler_args={"auto_decompress": False} if gateway else None,
     )
     app[RUNTIME] = runtime
+    app[ACCESS_LOG] = runtime.settings.access_log
     app.cleanup_ctx.append(runtime_context(runtime))
     add_health_routes(app, runtime.health)  # /livez, /healthz, /readyz on every process
     if gateway:

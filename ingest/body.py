@@ -26,6 +26,13 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     408 (not all there after ``timeout`` seconds) or 400 (broken off, bad chunking)."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge(limit, request.content_length)
+    if request.content.is_eof():
+        # Usual for webhooks: the whole (small) body came with the headers and is
+        # buffered already; no deadline or chunk loop needed to take it.
+        body = request.content.read_nowait()
+        if len(body) > limit:  # no Content-Length (chunked), all of it buffered
+            raise BodyTooLarge(limit, len(body))
+        return body
     chunks: list[bytes] = []
     size = 0
     try:

@@ -34,7 +34,9 @@ async def publish(
     key = envelope.integration_id.encode()
     value = WEBHOOKS.encode(envelope)
     try:
-        await asyncio.wait_for(producer.send_and_wait(WEBHOOKS.name, key=key, value=value), timeout)
+        # asyncio.timeout, not wait_for: wait_for wraps the send in a task of its own.
+        async with asyncio.timeout(timeout):
+            await producer.send_and_wait(WEBHOOKS.name, key=key, value=value)
     except (KafkaError, TimeoutError, OSError) as exc:
         metrics.BROKER_ERRORS.labels("produce").inc()
         raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc

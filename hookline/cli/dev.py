@@ -3,12 +3,12 @@ gateway, API, worker and history sink, supervised: ``hookline/embedded/dev.py``)
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
 from core.logs import setup_logging
+from core.loop import run
 from core.settings import Settings
 
 
@@ -34,4 +34,4 @@ def dev(port: int, host: str, data_dir: Path) -> None:
     settings = Settings(public_url=f"http://{host}:{port}")
     setup_logging(settings.log_level)
     # 1 when the embedded broker died (its memory is gone): an outer supervisor restarts us.
-    raise SystemExit(asyncio.run(run_dev(settings, data_dir.resolve(), host, port)))
+    raise SystemExit(run(run_dev(settings, data_dir.resolve(), host, port), settings.event_loop))

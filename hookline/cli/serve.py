@@ -7,6 +7,7 @@ import click
 from aiohttp import web
 
 from core.logs import setup_logging
+from core.loop import new_event_loop
 from core.settings import Settings
 
 
@@ -25,7 +26,8 @@ def _serve(gateway: bool, api: bool, host: str, port: int) -> None:
 
     # SIGTERM: stop listening, let in-flight requests finish (up to the timeout), then
     # the runtime's cleanup flushes the producer.
-    web.run_app(app(), host=host, port=port, print=None, **server_options(settings))
+    loop = new_event_loop(settings.event_loop)
+    web.run_app(app(), host=host, port=port, print=None, loop=loop, **server_options(settings))
 
 
 @click.command()

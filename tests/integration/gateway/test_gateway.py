@@ -446,9 +446,16 @@ async def test_a_rotated_token_keeps_working_for_the_grace_period(env: GatewayEn
 
 
 # -- metrics and logs ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+async def logging_all(bootstrap: str) -> AsyncIterator[GatewayEnv]:
+    async with open_gateway(bootstrap, access_log="all") as instance:
+        yield instance
+
+
 async def test_metrics_and_request_ids_in_logs(
-    env: GatewayEnv, caplog: pytest.LogCaptureFixture
+    logging_all: GatewayEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
+    env = logging_all
     hook = await env.hook(rate_limit=RateLimit(per_second=0.001, burst=3))
     with caplog.at_level(logging.INFO):
         _, accepted, _ = await env.post(hook, b'{"event": "a"}', JSON)
@@ -483,6 +490,19 @@ async def test_metrics_and_request_ids_in_logs(
     # (aiohttp's own access log, which prints paths, is off in every hookline process.)
     ours = [r for r in caplog.records if r.name.split(".")[0] in ("hookline", "core", "ingest")]
     assert all(hook.token not in r.getMessage() + str(r.__dict__) for r in ours)
+
+
+async def test_by_default_only_refused_requests_get_an_access_line(
+    env: GatewayEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    hook = await env.hook()
+    with caplog.at_level(logging.INFO):
+        _, accepted, _ = await env.post(hook, b'{"event": "quiet"}', JSON)
+        status, _, _ = await env.post(hook, b"x" * (MAX_BODY + 1))
+    access = [r for r in caplog.records if r.getMessage() == "http request"]
+    assert status == 413
+    assert [r.status for r in access] == [413]
+    assert accepted["id"] not in {r.request_id for r in access}
 
 
 async def test_a_body_that_breaks_off_is_no_500(env: GatewayEnv) -> None:

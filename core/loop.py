@@ -1,0 +1,34 @@
+"""The event loop hookline's own processes run on (``HOOKLINE_EVENT_LOOP``).
+
+uvloop (libuv, a well-kept drop-in asyncio loop) is the default: the gateway spends a
+third of its CPU in the loop's socket and scheduling code, which uvloop does in C
+(``bench/gateway.py`` measures both). ``asyncio`` keeps the standard loop. The faust
+worker keeps the loop faust makes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
+LoopKind = Literal["uvloop", "asyncio"]
+
+
+def new_event_loop(kind: LoopKind = "uvloop") -> asyncio.AbstractEventLoop:
+    if kind == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+def run(main: Coroutine[Any, Any, T], kind: LoopKind = "uvloop") -> T:
+    """``asyncio.run`` on a loop of ``kind``."""
+    with asyncio.Runner(loop_factory=lambda: new_event_loop(kind)) as runner:
+        return runner.run(main)
+
+
+def loop_name(loop: asyncio.AbstractEventLoop | None = None) -> str:
+    loop = loop or asyncio.get_running_loop()
+    return "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio"
