@@ -71,8 +71,16 @@ async def test_a_missing_variable_stops_the_message_and_history_says_which(
             )
 
             lead_path = f"/api/leads/{quote(PHONE)}"
+
+            async def messages() -> list | None:
+                # 404 until the lead exists.
+                async with session.get(
+                    server.base + lead_path + "/messages", headers=api.headers
+                ) as response:
+                    return (await response.json())["messages"] if response.status == 200 else None
+
             await _post(session, integration["url"], _sample("hotmart__PURCHASE_CANCELED.json"))
-            (sent,) = await _eventually(lambda: _messages(api, lead_path))
+            (sent,) = await _eventually(messages)
             assert sent["message_type"] == "quick_reply" and sent["channel"] == "recording"
             assert sent["content"] == "Oi Teste, Produto test postback2 foi cancelado"
 
