@@ -8,7 +8,7 @@ matched from then on: a command carries the content as it was when its webhook m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,42 +131,25 @@ async def _delete(call: Call, spec: ObjectKind) -> None:
     await call.runtime.writer.delete(record.key)
 
 
-# One named handler per route (the OpenAPI operation ids).
-async def create_quick_reply(call: Call) -> QuickReplyOut:
-    return await _create(call, QUICK_REPLIES)
+def _bound(
+    operation: Callable[[Call, ObjectKind], Awaitable[Any]], spec: ObjectKind, name: str
+) -> Callable[[Call], Awaitable[Any]]:
+    """``operation`` for one kind, named for its route (the OpenAPI operation id)."""
+
+    async def handler(call: Call) -> Any:
+        return await operation(call, spec)
+
+    handler.__name__ = handler.__qualname__ = name
+    return handler
 
 
-async def list_quick_replies(call: Call) -> QuickReplyList:
-    return await _list(call, QUICK_REPLIES)
-
-
-async def get_quick_reply(call: Call) -> QuickReplyOut:
-    return await _get(call, QUICK_REPLIES)
-
-
-async def update_quick_reply(call: Call) -> QuickReplyOut:
-    return await _update(call, QUICK_REPLIES)
-
-
-async def delete_quick_reply(call: Call) -> None:
-    await _delete(call, QUICK_REPLIES)
-
-
-async def create_chatbot_flow(call: Call) -> ChatbotFlowOut:
-    return await _create(call, CHATBOT_FLOWS)
-
-
-async def list_chatbot_flows(call: Call) -> ChatbotFlowList:
-    return await _list(call, CHATBOT_FLOWS)
-
-
-async def get_chatbot_flow(call: Call) -> ChatbotFlowOut:
-    return await _get(call, CHATBOT_FLOWS)
-
-
-async def update_chatbot_flow(call: Call) -> ChatbotFlowOut:
-    return await _update(call, CHATBOT_FLOWS)
-
-
-async def delete_chatbot_flow(call: Call) -> None:
-    await _delete(call, CHATBOT_FLOWS)
+create_quick_reply = _bound(_create, QUICK_REPLIES, "create_quick_reply")
+list_quick_replies = _bound(_list, QUICK_REPLIES, "list_quick_replies")
+get_quick_reply = _bound(_get, QUICK_REPLIES, "get_quick_reply")
+update_quick_reply = _bound(_update, QUICK_REPLIES, "update_quick_reply")
+delete_quick_reply = _bound(_delete, QUICK_REPLIES, "delete_quick_reply")
+create_chatbot_flow = _bound(_create, CHATBOT_FLOWS, "create_chatbot_flow")
+list_chatbot_flows = _bound(_list, CHATBOT_FLOWS, "list_chatbot_flows")
+get_chatbot_flow = _bound(_get, CHATBOT_FLOWS, "get_chatbot_flow")
+update_chatbot_flow = _bound(_update, CHATBOT_FLOWS, "update_chatbot_flow")
+delete_chatbot_flow = _bound(_delete, CHATBOT_FLOWS, "delete_chatbot_flow")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from core.redact import mask_data
 from hookline.api.call import ApiError, Call
 from hookline.api.discovery import payloads
@@ -34,6 +36,26 @@ from streams.templates import (
     variable_path,
     variables_for,
 )
+
+
+def template_sources(where: str, value: Any) -> dict[str, str]:
+    """Every template in a parameter's value, by where it is: ``text``, or inside a
+    nested one, ``fallback_template.body_params.0``."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, str):
+        return {where: value}
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return {}
+    return {
+        loc: src
+        for key, item in items
+        for loc, src in template_sources(f"{where}.{key}", item).items()
+    }
 
 
 def check_templates(templates: dict[str, str], variables: Variables, where: str = "") -> None:
@@ -69,7 +91,7 @@ async def _latest(call: Call, integration: Integration) -> tuple[Any, dict[str, 
     return sample[0] if sample else None
 
 
-def _described(source: Source) -> str:
+def describe_source(source: Source) -> str:
     """A mapping source as people read it: ``data.buyer.email``, ``header X-Event``, ``a or b``."""
     return " or ".join(
         f"header {one.header}"
@@ -95,7 +117,7 @@ async def template_variables(call: Call) -> TemplateVariablesOut:
     ]
     for name in variables_for(call.state, call.account.id, integration.id).fields:
         description = (
-            f"mapped from {_described(mapped[name])}"
+            f"mapped from {describe_source(mapped[name])}"
             if name in mapped
             else "a custom field of the account that this integration's mapping does not"
             " read: it has no value until the mapping reads it"
