@@ -49,7 +49,7 @@ def execute(lead: LeadState | None, command: ActionCommand, channel: str = "") -
         return Execution(current, remembered, duplicate=True)
     if command.command_id in current.sending:
         return interrupted_send(current, command, channel)
-    updated = current.model_copy(deep=True)
+    updated = current.editable_copy()
     try:
         outgoing = parse_params(command.type, command.params).apply(updated)
     except (ValidationError, ValueError) as exc:
@@ -81,8 +81,7 @@ def begin_send(lead: LeadState | None, command: ActionCommand) -> LeadState:
             "sending": [*current.sending, command.command_id],
             "version": current.version + 1,
             "updated_at": utcnow(),
-        },
-        deep=True,
+        }
     )
 
 
@@ -102,7 +101,7 @@ def finish_send(
         provider_message_id=delivery.provider_message_id,
         reason=delivery.reason,
     )
-    updated = execution.lead.model_copy(deep=True)
+    updated = execution.lead.editable_copy()
     updated.sending = intent.sending
     return _settled(intent, updated, command, outcome)
 
@@ -128,7 +127,7 @@ def interrupted_send(lead: LeadState, command: ActionCommand, channel: str) -> E
         channel=channel,
         reason="unknown",
     )
-    return _settled(lead, lead.model_copy(deep=True), command, outcome)
+    return _settled(lead, lead.editable_copy(), command, outcome)
 
 
 def result_record(command: ActionCommand, outcome: CommandOutcome) -> CommandResult:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any, Literal
 
@@ -61,6 +62,14 @@ class LeadState(BaseModel):
                 "outcomes", {command_id: {"status": "applied"} for command_id in applied}
             )
         return data
+
+    def editable_copy(self) -> LeadState:
+        """A copy whose lists and dicts can be changed without touching this lead.
+        Not a deep copy: that copied every remembered outcome (up to 500 models) for
+        each command, a fifth of the executor's CPU; outcomes are never changed in
+        place (:meth:`with_outcome` makes a new dict)."""
+        mutable = {k: copy.copy(v) for k, v in self.__dict__.items() if isinstance(v, list | dict)}
+        return self.model_copy(update=mutable)
 
     @property
     def applied(self) -> list[str]:
