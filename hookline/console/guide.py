@@ -72,3 +72,39 @@ GUIDES: dict[str, Guide] = {
 
 def platform_guide(platform: str) -> Guide:
     return GUIDES.get(platform, GENERAL)
+
+
+#: The same instructions in English (menu labels as the platforms show them in English).
+EN: dict[str, str] = {
+    GENERAL.where: "In the platform's settings, look for Webhooks (or Notifications, Postback,"
+    " API) and add a new URL.",
+    GENERAL.note: "Tick the events that should arrive and use the platform's test send, if any.",
+    API_ONLY: "This platform registers webhooks through its own API (there is no screen to"
+    " paste the URL into).",
+    GUIDES["hotmart"].where: "Hotmart: Tools → Webhook (API and notifications) → Register"
+    " webhook; paste the URL into URL to send data to, version 2.0.0.",
+    GUIDES["hotmart"].note: "Choose the events and use Send test to send an example.",
+    GUIDES["eduzz"].where: "Eduzz: Advanced → Webhooks → New webhook; paste the URL and choose"
+    " the events.",
+    GUIDES["kiwify"].where: "Kiwify: Apps → Webhooks → Create webhook; paste the URL and choose"
+    " the product and events.",
+    GUIDES["monetizze"].where: "Monetizze: Tools → Postback; paste the URL into the product.",
+    GUIDES["ticto"].where: "Ticto: Integrations → Webhook → Add; paste the URL and the events.",
+    GUIDES["braip"].where: "Braip: Tools → Postback → New postback; paste the URL.",
+    GUIDES["cakto"].where: "Cakto: Apps → Webhooks → Add; paste the URL and the events.",
+    GUIDES["shopify"].where: "Shopify: Settings → Notifications → Webhooks → Create webhook;"
+    " JSON format.",
+    GUIDES["shopify"].note: "Use Send test notification to send an example.",
+    GUIDES["stripe"].where: "Stripe: Developers → Webhooks → Add endpoint; paste the URL and"
+    " choose the events.",
+    GUIDES["stripe"].note: "Once created, copy the Signing secret into Edit → signature.",
+    GUIDES["woocommerce"].where: "WooCommerce: WooCommerce → Settings → Advanced → Webhooks →"
+    " Add webhook; paste the URL into Delivery URL and choose the topic.",
+    GUIDES["activecampaign"].where: "ActiveCampaign: Settings → Developer → Webhooks → Add;"
+    " paste the URL and choose the events.",
+    GUIDES["asaas"].where: "Asaas: Integrations → Webhooks; paste the URL and turn the queue on.",
+    GUIDES["yampi"].where: "Yampi: Settings → Webhooks → Add; paste the URL.",
+    GUIDES["zapier"].where: "Zapier: Webhooks by Zapier action → POST; paste the URL into URL.",
+    GUIDES["twilio"].where: "Twilio: Phone Numbers → the number → Messaging → A message comes"
+    " in / status callback; paste the URL.",
+}

@@ -66,6 +66,10 @@ class Console:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # An event's actions, each as its own model (the API answers a tagged union).
+        templates.globals["actions_of"] = lambda event: [
+            getattr(a, "root", a) for a in event.actions
+        ]
         secure = runtime.settings.public_url.startswith("https://")
         return cls(SessionSigner(derive(key, "console-session")), templates, secure)
 

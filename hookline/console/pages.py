@@ -614,6 +614,12 @@ async def delete_event(request: web.Request) -> web.StreamResponse:
     raise redirect(f"/integrations/{iid}/events")
 
 
+def details(action: Any) -> dict[str, Any]:
+    """An action's parameters as shown in its list (ids and empty values left out)."""
+    shown = action.model_dump(exclude={"id", "type", "created_at", "event_id"})
+    return {k: v for k, v in shown.items() if v not in (None, "", [], {}, ())}
+
+
 def action_kinds() -> list[dict[str, Any]]:
     """Every registered action type with its form fields (from its model)."""
     kinds = []
@@ -650,7 +656,8 @@ async def event_page(request: web.Request, error: str | None = None) -> web.Stre
     if event is None:
         raise web.HTTPNotFound(text="event not found")
     kinds = action_kinds()
-    sends = [a for a in event.actions if action_types()[a.type].is_send()]
+    actions = [getattr(a, "root", a) for a in event.actions]
+    sends = [a for a in actions if action_types()[a.type].is_send()]
     fields = (await call(request, "GET", "/api/custom-fields")).items
     return render(
         request,
@@ -662,6 +669,7 @@ async def event_page(request: web.Request, error: str | None = None) -> web.Stre
         custom_fields=fields,
         error=error,
         labels={k["type"]: k["label"] for k in kinds},
+        details=details,
         variables=template_variables(request, item),
         status=422 if error else 200,
     )
