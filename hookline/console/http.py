@@ -90,6 +90,9 @@ class Visitor:
         return self.session is not None and self.session.is_admin
 
 
+VISITOR = web.RequestKey("console_visitor", Visitor)
+
+
 def runtime_of(request: web.Request) -> Runtime:
     return request.app[RUNTIME]
 
@@ -106,7 +109,7 @@ def admin_hash(runtime: Runtime) -> str | None:
 def visitor(request: web.Request) -> Visitor:
     """The signed-in visitor; a session whose credential changed or whose account is gone
     counts as none."""
-    cached = request.get("console_visitor")
+    cached = request.get(VISITOR)
     if cached is not None:
         return cached
     console, runtime = console_of(request), runtime_of(request)
@@ -121,7 +124,7 @@ def visitor(request: web.Request) -> Visitor:
         if expected is None or console.signer.fingerprint(expected) != session.fingerprint:
             session, account = None, None
     found = Visitor(session, account)
-    request["console_visitor"] = found
+    request[VISITOR] = found
     return found
 
 
