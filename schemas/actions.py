@@ -216,15 +216,43 @@ class SendChatbot(_SendObject):
         return Outgoing("chatbot", self.flow or "", params=tuple(self.start_params.items()))
 
 
+class FallbackTemplate(BaseModel):
+    """A pre-approved WhatsApp template, sent instead of a text the provider refuses
+    because the 24-hour window is closed (Cloud API 131047)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    #: The template's name as approved in WhatsApp Manager.
+    name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
+    language: str = Field(default="pt_BR", min_length=2, max_length=15)
+    #: The body's ``{{1}}``, ``{{2}}``, ... in order; each may hold templates (``{{name}}``).
+    body_params: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
 @action_type
 class SendMessage(_Send):
     label = "Mensagem personalizada"
-    templated = ("text",)
+    templated = ("text", "fallback_template")
     message_type = "text"
     content_param = "text"
     type: Literal["send_message"]
     #: May hold templates, e.g. ``Oi {{name}}``.
     text: str = Field(min_length=1, max_length=4096)
+    #: Sent instead when the window is closed; its body parameters are templates too.
+    #: Left out of the parameters when not set.
+    fallback_template: FallbackTemplate | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
+
+    def apply(self, lead: LeadState) -> Outgoing:
+        fallback = self.fallback_template
+        template = (
+            WhatsAppTemplate(fallback.name, fallback.language, tuple(fallback.body_params))
+            if fallback is not None
+            else None
+        )
+        return Outgoing("text", self.text, fallback=template)
 
 
 @action_type

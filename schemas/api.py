@@ -422,31 +422,95 @@ class MessageOut(_Out):
     content: str
     #: ``sent``, ``failed`` (not delivered) or ``unknown`` (may have been delivered).
     status: str
+    #: Why it was not (surely) sent, "" when sent: ``retryable`` or ``rate_limited``
+    #: (given up), ``window_closed``, ``invalid_recipient``, ``auth``, ``fatal``,
+    #: ``unknown``.
+    reason: str = ""
     detail: str
     provider_message_id: str
     sent_at: datetime
+    #: A failed message sent again: the command id of its first attempt.
+    retry_of: str = ""
 
 
 class MessageList(_Out):
     messages: list[MessageOut]
 
 
+class FailedMessageOut(_Out):
+    """The latest attempt of a message that did not (surely) reach its lead."""
+
+    command_id: str
+    #: The command id of the message's first attempt (its own when never retried).
+    first_command_id: str
+    #: How many times it was handed to a channel (1 + retries).
+    attempts: int
+    phone: str
+    channel: str
+    message_type: str
+    content: str
+    #: ``failed`` (not delivered) or ``unknown`` (may have been delivered).
+    status: str
+    reason: str
+    detail: str
+    sent_at: datetime
+
+
+class FailedMessageList(_Out):
+    items: list[FailedMessageOut]
+
+
+class RetryAll(_In):
+    #: Also send again the messages that may have been delivered (``unknown``): the lead
+    #: may get them twice.
+    include_unknown: bool = False
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+class RetryOut(_Out):
+    #: The new command (``<first command id>-r<n>``), on ``hookline.commands``.
+    command_id: str
+    retry_of: str
+    phone: str
+
+
+class RetryList(_Out):
+    retried: int
+    items: list[RetryOut]
+
+
 # -- the account's message channel ----------------------------------------------
 class ChannelIn(RootModel[ChannelSettings]):
-    """``{"type": "recording"}`` or ``{"type": "generic_http", "url", "headers",
-    "timeout_seconds"}``."""
+    """One of the channel types, by ``type`` (``recording``, ``generic_http``,
+    ``whatsapp_cloud``, ``evolution``, ``zapi``), with its settings."""
+
+
+class ChannelError(_Out):
+    """A message of the account that did not (surely) reach its lead."""
+
+    command_id: str
+    status: str
+    reason: str
+    detail: str
+    at: datetime
 
 
 class ChannelOut(_Out):
     type: str
-    #: Where messages are POSTed (generic_http).
-    url: str | None = None
-    #: Names of the headers sent with every request; their values are never returned.
-    header_names: list[str] = Field(default_factory=list)
-    timeout_seconds: float | None = None
     #: False for ``recording``: messages are only recorded, nothing leaves the machine.
     delivers: bool
+    #: Every setting but the credentials: URLs, ids, timeout, pacing.
+    settings: dict[str, Any] = Field(default_factory=dict)
+    #: The credentials that are set (``headers.<name>`` for each generic_http header);
+    #: their values are never returned.
+    credentials_set: list[str] = Field(default_factory=list)
     updated_at: datetime | None = None
+    #: From history: the account's latest message not (surely) sent since the channel was
+    #: last changed; null when there is none (or this process has no history).
+    last_error: ChannelError | None = None
+    #: True while that error is refused credentials (``auth``): nothing is sent for the
+    #: account, each message failing at once, until the channel is changed (PUT).
+    stopped: bool = False
 
 
 class WebhookOut(_Out):

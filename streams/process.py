@@ -57,7 +57,7 @@ def action_params(action: Action, context: dict[str, Any], config: ConfigState) 
         params |= named.content()
         templated = named.templated
     missing: list[str] = []
-    for name in templated:
+    for name in (n for n in templated if n in params):  # optional ones may be left out
         try:
             params[name] = render_value(params[name], context)
         except MissingValues as exc:

@@ -518,20 +518,22 @@ def render(source: str, context: dict[str, Any]) -> str:
 
 def render_value(value: Any, context: dict[str, Any]) -> Any:
     """A templated parameter rendered: text, or each value of a mapping of texts
-    (chatbot start parameters). Every missing value is named, not only the first."""
+    (chatbot start parameters) or of a list of texts (a WhatsApp template's body
+    parameters). Every missing value is named, not only the first."""
     if isinstance(value, str):
         return render(value, context)
-    if isinstance(value, dict):
-        rendered: dict[str, Any] = {}
+    if isinstance(value, dict | list):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        rendered: dict[Any, Any] = {}
         missing: list[str] = []
-        for key, item in value.items():
+        for key, item in items:
             try:
                 rendered[key] = render_value(item, context)
             except MissingValues as exc:
                 missing += [n for n in exc.names if n not in missing]
         if missing:
             raise MissingValues(missing)
-        return rendered
+        return rendered if isinstance(value, dict) else list(rendered.values())
     return value
 
 

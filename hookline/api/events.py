@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hookline.api.call import ApiError, Call, not_found
 from hookline.api.objects import BY_KIND, ObjectKind
-from hookline.api.templates import check_templates
+from hookline.api.templates import check_templates, template_sources
 from schemas.actions import ActionParams
 from schemas.api import ActionIn, ActionOut, ErrorDetail, EventCreate, EventList, EventOut
 from schemas.config import Action, ChatbotFlow, ConversionEvent, Integration, QuickReply
@@ -65,7 +65,8 @@ def check_action(call: Call, event: ConversionEvent, params: ActionParams) -> No
             message = f"unknown custom field {field!r} (this account has: {known})"
             raise ApiError(422, message, [ErrorDetail(loc=param, message=message)])
     variables = variables_for(call.state, event.account_id, event.integration_id)
-    check_templates({name: getattr(params, name) for name in params.templated}, variables)
+    sources = [template_sources(name, getattr(params, name)) for name in params.templated]
+    check_templates({loc: src for found in sources for loc, src in found.items()}, variables)
     if params.object_param is not None:
         spec, record = named_object(call, event, params)
         check_templates(spec.templates(record), variables, f" in {spec.label} {record.id}")

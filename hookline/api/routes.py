@@ -24,6 +24,7 @@ from hookline.api import (
     fields,
     history,
     integrations,
+    messages,
     objects,
     openapi,
     platforms,
@@ -32,6 +33,7 @@ from hookline.api import (
 from hookline.api.auth import Auth
 from hookline.api.call import Call
 from schemas import api as m
+from schemas.channels import CHANNEL_TYPES
 from schemas.mapping import Mapping
 
 Handler = Callable[[Call], Awaitable[BaseModel | web.StreamResponse | None]]
@@ -89,8 +91,20 @@ ROUTES: tuple[Route, ...] = (
           "The account's message channel (credentials never returned)",
           response=m.ChannelOut),
     Route("PUT", "/api/account/channel", channel.put_channel,
-          "Set the account's message channel: recording or generic_http",
+          f"Set the account's message channel: {', '.join(CHANNEL_TYPES)}",
           body=m.ChannelIn, response=m.ChannelOut),
+    # messages that did not reach their lead
+    Route("GET", "/api/messages/failed", messages.failed_messages,
+          "Messages that failed or may not have been delivered (each with its retries: the"
+          " latest attempt), with the reason, newest first",
+          query=m.LimitQuery, response=m.FailedMessageList, history=True),
+    Route("POST", "/api/messages/{command_id}/retry", messages.retry_message,
+          "Send a failed message again, as a new command (<first command id>-r<n>)",
+          response=m.RetryOut, status=202, history=True, errors=(409,)),
+    Route("POST", "/api/messages/retry", messages.retry_failed,
+          "Send every failed message again (unknown ones, which may have been delivered,"
+          " only with include_unknown)",
+          body=m.RetryAll, response=m.RetryList, status=202, history=True),
     # integrations
     Route("POST", "/api/integrations", integrations.create_integration,
           "Create an integration and its webhook URL",

@@ -66,13 +66,63 @@ class HistoryStore:
 
     async def messages(self, account_id: str, phone: str, limit: int = 100) -> list[dict[str, Any]]:
         rows = await self.db.query(
-            "SELECT command_id, channel, message_type, content, status, detail,"
-            " provider_message_id, sent_at FROM {db}.messages FINAL"
+            "SELECT command_id, channel, message_type, content, status, reason, detail,"
+            " provider_message_id, sent_at, retry_of FROM {db}.messages FINAL"
             " WHERE account_id = {account:String} AND phone = {phone:String}"
             " ORDER BY sent_at LIMIT {limit:UInt32}",
             {"account": account_id, "phone": phone, "limit": limit},
         )
         return [_aware(r) for r in rows]
+
+    async def message_chains(
+        self,
+        account_id: str,
+        limit: int = 100,
+        *,
+        failed_only: bool = True,
+        containing: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Each message with its retries (a chain: the first attempt and the commands
+        that sent it again, ``retry_of``), as its latest attempt, newest first: only those
+        whose latest attempt was not (surely) sent when ``failed_only``, only the chain
+        holding command ``containing`` when given. With ``first_command_id``,
+        ``attempts`` and the latest attempt's ``command_json`` (to send it again)."""
+        rows = await self.db.query(
+            "SELECT first_command_id, attempts, latest_at AS sent_at,"
+            " tupleElement(latest, 1) AS command_id, tupleElement(latest, 2) AS phone,"
+            " tupleElement(latest, 3) AS channel, tupleElement(latest, 4) AS message_type,"
+            " tupleElement(latest, 5) AS content, tupleElement(latest, 6) AS status,"
+            " tupleElement(latest, 7) AS reason, tupleElement(latest, 8) AS detail,"
+            " tupleElement(latest, 9) AS command_json"
+            " FROM (SELECT if(retry_of = '', command_id, retry_of) AS first_command_id,"
+            "   count() AS attempts, max(sent_at) AS latest_at, groupArray(command_id) AS ids,"
+            "   argMax(tuple(command_id, phone, channel, message_type, content, status,"
+            "     reason, detail, command_json), sent_at) AS latest"
+            "   FROM {db}.messages FINAL WHERE account_id = {account:String}"
+            "   GROUP BY first_command_id)"
+            " WHERE (NOT {failed_only:Bool} OR tupleElement(latest, 6) != 'sent')"
+            " AND ({every:Bool} OR has(ids, {containing:String}))"
+            " ORDER BY latest_at DESC, first_command_id LIMIT {limit:UInt32}",
+            {
+                "account": account_id,
+                "failed_only": failed_only,
+                "every": containing is None,
+                "containing": containing or "",
+                "limit": limit,
+            },
+        )
+        return [_aware(r) for r in rows]
+
+    async def last_failed_message(self, account_id: str, since: datetime) -> dict[str, Any] | None:
+        """The account's latest message not (surely) sent at or after ``since``."""
+        rows = await self.db.query(
+            "SELECT command_id, status, reason, detail, sent_at AS at FROM {db}.messages FINAL"
+            " WHERE account_id = {account:String} AND status != 'sent'"
+            " AND sent_at >= {since:DateTime64(3, 'UTC')}"
+            " ORDER BY sent_at DESC LIMIT 1",
+            {"account": account_id, "since": since},
+        )
+        return _aware(rows[0]) if rows else None
 
     async def deadletters(
         self,

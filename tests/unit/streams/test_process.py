@@ -286,3 +286,32 @@ def test_free_text_sends_saved_before_objects_still_load_and_run(flat: str, para
     outgoing = parse_params(send.type, send.params).apply(LEAD)
     assert outgoing.content == next(iter(params.values()))
     assert outgoing.buttons == () and outgoing.params == ()
+
+
+def test_a_messages_fallback_template_has_its_body_parameters_rendered() -> None:
+    fallback = {
+        "name": "retomar_compra",
+        "body_params": ["{{ first_name }}", "{{ fields.product }}"],
+    }
+    state = _with(
+        _config(), _action("action_2", type="send_message", text="Oi", fallback_template=fallback)
+    )
+    (_, send) = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state).commands
+    assert send.params["fallback_template"] == {
+        "name": "retomar_compra",
+        "language": "pt_BR",
+        "body_params": ["Teste", "Produto test postback2"],
+    }
+    outgoing = parse_params(send.type, send.params).apply(LEAD)
+    assert outgoing.fallback is not None and outgoing.fallback.body_params == (
+        "Teste",
+        "Produto test postback2",
+    )
+    # A value the webhook lacks stops the send, as in the text.
+    missing = {"name": "retomar_compra", "body_params": ["{{ payload.coupon }}"]}
+    state = _with(
+        _config(), _action("action_2", type="send_message", text="Oi", fallback_template=missing)
+    )
+    outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state)
+    assert [c.type for c in outcome.commands] == ["add_tag"]
+    assert outcome.history.errors == ["send_message action_2 not sent: no value for payload.coupon"]
