@@ -6,8 +6,10 @@ Figures:
 - accepted/s: webhooks answered 200 by the gateway (each durably in Kafka);
 - processed/s: webhooks whose three actions were applied by the executors;
 - end-to-end latency: gateway receive -> last action applied (from ClickHouse);
-- baseline: raw aiokafka produce rate (acks=all) to the same broker in the same
-  run, so the gateway's cost shows as a ratio.
+- baselines in the same run, on the same broker: the raw aiokafka produce rate
+  (acks=all), beside the gateway's accepted/s; and a plain two-stage aiokafka loop
+  (``bench/plain.py``: webhook -> 3 commands + history, commands -> results, no
+  framework, no state, no crash-safety) beside the worker's processed/s.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.plain import plain_two_stage
 from hookline.embedded.devprocess import DevServer, query_clickhouse
+
+#: What the benchmark integration maps (configure()), for the plain loop.
+PLAIN_MAPPING = {
+    "event": "event",
+    "name": "data.buyer.name",
+    "phone": "data.buyer.checkout_phone",
+}
 
 SAMPLE = (
     Path(__file__).resolve().parents[2] / "shared" / "samples" / "hotmart__PURCHASE_CANCELED.json"
@@ -196,6 +206,8 @@ async def main() -> None:
         bootstrap = next(line.split()[-1] for line in server.output if "broker " in line)
         print("measuring the raw produce baseline ...", file=sys.stderr)
         baseline = await raw_produce_rate(bootstrap, payloads, args.concurrency)
+        print("measuring the plain two-stage loop ...", file=sys.stderr)
+        plain = await plain_two_stage(bootstrap, payloads, PLAIN_MAPPING)
     finally:
         server.stop()
 
@@ -228,6 +240,11 @@ async def main() -> None:
     print(
         f"baseline raw produce/s (acks=all, same broker): {baseline:,.0f}"
         f"  -> gateway/raw ratio {accepted_rate / baseline:.2f}"
+    )
+    processed_rate = len(rows) / span
+    print(
+        f"baseline plain two-stage aiokafka loop (same broker): {plain:,.0f} webhooks/s"
+        f"  -> worker/plain ratio {processed_rate / plain:.2f}"
     )
 
 

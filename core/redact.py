@@ -56,6 +56,8 @@ CREDENTIAL_WORDS = (
 )
 
 _NAMES = "|".join(sorted(CREDENTIAL_FIELDS))
+#: Text holding none of these (lower-cased) needs none of the patterns.
+_LOWER_NAMES = tuple(sorted(CREDENTIAL_FIELDS))
 _PATTERNS = (
     # JSON: "hottok": "value" (escaped quotes inside) or "hottok": 12345
     re.compile(
@@ -75,6 +77,9 @@ def mask_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, MASK)
+    lowered = text.lower()  # substring checks: far cheaper than a case-blind alternation
+    if not any(name in lowered for name in _LOWER_NAMES):  # most bodies
+        return text
     json_like, form, multipart, xml = _PATTERNS
     text = json_like.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
     text = form.sub(lambda m: m.group(1) + MASK, text)
@@ -83,16 +88,21 @@ def mask_text(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 
 def mask_data(data: Any) -> Any:
-    """A copy of parsed body data with credential fields' values masked, at any depth."""
+    """Parsed body data with credential fields' values masked, at any depth. Copied
+    only where something is masked: data without credentials comes back as is (shared,
+    so callers never change what they get)."""
     if isinstance(data, dict):
-        return {
-            key: MASK
-            if isinstance(key, str) and key.lower() in CREDENTIAL_FIELDS
-            else mask_data(value)
-            for key, value in data.items()
-        }
+        masked: dict[Any, Any] | None = None
+        for key, value in data.items():
+            credential = isinstance(key, str) and key.lower() in CREDENTIAL_FIELDS
+            new = MASK if credential else mask_data(value)
+            if new is not value:
+                masked = masked if masked is not None else dict(data)
+                masked[key] = new
+        return data if masked is None else masked
     if isinstance(data, list):
-        return [mask_data(item) for item in data]
+        items = [mask_data(item) for item in data]
+        return data if all(a is b for a, b in zip(items, data, strict=True)) else items
     return data
 
 

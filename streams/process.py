@@ -83,12 +83,14 @@ def _history(
     lead: MappedLead | None = None,
     errors: list[str] | None = None,
     secret: str | None = None,
+    masked: Any = None,
 ) -> WebhookHistory:
     """The history row. Body credentials (``hottok``, ``token``, ..., and the
-    integration's secret wherever it appears) are masked; the topic keeps the raw body."""
+    integration's secret wherever it appears) are masked; the topic keeps the raw body.
+    ``masked``: ``mask_data(parsed.data)`` when the caller has it already."""
     parsed_json = ""
     if parsed is not None and parsed.data is not None:
-        data = mask_data(parsed.data)
+        data = masked if masked is not None else mask_data(parsed.data)
         parsed_json = json.dumps(data, ensure_ascii=False, default=str)[:HISTORY_BODY_LIMIT]
         parsed_json = mask_text(parsed_json, [secret])
     body_text = envelope.body[:HISTORY_BODY_LIMIT].decode("utf-8", errors="replace")
@@ -141,12 +143,13 @@ def process_envelope(
     events = config.matching_events(integration.id, lead.event or "")
     if not events:
         return Outcome(history(parsed, "unmatched", lead))
-    record = history(parsed, "duplicate" if duplicate else "matched", lead)
+    payload = mask_data(parsed.data)  # what history keeps and templates see
+    record = history(parsed, "duplicate" if duplicate else "matched", lead, masked=payload)
     record.matched_event_ids = [e.id for e in events]
     if duplicate:
         return Outcome(record)
 
-    context = context_for(lead, mask_data(parsed.data))
+    context = context_for(lead, payload)
     commands = []
     for event in events:
         for action in config.actions_of(event.id):

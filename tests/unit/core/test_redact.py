@@ -172,3 +172,22 @@ def test_the_log_filter_masks_message_extra_and_traceback() -> None:
 def test_the_log_filter_leaves_a_bad_format_call_to_the_handler() -> None:
     record = logging.LogRecord("x", logging.INFO, "f", 1, "%s %s", ("one",), None)
     assert Redact().filter(record) is True
+
+
+def test_mask_data_copies_only_what_it_masks() -> None:
+    clean = {"data": {"buyer": {"name": "Ana", "phones": ["1", "2"]}}, "items": [{"a": 1}]}
+    assert mask_data(clean) is clean  # nothing to mask: shared, not copied
+    body = {"hottok": "s3cret", "data": {"buyer": {"name": "Ana"}, "list": [{"Token": "t"}]}}
+    masked = mask_data(body)
+    assert masked == {
+        "hottok": "***",
+        "data": {"buyer": {"name": "Ana"}, "list": [{"Token": "***"}]},
+    }
+    assert body["hottok"] == "s3cret" and body["data"]["list"][0]["Token"] == "t"  # untouched
+    assert masked["data"]["buyer"] is body["data"]["buyer"]  # unmasked branches shared
+
+
+def test_mask_text_skips_text_without_credential_names_and_still_masks_any_case() -> None:
+    assert mask_text('{"name": "Ana"}') == '{"name": "Ana"}'
+    assert mask_text('{"HotTok": "abc"}') == '{"HotTok": "***"}'
+    assert mask_text("a=1&HOTTOK=abc") == "a=1&HOTTOK=***"
