@@ -25,6 +25,20 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
+def topic_configs(spec: TopicSpec, replication_factor: int = 1) -> dict[str, str]:
+    """The topic-level configs ``spec`` is created with (Apache Kafka names)."""
+    configs = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+    if spec.compacted:
+        configs["cleanup.policy"] = "compact"
+    if spec.retention_days is not None:
+        configs["retention.ms"] = str(int(spec.retention_days * 86_400_000))
+        if spec.compacted:
+            configs["cleanup.policy"] = "compact,delete"
+    if replication_factor > 1:
+        configs["min.insync.replicas"] = str(replication_factor - 1)
+    return configs
+
+
 async def ensure_topics(
     bootstrap: str, specs: Iterable[TopicSpec] = ALL_TOPICS, replication_factor: int = 1
 ) -> None:
@@ -37,11 +51,7 @@ async def ensure_topics(
     await admin.start()
     try:
         for spec in specs:
-            configs = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
-            if spec.compacted:
-                configs["cleanup.policy"] = "compact"
-            if replication_factor > 1:
-                configs["min.insync.replicas"] = str(replication_factor - 1)
+            configs = topic_configs(spec, replication_factor)
             try:
                 await admin.create_topics(
                     [

@@ -1,4 +1,9 @@
-"""Every topic, declared once: name, key, value type, partitions, compaction."""
+"""Every topic, declared once: name, key, value type, partitions, compaction, retention.
+
+Retention (Apache Kafka ``retention.ms``) bounds what a broker keeps: a stream is kept
+long enough for its consumer to be down for a while (and then catch up), not forever;
+what people read later lives in ClickHouse. The embedded broker (tansu, memory engine)
+enforces no retention (../shared/BROKER.md): there, memory grows with the records."""
 
 from __future__ import annotations
 
@@ -23,6 +28,9 @@ class TopicSpec:
     value: type[BaseModel] | TypeAdapter[Any]
     partitions: int
     compacted: bool = False
+    #: Days a record is kept (``retention.ms``; with compaction: ``compact,delete``).
+    #: None: Kafka's default for a stream, forever for a compacted topic.
+    retention_days: float | None = None
 
     def encode(self, value: Any) -> bytes:
         if isinstance(self.value, TypeAdapter):
@@ -36,8 +44,13 @@ class TopicSpec:
 
 
 CONFIG = TopicSpec("hookline.config", "<kind>:<id>", CONFIG_RECORD, partitions=1, compacted=True)
-WEBHOOKS = TopicSpec("hookline.webhooks", "integration id", WebhookEnvelope, partitions=8)
-COMMANDS = TopicSpec("hookline.commands", "<account_id>:<phone>", ActionCommand, partitions=8)
+#: A week: a worker down over a long weekend still finds every accepted webhook.
+WEBHOOKS = TopicSpec(
+    "hookline.webhooks", "integration id", WebhookEnvelope, partitions=8, retention_days=7
+)
+COMMANDS = TopicSpec(
+    "hookline.commands", "<account_id>:<phone>", ActionCommand, partitions=8, retention_days=7
+)
 #: The executor's lead state: written to the partition of the command that changed it.
 LEADS = TopicSpec(
     "hookline.leads",
@@ -46,8 +59,14 @@ LEADS = TopicSpec(
     partitions=COMMANDS.partitions,
     compacted=True,
 )
-HISTORY = TopicSpec("hookline.history", "request or command id", HISTORY_RECORD, partitions=4)
-DEADLETTER = TopicSpec("hookline.deadletter", "integration id", DeadLetter, partitions=4)
+#: Read by the history sink into ClickHouse within seconds; kept for a sink outage.
+HISTORY = TopicSpec(
+    "hookline.history", "request or command id", HISTORY_RECORD, partitions=4, retention_days=7
+)
+#: Dead letters are replayed from ClickHouse (``deadletters``); the topic feeds it.
+DEADLETTER = TopicSpec(
+    "hookline.deadletter", "integration id", DeadLetter, partitions=4, retention_days=7
+)
 #: The webhook agent's dedup marks: written to the partition of the webhook they mark.
 DEDUP = TopicSpec(
     "hookline.dedup",
@@ -55,6 +74,9 @@ DEDUP = TopicSpec(
     DedupMark,
     partitions=WEBHOOKS.partitions,
     compacted=True,
+    # Marks older than the dedup window (HOOKLINE_DEDUP_WINDOW_SECONDS, a day by
+    # default) are never read: twice that, so a lagging worker still finds them.
+    retention_days=2,
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (CONFIG, WEBHOOKS, COMMANDS, LEADS, HISTORY, DEADLETTER, DEDUP)
