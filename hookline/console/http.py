@@ -62,7 +62,7 @@ class Console:
         templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
-            undefined=jinja2.StrictUndefined,
+            undefined=jinja2.ChainableUndefined,  # a missing value renders empty
             trim_blocks=True,
             lstrip_blocks=True,
         )

@@ -27,13 +27,11 @@ from hookline.console.http import (
     subject_for,
     visitor,
 )
-from hookline.console.invoke import invoke
+from hookline.console.invoke import has_route, invoke
 from schemas.actions import action_types
 from schemas.config import Account, Integration
 from schemas.mapping import Mapping
 from streams.mapping import apply_mapping
-from streams.templates import MissingValues, TemplateProblem, context_for, variables_for
-from streams.templates import render as render_template
 
 I = "/api/integrations/{id}"  # noqa: E741 - the path prefix most routes share
 HISTORY_PAGE = 20
@@ -377,6 +375,8 @@ async def mapping_edit(
         guide=platform_guide(item.platform),
         from_suggestion=current is None and suggestion is not None and suggestion.mapping,
         new=request.query.get("new") == "1",
+        can_test=has_route("POST", f"{I}/test"),
+        tested=request.query.get("tested"),
     )
 
 
@@ -420,6 +420,20 @@ async def mapping_preview(request: web.Request) -> web.StreamResponse:
     except ValueError as exc:
         return web.json_response({"ok": False, "error": str(exc).splitlines()[-1]})
     return web.json_response({"ok": True, "lead": mapped(mapping, payload)})
+
+
+@signed_in()
+async def send_test(request: web.Request) -> web.StreamResponse:
+    """The platform's test webhook: its public sample sent through the integration's URL
+    (the API's test delivery), then back to the mapping with what arrived."""
+    await check_csrf(request)
+    iid = request.match_info["id"]
+    try:
+        url = (await call(request, "GET", f"{I}/url", id=iid)).url
+        sent = await call(request, "POST", f"{I}/test", {"url": url}, id=iid)
+    except ApiError as exc:
+        return await mapping_edit(request, exc.message)
+    raise redirect(f"/integrations/{iid}/mapping/edit?tested={sent.status}")
 
 
 # -- custom fields --------------------------------------------------------------------
@@ -620,10 +634,19 @@ def details(action: Any) -> dict[str, Any]:
     return {k: v for k, v in shown.items() if v not in (None, "", [], {}, ())}
 
 
+#: Send parameters naming an account object: the API that lists them, and the free-text
+#: parameters the object replaces (older actions may still carry them; new ones name ids).
+OBJECT_PARAMS = {
+    "quick_reply_id": ("/api/quick-replies", ("quick_reply", "buttons")),
+    "chatbot_id": ("/api/chatbot-flows", ("flow", "start_params")),
+}
+
+
 def action_kinds() -> list[dict[str, Any]]:
     """Every registered action type with its form fields (from its model)."""
     kinds = []
     for name, cls in action_types().items():
+        replaced = {p for f, (_, ps) in OBJECT_PARAMS.items() if f in cls.model_fields for p in ps}
         params = [
             {
                 "name": f,
@@ -632,19 +655,20 @@ def action_kinds() -> list[dict[str, Any]]:
                 "field": f == cls.custom_field_param,
                 "long": f in cls.templated,
                 "json": "str" not in str(info.annotation),
+                "object": f if f in OBJECT_PARAMS else None,
             }
             for f, info in cls.model_fields.items()
-            if f != "type"
+            if f != "type" and f not in replaced
         ]
         kinds.append({"type": name, "label": cls.label, "send": cls.is_send(), "params": params})
     return kinds
 
 
-def template_variables(request: web.Request, item: Any) -> list[str]:
-    """What a templated parameter can name (the workers' own list for this integration)."""
-    state = runtime_of(request).view.state
-    names = variables_for(state, account_of(request).id, item.id).names()
-    return [n for n in names if "<" not in n]
+async def template_variables(request: web.Request, item: Any) -> list[Any]:
+    """What a templated parameter can name, with its value in the latest webhook (the
+    API's list; the payload's own paths are left to typing)."""
+    found = await maybe(request, "GET", f"{I}/template-variables", id=item.id)
+    return [v for v in (found.variables if found else []) if not v.name.startswith("payload")]
 
 
 @signed_in()
@@ -659,9 +683,14 @@ async def event_page(request: web.Request, error: str | None = None) -> web.Stre
     actions = [getattr(a, "root", a) for a in event.actions]
     sends = [a for a in actions if action_types()[a.type].is_send()]
     fields = (await call(request, "GET", "/api/custom-fields")).items
+    objects = {}
+    for param, (path, _) in OBJECT_PARAMS.items():
+        found = await maybe(request, "GET", path) if has_route("GET", path) else None
+        objects[param] = found.items if found else []
     return render(
         request,
         "event.html",
+        objects=objects,
         item=item,
         event=event,
         kinds=kinds,
@@ -670,7 +699,7 @@ async def event_page(request: web.Request, error: str | None = None) -> web.Stre
         error=error,
         labels={k["type"]: k["label"] for k in kinds},
         details=details,
-        variables=template_variables(request, item),
+        variables=await template_variables(request, item),
         status=422 if error else 200,
     )
 
@@ -710,20 +739,86 @@ async def delete_action(request: web.Request) -> web.StreamResponse:
 
 @signed_in()
 async def template_preview(request: web.Request) -> web.StreamResponse:
-    """A templated parameter rendered with the lead mapped from the latest payload, by
-    the workers' template function."""
+    """A templated parameter rendered on the latest webhook (the API's preview)."""
     form = await check_csrf(request)
-    item = await integration(request)
-    current = await maybe(request, "GET", f"{I}/mapping", id=item.id)
-    payload = await latest_payload(request, item)
-    if current is None or payload is None:
-        return web.json_response({"ok": False, "error": "no mapped webhook yet"})
-    lead = apply_mapping(current, payload[0], payload[1])
+    iid = request.match_info["id"]
     try:
-        text = render_template(str(form.get("text", "")), context_for(lead, payload[0]))
-    except (MissingValues, TemplateProblem) as exc:
-        return web.json_response({"ok": False, "error": str(exc)})
-    return web.json_response({"ok": True, "text": text})
+        shown = await call(
+            request, "POST", f"{I}/template-preview", {"template": form.get("text", "")}, id=iid
+        )
+    except ApiError as exc:
+        return web.json_response({"ok": False, "error": exc.message})
+    if shown.text is not None:
+        return web.json_response({"ok": True, "text": shown.text})
+    why = shown.problems or shown.mapping_errors or [f"sem valor: {', '.join(shown.missing)}"]
+    if shown.payload_from == "none":
+        why = ["nenhum webhook ainda"]
+    return web.json_response({"ok": False, "error": "; ".join(why)})
+
+
+# -- quick replies and chatbot flows (account objects the send actions name) ----------
+KINDS = {
+    "quick-replies": ("/api/quick-replies", "Respostas rápidas"),
+    "chatbot-flows": ("/api/chatbot-flows", "Fluxos de chatbot"),
+}
+
+
+def object_body(kind: str, form: dict[str, Any]) -> dict[str, Any]:
+    """The create body from the form: buttons one per field, start parameters one
+    ``name=value`` per line."""
+    if kind == "quick-replies":
+        buttons = form.get("buttons", [])
+        buttons = [buttons] if isinstance(buttons, str) else buttons
+        return {
+            "name": form.get("name", ""),
+            "text": form.get("text", ""),
+            "buttons": [b.strip() for b in buttons if b.strip()],
+        }
+    params = {}
+    for line in str(form.get("start_params", "")).splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip():
+            params[key.strip()] = value.strip()
+    return {"name": form.get("name", ""), "flow": form.get("flow", ""), "start_params": params}
+
+
+@signed_in()
+async def objects_page(request: web.Request, error: str | None = None) -> web.StreamResponse:
+    kind = request.match_info["kind"]
+    path, title = KINDS[kind]
+    items = (await call(request, "GET", path)).items
+    return render(
+        request,
+        "objects.html",
+        kind=kind,
+        title=title,
+        items=items,
+        error=error,
+        when=when,
+        status=422 if error else 200,
+    )
+
+
+@signed_in()
+async def create_object(request: web.Request) -> web.StreamResponse:
+    form = await check_csrf(request)
+    kind = request.match_info["kind"]
+    try:
+        await call(request, "POST", KINDS[kind][0], object_body(kind, form))
+    except ApiError as exc:
+        return await objects_page(request, exc.message)
+    raise redirect(f"/{kind}")
+
+
+@signed_in()
+async def delete_object(request: web.Request) -> web.StreamResponse:
+    await check_csrf(request)
+    kind = request.match_info["kind"]
+    try:
+        await call(request, "DELETE", KINDS[kind][0] + "/{id}", id=request.match_info["id"])
+    except ApiError as exc:
+        return await objects_page(request, exc.message)
+    raise redirect(f"/{kind}")
 
 
 # -- leads, channel, account ----------------------------------------------------------
@@ -871,6 +966,8 @@ def add_pages(app: web.Application) -> None:
     r.add_get("/integrations/{id}/mapping/edit", mapping_edit)
     r.add_post("/integrations/{id}/mapping/edit", save_mapping)
     r.add_post("/integrations/{id}/mapping/preview", mapping_preview)
+    if has_route("POST", f"{I}/test"):
+        r.add_post("/integrations/{id}/test", send_test)
     r.add_get("/integrations/{id}/history/{request_id}", history_row)
     r.add_post("/integrations/{id}/replay", replay)
     r.add_get("/integrations/{id}/events", events_page)
@@ -883,6 +980,10 @@ def add_pages(app: web.Application) -> None:
     r.add_get("/fields", fields_page)
     r.add_post("/fields", create_field)
     r.add_post("/fields/{id}/delete", delete_field)
+    if kinds := "|".join(kind for kind, (path, _) in KINDS.items() if has_route("GET", path)):
+        r.add_get(f"/{{kind:{kinds}}}", objects_page)
+        r.add_post(f"/{{kind:{kinds}}}", create_object)
+        r.add_post(f"/{{kind:{kinds}}}/{{id}}/delete", delete_object)
     r.add_get("/leads", leads)
     r.add_get("/channel", channel_page)
     r.add_post("/channel", set_channel)

@@ -240,9 +240,24 @@ def test_the_whole_flow_in_the_browser(tmp_path: Path) -> None:
             page.get_by_role("button", name="Concluir").click()
             expect(page.get_by_role("cell", name="data.buyer.first_name")).to_be_visible()
 
+            # 7. account objects: a quick reply, then the message channel and the plan
+            page.get_by_role("link", name="Respostas rápidas").click()
+            page.get_by_label("Nome").fill("Recuperar compra")
+            page.get_by_label("Texto").fill("Oi {{first_name}}, quer tentar de novo?")
+            page.get_by_label("Botão 1").fill("Sim")
+            page.get_by_label("Botão 2").fill("Não")
+            page.get_by_role("button", name="Criar", exact=True).click()
+            expect(page.get_by_role("cell", name="Recuperar compra", exact=True)).to_be_visible()
+            shot("14-respostas-rapidas")
+            page.get_by_role("link", name="Canal de mensagens").click()
+            expect(page.locator("strong", has_text="recording")).to_be_visible()
+            page.get_by_role("link", name="Plano").click()
+            expect(page.get_by_text("Este plano inclui integrações por webhook.")).to_be_visible()
+
             # English, and a phone-sized screen
             page.get_by_label("Idioma").select_option("en")
-            expect(page.get_by_role("link", name="Map fields")).to_be_visible()
+            expect(page.get_by_text("This plan includes webhook integrations.")).to_be_visible()
+            expect(page.get_by_role("link", name="Integrations")).to_be_visible()
             page.get_by_label("Language").select_option("pt-BR")
             phone = browser.new_context(
                 viewport={"width": 390, "height": 844}, storage_state=context.storage_state()
