@@ -127,6 +127,14 @@ class Sender:
     async def _asking(self, call: Callable[[], Coroutine[Any, Any, Delivery]]) -> Delivery:
         """``call`` (a coroutine function: tenacity awaits only those) until final."""
         started = self._clock()
+        first = await call()
+        if not first.worth_retrying:  # most answers: no retry machinery at all
+            return first
+        replay = [first]
+
+        async def attempt() -> Delivery:
+            """The first answer again (already had), then new calls."""
+            return replay.pop() if replay else await call()
 
         def give_up(state: RetryCallState) -> bool:
             return self._clock() - started + state.upcoming_sleep >= self.give_up_seconds
@@ -142,7 +150,7 @@ class Sender:
             sleep=self._sleep,
             retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
         )
-        delivery: Delivery = await attempts(call)
+        delivery: Delivery = await attempts(attempt)
         if delivery.worth_retrying:
             tries = attempts.statistics.get("attempt_number", 1)
             waited = self._clock() - started
