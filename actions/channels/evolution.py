@@ -37,7 +37,7 @@ from typing import Any
 import aiohttp
 
 from actions.channels.base import Delivery, channel
-from actions.channels.http import Answer, by_status, digits, joined, post_json
+from actions.channels.http import Answer, ask, by_status, digits, joined
 from schemas.actions import Outgoing
 from schemas.channels import EvolutionSettings
 from schemas.commands import ActionCommand
@@ -107,8 +107,8 @@ class EvolutionChannel:
         if isinstance(built, Delivery):
             return built
         endpoint, body = built
-        url = joined(self._settings.base_url, "message", endpoint, self._settings.instance)
-        answer = await post_json(
-            self._session, url, body, self._headers, self._settings.timeout_seconds
+        settings = self._settings
+        url = joined(settings.base_url, "message", endpoint, settings.instance)
+        return await ask(
+            self._session, url, body, self._headers, settings.timeout_seconds, classify
         )
-        return answer if isinstance(answer, Delivery) else classify(answer)

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 
 from actions.channels.base import Delivery, channel
-from actions.channels.http import Answer, by_status, post_json
+from actions.channels.http import Answer, ask, by_status
 from schemas.actions import Outgoing
 from schemas.channels import GenericHttpSettings
 from schemas.commands import ActionCommand
@@ -61,11 +61,6 @@ class GenericHttpChannel:
 
     async def send(self, command: ActionCommand, outgoing: Outgoing, lead: LeadState) -> Delivery:
         headers = {**self._settings.headers, "Idempotency-Key": command.command_id}
-        answer = await post_json(
-            self._session,
-            str(self._settings.url),
-            request_body(command, outgoing, lead),
-            headers,
-            self._settings.timeout_seconds,
-        )
-        return answer if isinstance(answer, Delivery) else classify(answer)
+        body = request_body(command, outgoing, lead)
+        url, seconds = str(self._settings.url), self._settings.timeout_seconds
+        return await ask(self._session, url, body, headers, seconds, classify)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -92,6 +92,19 @@ async def post_json(
         return Delivery.failed(
             "unknown", f"no answer ({type(exc).__name__}): may have been delivered"
         )
+
+
+async def ask(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: Any,
+    headers: Mapping[str, str],
+    seconds: float,
+    classify: Callable[[Answer], Delivery],
+) -> Delivery:
+    """One POST, its answer classified by the provider's own rules."""
+    answer = await post_json(session, url, body, headers, seconds)
+    return answer if isinstance(answer, Delivery) else classify(answer)
 
 
 def by_status(answer: Answer) -> Delivery:

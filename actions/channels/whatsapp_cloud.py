@@ -57,7 +57,7 @@ from typing import Any
 import aiohttp
 
 from actions.channels.base import Delivery, channel
-from actions.channels.http import Answer, by_status, digits, joined, post_json
+from actions.channels.http import Answer, ask, by_status, digits, joined
 from schemas.actions import Outgoing, WhatsAppTemplate
 from schemas.channels import WhatsAppCloudSettings
 from schemas.commands import ActionCommand
@@ -161,10 +161,8 @@ class WhatsAppCloudChannel:
         self._headers = {"Authorization": f"Bearer {settings.access_token}"}
 
     async def _post(self, body: dict[str, Any]) -> Delivery:
-        answer = await post_json(
-            self._session, self._url, body, self._headers, self._settings.timeout_seconds
-        )
-        return answer if isinstance(answer, Delivery) else classify(answer)
+        seconds = self._settings.timeout_seconds
+        return await ask(self._session, self._url, body, self._headers, seconds, classify)
 
     async def send(self, command: ActionCommand, outgoing: Outgoing, lead: LeadState) -> Delivery:
         return await self._post(message_body(command, outgoing, self._settings.template_language))

@@ -38,7 +38,7 @@ from typing import Any
 import aiohttp
 
 from actions.channels.base import Delivery, channel
-from actions.channels.http import Answer, by_status, digits, joined, post_json
+from actions.channels.http import Answer, ask, by_status, digits, joined
 from schemas.actions import Outgoing
 from schemas.channels import ZApiSettings
 from schemas.commands import ActionCommand
@@ -103,5 +103,6 @@ class ZApiChannel:
             settings.instance_token,
             endpoint,
         )
-        answer = await post_json(self._session, url, body, self._headers, settings.timeout_seconds)
-        return answer if isinstance(answer, Delivery) else classify(answer)
+        return await ask(
+            self._session, url, body, self._headers, settings.timeout_seconds, classify
+        )
