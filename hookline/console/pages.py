@@ -517,6 +517,7 @@ async def view(request: web.Request) -> web.StreamResponse:
         when=when,
         replayed=request.query.get("replayed"),
         statuses=("matched", "unmatched", "duplicate", "error", "ping"),
+        labels={name: cls.label for name, cls in action_types().items()},
     )
 
 
@@ -539,6 +540,7 @@ async def history_row(request: web.Request) -> web.StreamResponse:
         raw=raw,
         when=when,
         events=[events[e] for e in row.matched_event_ids if e in events],
+        labels={name: cls.label for name, cls in action_types().items()},
     )
 
 
@@ -824,22 +826,45 @@ async def delete_object(request: web.Request) -> web.StreamResponse:
 # -- leads, channel, account ----------------------------------------------------------
 @signed_in()
 async def leads(request: web.Request) -> web.StreamResponse:
+    """The leads list (filters, cursor pages) where its API exists, and one lead: its
+    fields, tags and timeline (or its messages, where the timeline API does not exist)."""
     phone = request.query.get("phone", "").strip()
-    lead = messages = error = None
-    if phone:
-        try:
+    lead = listed = timeline = error = None
+    messages: list[Any] = []
+    filters = {k: request.query.get(k, "").strip() for k in ("tag", "field", "integration")}
+    try:
+        if phone:
             lead = await call(request, "GET", "/api/leads/{phone}", phone=phone)
-            messages = (
-                await call(request, "GET", "/api/leads/{phone}/messages", phone=phone)
-            ).messages
-        except ApiError as exc:
-            error = exc.message
+            if has_route("GET", "/api/leads/{phone}/timeline"):
+                timeline = await call(
+                    request, "GET", "/api/leads/{phone}/timeline", phone=phone,
+                    query={"limit": 200},
+                )  # fmt: skip
+            else:
+                messages = (
+                    await call(request, "GET", "/api/leads/{phone}/messages", phone=phone)
+                ).messages
+        elif has_route("GET", "/api/leads"):
+            query = {k: v for k, v in filters.items() if v}
+            if cursor := request.query.get("cursor"):
+                query["cursor"] = cursor
+            listed = await call(request, "GET", "/api/leads", query={**query, "limit": 50})
+    except ApiError as exc:
+        error = exc.message
+    integrations = (await call(request, "GET", "/api/integrations")).items
     return render(
         request,
         "leads.html",
         phone=phone,
         lead=lead,
-        messages=messages or [],
+        messages=messages,
+        timeline=timeline,
+        listed=listed,
+        filters=filters,
+        integrations=integrations,
+        names={i.id: i.name for i in integrations},
+        labels={name: cls.label for name, cls in action_types().items()},
+        can_list=has_route("GET", "/api/leads"),
         error=error,
         when=when,
     )
@@ -851,12 +876,24 @@ def channel_types() -> list[str]:
     return sorted(ChannelIn.model_json_schema()["discriminator"]["mapping"])
 
 
+FAILED = "/api/messages/failed"
+
+
 @signed_in()
 async def channel_page(request: web.Request, error: str | None = None) -> web.StreamResponse:
     current = await call(request, "GET", "/api/account/channel")
+    failed = (
+        await maybe(request, "GET", FAILED, query={"limit": 50})
+        if has_route("GET", FAILED)
+        else None
+    )
     return render(
         request,
         "channel.html",
+        failed=failed.items if failed else [],
+        can_retry=has_route("POST", "/api/messages/{command_id}/retry"),
+        retried=request.query.get("retried"),
+        when=when,
         current=current,
         types=channel_types(),
         error=error,
@@ -878,6 +915,22 @@ async def set_channel(request: web.Request) -> web.StreamResponse:
     except ApiError as exc:
         return await channel_page(request, exc.message)
     raise redirect("/channel?saved=1")
+
+
+@signed_in()
+async def retry_messages(request: web.Request) -> web.StreamResponse:
+    """Send failed messages again: one (by its command id) or every failed one."""
+    form = await check_csrf(request)
+    command_id = str(form.get("command_id") or "")
+    try:
+        if command_id:
+            await call(request, "POST", "/api/messages/{command_id}/retry", command_id=command_id)
+            count = 1
+        else:
+            count = len((await call(request, "POST", "/api/messages/retry", {})).items)
+    except ApiError as exc:
+        return await channel_page(request, exc.message)
+    raise redirect(f"/channel?retried={count}#failed")
 
 
 @signed_in()
@@ -987,6 +1040,8 @@ def add_pages(app: web.Application) -> None:
     r.add_get("/leads", leads)
     r.add_get("/channel", channel_page)
     r.add_post("/channel", set_channel)
+    if has_route("POST", "/api/messages/retry"):
+        r.add_post("/channel/retry", retry_messages)
     r.add_get("/account", account_page)
     r.add_get("/admin", admin)
     r.add_post("/admin/accounts", admin_create)

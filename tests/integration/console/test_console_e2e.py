@@ -220,7 +220,12 @@ def test_the_whole_flow_in_the_browser(tmp_path: Path) -> None:
             shot("10-visualizar")
             page.locator("table.list tbody tr a").first.click()
             expect(page.locator("pre.raw").first).to_contain_text("PURCHASE_CANCELED")
-            expect(page.get_by_text("add_tag, update_field, send_message")).to_be_visible()
+            for label in (
+                "Adicionar etiqueta",
+                "Atualizar campo personalizado",
+                "Mensagem personalizada",
+            ):
+                expect(page.get_by_role("listitem").filter(has_text=label)).to_be_visible()
             shot("11-webhook")
 
             # 5. Editar and Mapeamento -> Mapear Campos
@@ -259,6 +264,7 @@ def test_the_whole_flow_in_the_browser(tmp_path: Path) -> None:
             expect(page.get_by_text("This plan includes webhook integrations.")).to_be_visible()
             expect(page.get_by_role("link", name="Integrations")).to_be_visible()
             page.get_by_label("Language").select_option("pt-BR")
+            expect(page.get_by_role("link", name="Integrações")).to_be_visible()
             phone = browser.new_context(
                 viewport={"width": 390, "height": 844}, storage_state=context.storage_state()
             )
