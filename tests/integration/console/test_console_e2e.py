@@ -245,6 +245,42 @@ def test_the_whole_flow_in_the_browser(tmp_path: Path) -> None:
             page.get_by_role("button", name="Concluir").click()
             expect(page.get_by_role("cell", name="data.buyer.first_name")).to_be_visible()
 
+            # 4. a webhook that failed (no mapping yet: another platform) is processed again
+            # once mapped: Reprocessar
+            page.goto(server.base + "/integrations/new")
+            page.get_by_label("Nome da integração").fill("Loja própria")
+            page.get_by_label("Plataforma").select_option("generic")
+            page.get_by_role("button", name="Continuar").click()
+            other_url = page.get_by_label("Cole esta URL na plataforma").input_value()
+            _post(
+                other_url, {"type": "compra", "cliente": {"nome": "Ana", "fone": "5511988887777"}}
+            )
+            page.get_by_role("link", name="Continuar").click()
+            mapping_url = page.url
+            page.goto(mapping_url.replace("/mapping/edit?new=1", ""))
+            _until(page, lambda: page.get_by_role("button", name="Reprocessar todos").count() > 0)
+            shot("15-falha")
+            page.goto(mapping_url)
+            _until(page, lambda: page.locator("button[data-path]").count() > 0)
+            for label, path in (
+                ("Evento", "type"),
+                ("Nome", "cliente.nome"),
+                ("Telefone", "cliente.fone"),
+            ):
+                field = page.get_by_role("textbox", name=label, exact=True)
+                field.fill("")
+                field.click()
+                page.locator(f'button[data-path="{path}"]').click()
+            expect(page.locator('[data-preview-out] [data-k="phone"]')).to_have_text(
+                "+5511988887777"
+            )
+            page.get_by_role("button", name="Concluir").click()
+            page.goto(mapping_url.replace("/mapping/edit?new=1", ""))
+            page.get_by_role("button", name="Reprocessar todos").click()
+            expect(page.get_by_text("1 webhooks reenviados ao processamento.")).to_be_visible()
+            _until(page, lambda: page.get_by_text("Nenhuma falha pendente.").count() > 0)
+            expect(page.locator("table.list tbody tr").first).to_contain_text("+5511988887777")
+
             # 7. account objects: a quick reply, then the message channel and the plan
             page.get_by_role("link", name="Respostas rápidas").click()
             page.get_by_label("Nome").fill("Recuperar compra")
@@ -276,12 +312,14 @@ def test_the_whole_flow_in_the_browser(tmp_path: Path) -> None:
 
             # Excluir, with a confirmation naming what goes
             page.goto(server.base + "/integrations")
-            page.locator("details.menu summary").first.click()
-            page.get_by_role("link", name="Excluir").click()
+            row = page.get_by_role("row").filter(has_text="Hotmart Loja")
+            row.locator("details.menu summary").click()
+            row.get_by_role("link", name="Excluir").click()
             expect(page.get_by_text("1 eventos de conversão e 3 ações")).to_be_visible()
             shot("13-excluir")
             page.get_by_role("button", name="Excluir Hotmart Loja").click()
-            expect(page.get_by_text("Nenhuma integração ainda.")).to_be_visible()
+            expect(page.get_by_role("link", name="Hotmart Loja")).to_have_count(0)
+            expect(page.get_by_role("link", name="Loja própria")).to_be_visible()
 
             # sign out: the console is closed again
             page.get_by_role("button", name="Sair").click()
