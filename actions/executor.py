@@ -57,6 +57,7 @@ def execute(lead: LeadState | None, command: ActionCommand, channel: str = "") -
         return Execution(current, CommandOutcome(status="failed", detail=str(exc)))
     if command.lead_name:
         updated.name = command.lead_name
+    updated.profile.update(command.profile)  # the webhook's standard fields
     if outgoing is not None:  # settled by finish_send, once the channel answered
         return Execution(updated, CommandOutcome(status="applied"), outgoing)
     return _settled(current, updated, command, CommandOutcome(status="applied"))

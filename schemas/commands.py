@@ -39,6 +39,9 @@ class ActionCommand(BaseModel):
     type: ActionType
     phone: E164
     lead_name: str | None = None
+    #: The webhook's standard fields (``email``, ``document``, ...: ``streams/fields.py``),
+    #: normalised: set on the lead's profile with the command, like ``lead_name``.
+    profile: dict[str, str] = Field(default_factory=dict)
     #: The action's parameters, templates rendered (``schemas.actions``).
     params: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)

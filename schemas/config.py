@@ -120,11 +120,17 @@ class IntegrationMapping(_Record):
     mapping: Mapping
 
 
+#: A custom field's type: how its values are checked and stored (``streams/fields.py``).
+FieldType = Literal["text", "number", "date", "boolean"]
+
+
 class CustomField(_Record):
     kind: Literal["custom_field"] = "custom_field"
     account_id: Id
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=500)
+    #: Fields saved before types existed are text.
+    type: FieldType = "text"
 
 
 def _distinct(titles: list[str]) -> list[str]:
@@ -193,6 +199,20 @@ class ConversionEvent(_Record):
     name: str = Field(min_length=1, max_length=200)
     #: Matches when the mapped event value equals this (e.g. PURCHASE_CANCELED).
     identification: str = Field(min_length=1, max_length=200)
+    #: Match ignoring case (``purchase_approved`` matches ``PURCHASE_APPROVED``); exact
+    #: by default, and for events saved before this option existed.
+    case_insensitive: bool = False
+
+    def matches(self, event_value: str) -> bool:
+        if self.case_insensitive:
+            return self.identification.casefold() == event_value.casefold()
+        return self.identification == event_value
+
+    def overlaps(self, other: ConversionEvent) -> bool:
+        """Whether some event value would match both (one webhook, two events)."""
+        if self.case_insensitive or other.case_insensitive:
+            return self.identification.casefold() == other.identification.casefold()
+        return self.identification == other.identification
 
 
 class Action(_Record):

@@ -40,7 +40,10 @@ class LeadState(BaseModel):
     phone: E164
     name: str | None = None
     tags: list[str] = Field(default_factory=list)
+    #: Custom fields (their canonical text: ``streams/fields.py``).
     fields: dict[str, str] = Field(default_factory=dict)
+    #: Standard fields from the mapping (``email``, ``document``, ...), no action needed.
+    profile: dict[str, str] = Field(default_factory=dict)
     #: Recent commands already applied (oldest first, bounded), with their outcomes:
     #: stored with the change they made, in one record.
     outcomes: dict[str, CommandOutcome] = Field(default_factory=dict)

@@ -16,9 +16,10 @@ from core.config.state import ConfigState
 from core.redact import mask_data, mask_text
 from schemas.actions import parse_params
 from schemas.commands import ActionCommand, command_id_for
-from schemas.config import Action, ChatbotFlow, QuickReply
+from schemas.config import Action, ChatbotFlow, ConversionEvent, QuickReply
 from schemas.envelope import WebhookEnvelope
 from schemas.history import WebhookHistory, WebhookStatus
+from streams.fields import FieldValueError, convert, profile_of
 from streams.mapping import MappedLead, apply_mapping
 from streams.templates import MissingValues, TemplateProblem, context_for, render_value
 
@@ -66,6 +67,7 @@ def action_params(action: Action, context: dict[str, Any], config: ConfigState) 
             raise NotRun(f"template error in {name}: {exc}") from None
     if missing:
         raise NotRun(f"no value for {', '.join(missing)}")
+    typed_value(action, params, config)
     try:
         parse_params(action.type, params)
     except ValidationError as exc:
@@ -74,6 +76,23 @@ def action_params(action: Action, context: dict[str, Any], config: ConfigState) 
         )
         raise NotRun(f"invalid once rendered: {reasons}") from None
     return params
+
+
+def typed_value(action: Action, params: dict[str, Any], config: ConfigState) -> None:
+    """A custom field's ``value``, rendered, as its field's type stores it (raises NotRun:
+    ``12,5`` in a number field is ``12.5``; ``abc`` is not stored, and history says why)."""
+    field_param = action.params.custom_field_param
+    if field_param is None or not isinstance(params.get("value"), str):
+        return
+    name = params[field_param]
+    field = next((f for f in config.custom_fields_of(action.account_id) if f.name == name), None)
+    if field is None or field.type == "text":
+        return
+    try:
+        params["value"] = convert(params["value"], field.type)
+    except FieldValueError as exc:
+        shown = json.dumps(params["value"], ensure_ascii=False)[:100]
+        raise NotRun(f"{shown} is not stored in {field.type} field {name!r}: {exc}") from None
 
 
 def _history(
@@ -150,15 +169,29 @@ def process_envelope(
         return Outcome(record)
 
     context = context_for(lead, payload)
+    profile, problems = profile_of(lead.fields)
+    record.errors += problems
     commands = []
+    #: The send this webhook makes (one per delivery, whatever events it matched).
+    sending: tuple[ConversionEvent, Action] | None = None
     for event in events:
         for action in config.actions_of(event.id):
+            if action.is_send and sending is not None:
+                first_event, first = sending
+                record.errors.append(
+                    f"{action.type} {action.id} not sent: one send per webhook, and event"
+                    f" {first_event.id} ({first_event.name}) already sends {first.type}"
+                    f" {first.id}"
+                )
+                continue
             try:
                 params = action_params(action, context, config)
             except NotRun as exc:
                 verb = "not sent" if action.is_send else "not run"
                 record.errors.append(f"{action.type} {action.id} {verb}: {exc}")
                 continue
+            if action.is_send:
+                sending = (event, action)
             commands.append(
                 ActionCommand(
                     command_id=command_id_for(integration.id, delivery_key(envelope), action.id),
@@ -170,6 +203,7 @@ def process_envelope(
                     type=action.type,
                     phone=lead.phone,
                     lead_name=lead.name,
+                    profile=profile,
                     params=params,
                 )
             )

@@ -148,4 +148,6 @@ class ConfigState:
         return self._children_of(config_key(kind, record_id), Action)
 
     def matching_events(self, integration_id: str, event_value: str) -> list[ConversionEvent]:
-        return [e for e in self.events_of(integration_id) if e.identification == event_value]
+        """The integration's events this value triggers, oldest first (exact match, or
+        ignoring case for an event that says so)."""
+        return [e for e in self.events_of(integration_id) if e.matches(event_value)]

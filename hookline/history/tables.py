@@ -176,6 +176,7 @@ TABLES: tuple[Table, ...] = (
             same("name"),
             same("tags"),
             same("fields"),
+            same("profile"),
             # The ids only: outcomes are the executor's memory, not the analysts'.
             Column("applied", attrgetter("applied"), "outcomes"),
             utc("updated_at"),

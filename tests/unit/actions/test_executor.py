@@ -138,3 +138,22 @@ def test_leads_written_before_outcomes_were_kept_still_read() -> None:
         '{"account_id": "acc_1", "phone": "+5511999999999", "applied": ["a", "b"]}'
     )
     assert old.applied == ["a", "b"] and old.outcomes["a"].status == "applied"
+
+
+def test_a_commands_standard_fields_land_on_the_profile_with_its_change() -> None:
+    command = _command("c1", "add_tag", tag="vip").model_copy(
+        update={"profile": {"email": "ana@loja.com", "city": "Recife"}}
+    )
+    first = execute(LeadState(account_id="acc_1", phone="+5511999999999"), command)
+    assert first.lead.profile == {"email": "ana@loja.com", "city": "Recife"}
+    later = _command("c2", "send_message", text="Oi").model_copy(
+        update={"profile": {"email": "ana@nova.com"}}
+    )
+    sent = execute(first.lead, later)
+    assert sent.lead.profile == {"email": "ana@nova.com", "city": "Recife"}
+    assert first.lead.profile["email"] == "ana@loja.com"  # the stored lead is not changed
+    # A command written before profiles existed carries none, and changes none.
+    old = ActionCommand.model_validate_json(
+        _command("c3", "add_tag", tag="x").model_dump_json(exclude={"profile"})
+    )
+    assert old.profile == {} and execute(sent.lead, old).lead.profile == sent.lead.profile

@@ -13,6 +13,7 @@ from schemas.config import (
     Action,
     ChatbotFlow,
     ConversionEvent,
+    CustomField,
     Integration,
     IntegrationMapping,
     QuickReply,
@@ -315,3 +316,132 @@ def test_a_messages_fallback_template_has_its_body_parameters_rendered() -> None
     outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state)
     assert [c.type for c in outcome.commands] == ["add_tag"]
     assert outcome.history.errors == ["send_message action_2 not sent: no value for payload.coupon"]
+
+
+# -- leads and events: standard fields, typed fields, one send per delivery ---------------
+STANDARD = Mapping(
+    event="event",
+    name="data.buyer.name",
+    phone="data.buyer.checkout_phone",
+    fields={
+        "product": "data.product.name",
+        "email": "data.buyer.email",
+        "document": "data.buyer.document",
+        "city": "data.buyer.address.city",
+        "zip_code": "data.buyer.address.zipcode",
+    },
+)
+
+
+def test_standard_fields_ride_on_every_command_without_an_action() -> None:
+    outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), _config(mapping=STANDARD))
+    profile = {
+        "email": "testecomprador271101postman15@example.com",
+        "document": "69526128664",
+        "city": "Uberlândia",
+        "zip_code": "38400123",
+    }
+    assert [c.profile for c in outcome.commands] == [profile, profile]
+    assert outcome.history.errors == []
+
+
+def test_a_standard_field_that_cannot_be_stored_is_in_history() -> None:
+    body = json.loads(_hotmart("PURCHASE_CANCELED"))
+    body["data"]["buyer"]["email"] = "not-an-email"
+    outcome = process_envelope(_envelope(json.dumps(body).encode()), _config(mapping=STANDARD))
+    assert "email" not in outcome.commands[0].profile
+    assert outcome.history.errors == [
+        'email "not-an-email" not stored on the lead: not an e-mail address'
+    ]
+    assert [c.type for c in outcome.commands] == ["add_tag", "send_message"]
+
+
+def _field(name: str, field_type: str) -> CustomField:
+    field_id = f"fld_{name.encode().hex()}"
+    return CustomField(id=field_id, account_id="acc_1", name=name, type=field_type)
+
+
+def test_a_typed_fields_value_is_stored_canonical_or_not_at_all() -> None:
+    body = json.loads(_hotmart("PURCHASE_CANCELED"))
+    body["data"]["purchase"]["price"] = {"value": "1.234,50"}
+    state = _with(
+        _config(),
+        _field("valor", "number"),
+        _field("ativo", "boolean"),
+        _field("produto", "text"),
+        _action(
+            "action_3",
+            type="update_field",
+            field="valor",
+            value="{{ payload.data.purchase.price.value }}",
+        ),
+        _action("action_4", type="update_field", field="ativo", value="{{ fields.product }}"),
+        _action("action_5", type="update_field", field="produto", value="{{ fields.product }}"),
+    )
+    outcome = process_envelope(_envelope(json.dumps(body).encode()), state)
+    updates = {
+        c.params["field"]: c.params["value"] for c in outcome.commands if c.type == "update_field"
+    }
+    assert updates == {"valor": "1234.5", "produto": "Produto test postback2"}
+    assert outcome.history.errors == [
+        'update_field action_4 not run: "Produto test postback2" is not stored in boolean field'
+        " 'ativo': not a boolean (true/false, sim/não, 1/0)"
+    ]
+
+
+def _event(event_id: str, identification: str, **options) -> ConversionEvent:
+    return ConversionEvent(
+        id=event_id,
+        account_id="acc_1",
+        integration_id="int_1",
+        name=event_id,
+        identification=identification,
+        **options,
+    )
+
+
+def test_two_events_saved_with_one_identification_send_once_and_history_says_so() -> None:
+    """Configs written before duplicate identifications were refused: the first event's
+    send goes, the second's is skipped (its other actions run)."""
+    state = _with(
+        _config(),
+        _event("conversion_2", "PURCHASE_CANCELED"),
+        Action(
+            id="action_9",
+            account_id="acc_1",
+            integration_id="int_1",
+            event_id="conversion_2",
+            params={"type": "send_message", "text": "Segunda mensagem"},
+        ),
+        Action(
+            id="action_8",
+            account_id="acc_1",
+            integration_id="int_1",
+            event_id="conversion_2",
+            params={"type": "add_tag", "tag": "segundo"},
+        ),
+    )
+    outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state)
+    assert outcome.history.matched_event_ids == ["conversion_1", "conversion_2"]
+    assert [(c.event_id, c.type) for c in outcome.commands] == [
+        ("conversion_1", "add_tag"),
+        ("conversion_1", "send_message"),
+        ("conversion_2", "add_tag"),
+    ]
+    assert outcome.history.errors == [
+        "send_message action_9 not sent: one send per webhook, and event conversion_1"
+        " (Cancelada) already sends send_message action_2"
+    ]
+
+
+def test_an_event_may_match_ignoring_case() -> None:
+    body = json.loads(_hotmart("PURCHASE_CANCELED"))
+    body["event"] = "purchase_canceled"
+    assert process_envelope(_envelope(json.dumps(body).encode()), _config()).commands == []
+    state = _config()
+    state.apply(
+        "conversion_event:conversion_1",
+        _event("conversion_1", "PURCHASE_CANCELED", case_insensitive=True),
+    )
+    outcome = process_envelope(_envelope(json.dumps(body).encode()), state)
+    assert outcome.history.status == "matched" and len(outcome.commands) == 2
