@@ -22,13 +22,20 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.actions import ACTION_TYPES, ActionParams, AnyActionParams, action_types
+from schemas.actions import (
+    ACTION_TYPES,
+    ActionParams,
+    ActionType,
+    AnyActionParams,
+    action_types,
+)
 from schemas.channels import ChannelSettings
 from schemas.config import (
     Action,
     Buttons,
     ConversionEvent,
     CustomResponse,
+    FieldType,
     FlowReference,
     Integration,
     QuickReplyText,
@@ -201,6 +208,9 @@ class IntegrationList(_Out):
 class CustomFieldCreate(_In):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=500)
+    #: How values are checked and stored: ``update_field`` values that do not fit are not
+    #: stored, and the webhook's history says why (``12,5`` in a number field is ``12.5``).
+    type: FieldType = "text"
 
     @field_validator("name")
     @classmethod
@@ -213,11 +223,22 @@ class CustomFieldCreate(_In):
         return value
 
 
+class CustomFieldPatch(_Patch):
+    """The name stays (actions and templates name the field by it)."""
+
+    description: str | None = Field(default=None, max_length=500)
+    #: Values already on leads keep their text; the API shows those that fit the new
+    #: type typed, the others as stored.
+    type: FieldType | None = None
+
+
 class CustomFieldOut(_Out):
     id: Id
     name: str
     description: str
+    type: FieldType
     created_at: datetime
+    updated_at: datetime
 
 
 class CustomFieldList(_Out):
@@ -380,8 +401,30 @@ class ActionOut(
 # -- conversion events ---------------------------------------------------------
 class EventCreate(_In):
     name: Name
-    #: The mapped event value that triggers this event, e.g. ``PURCHASE_APPROVED``.
+    #: The mapped event value that triggers this event, e.g. ``PURCHASE_APPROVED``. Two
+    #: events of one integration cannot share one (409): add actions to the first.
     identification: Name
+    #: Match ignoring case (``purchase_approved`` triggers ``PURCHASE_APPROVED``).
+    case_insensitive: bool = False
+
+
+class EventPatch(_Patch):
+    name: Name | None = None
+    identification: Name | None = None
+    case_insensitive: bool | None = None
+
+
+class ActionPatch(_In):
+    """The parameters to change, the others kept (``{"text": "Oi {{ first_name }}"}``);
+    with a ``type`` other than the action's, the new type's parameters, whole. Checked as
+    when the action is created: one send action per event (409)."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    type: ActionType | None = None
+
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
 
 
 class EventOut(_Out):
@@ -389,12 +432,21 @@ class EventOut(_Out):
     integration_id: Id
     name: str
     identification: str
+    case_insensitive: bool
     actions: list[ActionOut]
+    #: On a create or a change of the identification: it is not in the platform's
+    #: event catalogue, and the close ones (``PURCHASE_APROVED``: ``PURCHASE_APPROVED``).
+    warnings: list[str] = Field(default_factory=list)
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
-    def from_event(cls, record: ConversionEvent, actions: list[Action]) -> Self:
-        return cls.from_record(record, actions=[ActionOut.from_record(a) for a in actions])
+    def from_event(
+        cls, record: ConversionEvent, actions: list[Action], warnings: list[str] | None = None
+    ) -> Self:
+        return cls.from_record(
+            record, actions=[ActionOut.from_record(a) for a in actions], warnings=warnings or []
+        )
 
 
 class EventList(_Out):
@@ -410,8 +462,102 @@ class LeadOut(_Out):
     phone: str
     name: str | None
     tags: list[str]
-    fields: dict[str, str]
+    #: Custom fields, typed as the account's fields are: numbers, booleans, text (dates
+    #: as ``2026-03-01``).
+    fields: dict[str, Any]
+    #: Standard fields the mapping read (``email``, ``document``, ``city``, ``state``,
+    #: ``country``, ``zip_code``), normalised.
+    profile: dict[str, str] = Field(default_factory=dict)
     updated_at: datetime
+
+
+class LeadQuery(_In):
+    """``GET /api/leads``: every filter given must hold."""
+
+    #: Leads with this tag.
+    tag: str | None = Field(default=None, min_length=1, max_length=100)
+    #: ``<name>=<value>``: a custom field (the value read as the field's type: ``ativo=sim``
+    #: finds ``true``) or a standard field (``email=ana@loja.com``).
+    field: str | None = Field(default=None, min_length=3, max_length=1100, pattern=r"^[^=]+=.+$")
+    #: Leads that a webhook of this integration mapped to.
+    integration: Id | None = None
+    #: Leads last changed at or after this time (a date is its midnight UTC).
+    updated_from: datetime | None = None
+    #: Leads last changed before this time.
+    updated_to: datetime | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    #: ``next_cursor`` of the previous page (with the same filters).
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+class LeadList(_Out):
+    #: By phone, which never changes: a lead changed while paging is neither skipped nor
+    #: listed twice.
+    items: list[LeadOut]
+    #: The next page's ``cursor``; null on the last page.
+    next_cursor: str | None
+
+
+class TimelineQuery(_In):
+    limit: int = Field(default=100, ge=1, le=500)
+    #: ``next_cursor`` of the previous page: older entries.
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+class TimelineWebhook(_Out):
+    """A webhook mapped to the lead."""
+
+    kind: Literal["webhook"] = "webhook"
+    at: datetime
+    request_id: str
+    integration_id: str
+    status: WebhookStatus
+    event: str | None
+    matched_event_ids: list[str]
+    action_types: list[str]
+    errors: list[str]
+
+
+class TimelineCommand(_Out):
+    """What an action did to the lead (a redelivered command's ``duplicate`` notes are
+    left out)."""
+
+    kind: Literal["command"] = "command"
+    at: datetime
+    command_id: str
+    integration_id: str
+    #: The webhook it came from (its ``request_id``).
+    request_id: str
+    type: str
+    #: ``applied``, ``failed`` or ``unknown`` (a send that may have been delivered).
+    status: str
+    detail: str
+
+
+class TimelineMessage(_Out):
+    """A message handed to the lead's channel (``recording``: nothing left the machine)."""
+
+    kind: Literal["message"] = "message"
+    at: datetime
+    command_id: str
+    channel: str
+    message_type: str
+    content: str
+    status: str
+    reason: str
+
+
+TimelineEntry = Annotated[
+    TimelineWebhook | TimelineCommand | TimelineMessage, Field(discriminator="kind")
+]
+
+
+class Timeline(_Out):
+    phone: str
+    #: Oldest first: the latest ``limit`` entries before the cursor.
+    items: list[TimelineEntry]
+    #: Older entries' ``cursor``; null when there are none.
+    next_cursor: str | None
 
 
 class MessageOut(_Out):

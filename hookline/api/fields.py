@@ -1,11 +1,31 @@
-"""Custom fields: the names ``update_field`` actions may write, one set per account."""
+"""Custom fields: the names ``update_field`` actions may write, one set per account,
+each typed (text, number, date, boolean: ``streams/fields.py``)."""
 
 from __future__ import annotations
 
 from hookline.api.call import ApiError, Call
-from schemas.api import CustomFieldCreate, CustomFieldList, CustomFieldOut
+from schemas.api import (
+    CustomFieldCreate,
+    CustomFieldList,
+    CustomFieldOut,
+    CustomFieldPatch,
+    ErrorDetail,
+)
 from schemas.config import Action, CustomField
-from schemas.types import new_id
+from schemas.types import new_id, utcnow
+from streams.fields import FieldValueError, convert
+
+
+def check_literal(field_type: str, field: str, value: object) -> None:
+    """A value without placeholders must fit its field's type when saved (a template's
+    value is checked when a webhook renders it)."""
+    if not isinstance(value, str) or "{{" in value or "{%" in value:
+        return
+    try:
+        convert(value, field_type)
+    except FieldValueError as exc:
+        message = f"{value!r} does not fit {field_type} field {field!r}: {exc}"
+        raise ApiError(422, message, [ErrorDetail(loc="value", message=message)]) from None
 
 
 async def create_custom_field(call: Call) -> CustomFieldOut:
@@ -14,10 +34,31 @@ async def create_custom_field(call: Call) -> CustomFieldOut:
     if any(f.name == body.name for f in call.state.custom_fields_of(account.id)):
         raise ApiError(409, f"a custom field named {body.name!r} already exists")
     record = CustomField(
-        id=new_id("fld"), account_id=account.id, name=body.name, description=body.description
+        id=new_id("fld"),
+        account_id=account.id,
+        name=body.name,
+        description=body.description,
+        type=body.type,
     )
     await call.runtime.writer.put(record)
     return CustomFieldOut.from_record(record)
+
+
+async def update_custom_field(call: Call) -> CustomFieldOut:
+    """A new description or type. A new type applies to values written from then on;
+    literal values of the actions that write the field must fit it (422 naming them)."""
+    body: CustomFieldPatch = call.body
+    record = call.owned(CustomField, call.path("id"))
+    changes = body.changes()
+    if "type" in changes:
+        for action in actions_writing(call, record.name):
+            try:
+                check_literal(changes["type"], record.name, getattr(action.params, "value", None))
+            except ApiError as exc:
+                raise ApiError(422, f"action {action.id}: {exc.message}", exc.details) from None
+    updated = record.model_copy(update=changes | {"updated_at": utcnow()})
+    await call.runtime.writer.put(updated)
+    return CustomFieldOut.from_record(updated)
 
 
 async def list_custom_fields(call: Call) -> CustomFieldList:

@@ -1,21 +1,15 @@
-"""Reads from ClickHouse: a lead's state and messages, an integration's recent
-webhooks, dead letters and rejected requests. Every query is filtered by the
-caller's account."""
+"""Reads from ClickHouse: an integration's recent webhooks, dead letters and rejected
+requests (leads: ``hookline/api/leads.py``), and dead-letter replay. Every query is
+filtered by the caller's account."""
 
 from __future__ import annotations
 
-import re
-
-from hookline.api.call import ApiError, Call, not_found
+from hookline.api.call import ApiError, Call
 from ingest.publish import BrokerUnavailable, publish
 from schemas.api import (
     DeadLetterList,
     DeadLetterOut,
-    ErrorDetail,
-    LeadOut,
     LimitQuery,
-    MessageList,
-    MessageOut,
     RejectedList,
     RejectedOut,
     ReplayRequest,
@@ -25,35 +19,6 @@ from schemas.api import (
 )
 from schemas.config import Integration
 from schemas.envelope import WebhookEnvelope
-
-_E164 = re.compile(r"^\+[1-9][0-9]{6,15}$")
-
-
-def lead_phone(raw: str) -> str:
-    """``+5511...`` (``%2B5511...`` in the URL) or ``5511...``: E.164 either way."""
-    phone = raw.strip()
-    phone = phone if phone.startswith("+") else f"+{phone}"
-    if not _E164.match(phone):
-        message = f"{raw!r} is not a phone number in E.164 form, e.g. +5511999999999"
-        raise ApiError(422, message, [ErrorDetail(loc="phone", message=message)])
-    return phone
-
-
-async def get_lead(call: Call) -> LeadOut:
-    row = await call.history.lead(call.account.id, lead_phone(call.path("phone")))
-    if row is None:
-        raise not_found("lead")
-    return LeadOut.model_validate(row)
-
-
-async def lead_messages(call: Call) -> MessageList:
-    # A lead this account does not have is unknown here too (404, as its own route),
-    # not a lead with no messages: the two answers must not tell tenants apart.
-    phone = lead_phone(call.path("phone"))
-    if await call.history.lead(call.account.id, phone) is None:
-        raise not_found("lead")
-    rows = await call.history.messages(call.account.id, phone)
-    return MessageList(messages=[MessageOut.model_validate(r) for r in rows])
 
 
 async def webhook_history(call: Call) -> WebhookList:
@@ -81,7 +46,12 @@ async def rejected_requests(call: Call) -> RejectedList:
 async def replay_deadletters(call: Call) -> ReplayResult:
     """Send outstanding dead letters through the pipeline again (after the mapping
     was fixed). Same request id: the webhook's history row is replaced by the new
-    outcome, and one that goes through leaves the dead-letter list."""
+    outcome, and one that goes through leaves the dead-letter list.
+
+    In the order the webhooks were received, whatever order they are named in: they go
+    one after the other to the integration's partition of the webhooks topic, which the
+    worker reads in order, so a lead ends as the platform's own sequence left it
+    (approved, then refunded). ``limit`` takes the oldest outstanding ones first."""
     body: ReplayRequest = call.body
     integration = call.owned(Integration, call.path("id"))
     rows = await call.history.deadletters(
@@ -89,10 +59,12 @@ async def replay_deadletters(call: Call) -> ReplayResult:
         integration.id,
         len(body.request_ids) if body.request_ids else body.limit,
         request_ids=body.request_ids,
+        oldest_first=True,
     )
+    envelopes = [WebhookEnvelope.model_validate_json(row["envelope_json"]) for row in rows]
+    envelopes.sort(key=lambda envelope: envelope.received_at)  # stable: offsets on ties
     replayed = []
-    for row in rows:
-        envelope = WebhookEnvelope.model_validate_json(row["envelope_json"])
+    for envelope in envelopes:
         try:
             await publish(call.runtime.producer, envelope)
         except BrokerUnavailable as exc:

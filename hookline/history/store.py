@@ -8,6 +8,7 @@ parameters."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,65 @@ def _aware(row: dict[str, Any]) -> dict[str, Any]:
         k: (v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v)
         for k, v in row.items()
     }
+
+
+#: Bounds of the stored times (DateTime64's range): "no bound" in a time filter.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2299, 12, 31, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    """Which leads :meth:`HistoryStore.leads` lists (None: no such filter)."""
+
+    #: Phones after this one ("" from the start).
+    after: str = ""
+    limit: int = 50
+    tag: str | None = None
+    #: ``(column, name, value)``: ``fields`` or ``profile``, and the value as stored.
+    field: tuple[str, str, str] | None = None
+    integration: str | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+
+
+#: Where a timeline entry stands: its time, its kind's rank (at one instant a webhook,
+#: then its commands, then its message), its id.
+TimelineKey = tuple[datetime, int, str]
+
+#: One query per kind of timeline entry, in rank order; each the lead's latest entries
+#: before a key (``first``: no key yet).
+_TIMELINE = (
+    (
+        "webhook",
+        "SELECT request_id, integration_id, status, event, matched_event_ids, action_types,"
+        " errors, received_at AS at, request_id AS id FROM {db}.webhooks FINAL"
+        " WHERE account_id = {account:String} AND phone = {phone:String}"
+        " AND ({first:Bool} OR (received_at, 0, request_id)"
+        "   < ({at:DateTime64(3, 'UTC')}, {rank:UInt8}, {id:String}))"
+        " ORDER BY received_at DESC, request_id DESC LIMIT {limit:UInt32}",
+    ),
+    (
+        "command",
+        # A redelivered command's "duplicate" notes say nothing new of the lead.
+        "SELECT command_id, integration_id, request_id, type, status, detail,"
+        " applied_at AS at, command_id AS id FROM {db}.commands FINAL"
+        " WHERE account_id = {account:String} AND phone = {phone:String}"
+        " AND status != 'duplicate'"
+        " AND ({first:Bool} OR (applied_at, 1, command_id)"
+        "   < ({at:DateTime64(3, 'UTC')}, {rank:UInt8}, {id:String}))"
+        " ORDER BY applied_at DESC, command_id DESC LIMIT {limit:UInt32}",
+    ),
+    (
+        "message",
+        "SELECT command_id, channel, message_type, content, status, reason,"
+        " sent_at AS at, command_id AS id FROM {db}.messages FINAL"
+        " WHERE account_id = {account:String} AND phone = {phone:String}"
+        " AND ({first:Bool} OR (sent_at, 2, command_id)"
+        "   < ({at:DateTime64(3, 'UTC')}, {rank:UInt8}, {id:String}))"
+        " ORDER BY sent_at DESC, command_id DESC LIMIT {limit:UInt32}",
+    ),
+)
 
 
 class HistoryStore:
@@ -58,11 +118,71 @@ class HistoryStore:
 
     async def lead(self, account_id: str, phone: str) -> dict[str, Any] | None:
         rows = await self.db.query(
-            "SELECT phone, name, tags, fields, updated_at FROM {db}.leads FINAL"
+            "SELECT phone, name, tags, fields, profile, updated_at FROM {db}.leads FINAL"
             " WHERE account_id = {account:String} AND phone = {phone:String}",
             {"account": account_id, "phone": phone},
         )
         return _aware(rows[0]) if rows else None
+
+    async def leads(self, account_id: str, query: LeadFilter) -> list[dict[str, Any]]:
+        """The account's leads that pass every filter of ``query``, by phone, after
+        ``query.after``, at most ``query.limit``."""
+        column, name, value = query.field or ("", "", "")
+        rows = await self.db.query(
+            "SELECT phone, name, tags, fields, profile, updated_at FROM {db}.leads FINAL"
+            " WHERE account_id = {account:String} AND phone > {after:String}"
+            " AND ({any_tag:Bool} OR has(tags, {tag:String}))"
+            # A map's absent key reads "", and a filter value is never "".
+            " AND ({column:String} != 'fields' OR fields[{name:String}] = {value:String})"
+            " AND ({column:String} != 'profile' OR profile[{name:String}] = {value:String})"
+            " AND ({any_integration:Bool} OR phone IN (SELECT assumeNotNull(phone)"
+            "   FROM {db}.webhooks WHERE account_id = {account:String}"
+            "   AND integration_id = {integration:String}"
+            "   AND phone IS NOT NULL AND status != 'error'))"
+            " AND updated_at >= {updated_from:DateTime64(3, 'UTC')}"
+            " AND updated_at < {updated_to:DateTime64(3, 'UTC')}"
+            " ORDER BY phone LIMIT {limit:UInt32}",
+            {
+                "account": account_id,
+                "after": query.after,
+                "any_tag": query.tag is None,
+                "tag": query.tag or "",
+                "column": column,
+                "name": name,
+                "value": value,
+                "any_integration": query.integration is None,
+                "integration": query.integration or "",
+                "updated_from": query.updated_from or _EARLIEST,
+                "updated_to": query.updated_to or _LATEST,
+                "limit": query.limit,
+            },
+        )
+        return [_aware(r) for r in rows]
+
+    async def timeline(
+        self, account_id: str, phone: str, limit: int, before: TimelineKey | None = None
+    ) -> list[dict[str, Any]]:
+        """The lead's webhooks, commands and messages: the latest ``limit`` entries
+        before ``before``, newest first, each with its ``kind``, ``at`` and ``key`` (its
+        :data:`TimelineKey`)."""
+        at, rank, entry_id = before or (_LATEST, 0, "")
+        scope = {
+            "account": account_id,
+            "phone": phone,
+            "limit": limit,
+            "first": before is None,
+            "at": at,
+            "rank": rank,
+            "id": entry_id,
+        }
+        entries: list[dict[str, Any]] = []
+        for kind_rank, (kind, sql) in enumerate(_TIMELINE):
+            for row in await self.db.query(sql, scope):
+                row = _aware(row)
+                key = (row["at"], kind_rank, row.pop("id"))
+                entries.append(row | {"kind": kind, "key": key})
+        entries.sort(key=lambda entry: entry["key"], reverse=True)
+        return entries[:limit]
 
     async def messages(self, account_id: str, phone: str, limit: int = 100) -> list[dict[str, Any]]:
         rows = await self.db.query(
@@ -130,9 +250,12 @@ class HistoryStore:
         integration_id: str,
         limit: int = 50,
         request_ids: list[str] | None = None,
+        *,
+        oldest_first: bool = False,
     ) -> list[dict[str, Any]]:
-        """Outstanding dead letters (only ``request_ids`` when given), newest first,
-        with the envelope for replay."""
+        """Outstanding dead letters (only ``request_ids`` when given), with the envelope
+        for replay: newest first, or with ``oldest_first`` in the order the webhooks were
+        received (then their offset on the webhooks topic: the order the worker read them)."""
         rows = await self.db.query(
             "SELECT request_id, reason, errors, failed_at, envelope_json"
             " FROM {db}.deadletters FINAL"
@@ -142,8 +265,14 @@ class HistoryStore:
             " AND request_id NOT IN (SELECT request_id FROM {db}.webhooks FINAL"
             "   WHERE account_id = {account:String} AND integration_id = {integration:String}"
             "   AND status != 'error')"
-            " ORDER BY failed_at DESC LIMIT {limit:UInt32}",
+            " ORDER BY if({oldest_first:Bool},"
+            "   toUnixTimestamp64Milli(parseDateTime64BestEffort("
+            "     JSONExtractString(envelope_json, 'received_at'), 3, 'UTC')),"
+            "   -toUnixTimestamp64Milli(failed_at)),"
+            "  if({oldest_first:Bool}, source_offset, 0), request_id"
+            " LIMIT {limit:UInt32}",
             {
+                "oldest_first": oldest_first,
                 "account": account_id,
                 "integration": integration_id,
                 "limit": limit,

@@ -9,7 +9,6 @@ from pydantic import ValidationError
 
 from core.config.state import secret_hash
 from hookline.api.call import ApiError
-from hookline.api.history import lead_phone
 from hookline.api.integrations import new_integration
 from schemas.actions import ACTION_TYPES, AddTag, SendMessage, UpdateField
 from schemas.api import (
@@ -212,18 +211,6 @@ def test_webhook_rows_become_outputs() -> None:
     assert out.delivery_id is None and out.fields == {"a": 1}
     dumped = out.model_dump(mode="json")
     assert dumped["received_at"] == "2026-01-02T00:00:00Z" and "body_text" not in dumped
-
-
-@pytest.mark.parametrize("raw", ["+5511988887777", "5511988887777", " +5511988887777 "])
-def test_lead_phone_accepts_e164_with_or_without_plus(raw: str) -> None:
-    assert lead_phone(raw) == "+5511988887777"
-
-
-@pytest.mark.parametrize("raw", ["", "abc", "+0511988887777", "55 11 98888", "++55119888"])
-def test_lead_phone_refuses_other_shapes(raw: str) -> None:
-    with pytest.raises(ApiError) as exc:
-        lead_phone(raw)
-    assert exc.value.status == 422 and "E.164" in exc.value.message
 
 
 # -- error messages ------------------------------------------------------------

@@ -406,19 +406,11 @@ def test_two_events_saved_with_one_identification_send_once_and_history_says_so(
     state = _with(
         _config(),
         _event("conversion_2", "PURCHASE_CANCELED"),
-        Action(
-            id="action_9",
-            account_id="acc_1",
-            integration_id="int_1",
-            event_id="conversion_2",
-            params={"type": "send_message", "text": "Segunda mensagem"},
+        _action("action_9", type="send_message", text="Segunda mensagem").model_copy(
+            update={"event_id": "conversion_2"}
         ),
-        Action(
-            id="action_8",
-            account_id="acc_1",
-            integration_id="int_1",
-            event_id="conversion_2",
-            params={"type": "add_tag", "tag": "segundo"},
+        _action("action_8", type="add_tag", tag="segundo").model_copy(
+            update={"event_id": "conversion_2"}
         ),
     )
     outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state)
