@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     #: Key of the embedded journal (32 bytes, urlsafe base64); unset: a key file is
     #: created in the journal directory. Set it to keep the key off the data disk.
     journal_key: SecretStr | None = None
+    #: Embedded mode only: ``hookline dev`` restarts itself on a new broker, refilled
+    #: from the journal, once the embedded broker holds more than this many MB (it
+    #: keeps every record in memory and enforces no retention). 0: never.
+    broker_recycle_mb: int = Field(default=1024, ge=0)
 
     @cached_property
     def bootstrap_list(self) -> list[str]:

@@ -3,6 +3,8 @@ gateway, API, worker and history sink, supervised: ``hookline/embedded/dev.py``)
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -29,9 +31,13 @@ def dev(port: int, host: str, data_dir: Path) -> None:
     Example:
       HOOKLINE_ADMIN_TOKEN=change-me hookline dev --port 8080 --data-dir ./data
     """
-    from hookline.embedded.dev import run_dev
+    from hookline.embedded.dev import RECYCLE, run_dev
 
     settings = Settings(public_url=f"http://{host}:{port}")
     setup_logging(settings.log_level)
     # 1 when the embedded broker died (its memory is gone): an outer supervisor restarts us.
-    raise SystemExit(run(run_dev(settings, data_dir.resolve(), host, port), settings.event_loop))
+    status = run(run_dev(settings, data_dir.resolve(), host, port), settings.event_loop)
+    if status == RECYCLE:  # the broker outgrew its memory: start again, same process
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "hookline.cli", *sys.argv[1:]])  # noqa: S606 - this same program again
+    raise SystemExit(status)

@@ -10,7 +10,15 @@ Ctrl-C or SIGTERM stops everything, in reverse order.
 Both subprocesses die with this one (``supervisor.spawn``). The worker is restarted
 with backoff whenever it exits. The broker is not: it holds everything in memory, so
 when it dies this process logs it and exits with status 1, for an outer supervisor to
-start it again."""
+start it again.
+
+The embedded broker enforces no retention (deploy/topics.md): it keeps every record in
+memory. Once it holds more than ``HOOKLINE_BROKER_RECYCLE_MB``, this process stops
+everything in order and answers :data:`RECYCLE`, and ``hookline dev`` starts again in
+the same process (``execv``): a new, empty broker is refilled from the journal with
+only what is not finished (the journal's pruner drops what ClickHouse holds). Webhooks
+sent during those seconds find the port closed and are retried by their platforms;
+none accepted is lost (the journal has it)."""
 
 from __future__ import annotations
 
@@ -92,19 +100,63 @@ async def wait_for_worker(bootstrap: str, worker: Supervisor, timeout: float = 9
         await admin.close()
 
 
-async def until_stopped(stop: asyncio.Event, broker: EmbeddedBroker, worker: Supervisor) -> int:
-    """Say when the worker is ready, then wait for Ctrl-C or SIGTERM (exit status 0) or
-    for the broker to die (1: what it held in memory is gone; restart hookline dev)."""
+#: What :func:`run_dev` answers when its broker has outgrown its memory limit:
+#: ``hookline dev`` then starts again (EX_TEMPFAIL).
+RECYCLE = 75
+#: Seconds between two looks at the broker's memory.
+RECYCLE_CHECK_SECONDS = 5.0
+
+
+def resident_mb(pid: int) -> float:
+    """A process's resident memory (Linux ``/proc``), 0 when it cannot be read."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    line = next((x for x in status.splitlines() if x.startswith("VmRSS:")), "VmRSS: 0 kB")
+    return int(line.split()[1]) / 1024
+
+
+async def outgrown(broker: EmbeddedBroker, limit_mb: int) -> float:
+    """Return (the broker's resident MB) once it holds more than ``limit_mb`` and half
+    that more than it held when this was called (just refilled from the journal): a
+    new broker would be refilled with about as much, so recycling sooner could only
+    repeat itself. Never returns when the limit is 0."""
+    if limit_mb <= 0 or broker.pid is None:
+        await asyncio.Event().wait()
+    assert broker.pid is not None
+    threshold = max(limit_mb, resident_mb(broker.pid) + limit_mb / 2)
+    while True:
+        await asyncio.sleep(RECYCLE_CHECK_SECONDS)
+        if (size := resident_mb(broker.pid)) > threshold:
+            return size
+
+
+async def until_stopped(
+    stop: asyncio.Event, broker: EmbeddedBroker, worker: Supervisor, recycle_mb: int = 0
+) -> int:
+    """Say when the worker is ready, then wait for Ctrl-C or SIGTERM (exit status 0),
+    for the broker to die (1: what it held in memory is gone; restart hookline dev) or
+    to outgrow ``recycle_mb`` (:data:`RECYCLE`)."""
     ready = asyncio.create_task(wait_for_worker(broker.bootstrap, worker))
     stopped = asyncio.create_task(stop.wait())
     broker_exit = asyncio.create_task(broker.wait_exit())
+    grown = asyncio.create_task(outgrown(broker, recycle_mb))
     try:
         await asyncio.wait({ready, stopped, broker_exit}, return_when=asyncio.FIRST_COMPLETED)
         if ready.done():
             ok = ready.exception() is None and ready.result()
             state = "ready" if ok else "NOT ready, see worker.log"
             print(f"hookline dev: worker {state}", flush=True)
-        await asyncio.wait({stopped, broker_exit}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({stopped, broker_exit, grown}, return_when=asyncio.FIRST_COMPLETED)
+        if grown.done() and not broker_exit.done():
+            log.warning(
+                "embedded broker outgrew its memory limit: restarting hookline dev on a new"
+                " broker refilled from the journal",
+                extra={"broker_mb": round(grown.result()), "limit_mb": recycle_mb},
+            )
+            print(f"hookline dev: recycling the broker ({grown.result():.0f} MB)", flush=True)
+            return RECYCLE
         if not broker_exit.done():
             return 0
         log.critical(
@@ -113,12 +165,13 @@ async def until_stopped(stop: asyncio.Event, broker: EmbeddedBroker, worker: Sup
         )
         return 1
     finally:
-        for task in (ready, stopped, broker_exit):
+        for task in (ready, stopped, broker_exit, grown):
             task.cancel()
 
 
 async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> int:
-    """Run until Ctrl-C or SIGTERM (exit status 0) or the broker's death (1)."""
+    """Run until Ctrl-C or SIGTERM (exit status 0), the broker's death (1) or its
+    outgrowing ``HOOKLINE_BROKER_RECYCLE_MB`` (:data:`RECYCLE`)."""
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -186,7 +239,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
         print(f"hookline dev: metrics  {base}/metrics   data: {data_dir}", flush=True)
         print(f"hookline dev: broker   {broker.bootstrap}", flush=True)
         print(f"hookline dev: restored {restored} from the journal", flush=True)
-        status = await until_stopped(stop, broker, worker)
+        status = await until_stopped(stop, broker, worker, settings.broker_recycle_mb)
         print("hookline dev: stopping", flush=True)
     finally:
         # Reverse order: stop taking webhooks, let the worker finish, drain history.

@@ -1,0 +1,143 @@
+"""Soak: a long, paced run through ``hookline dev``; does it stay fast and bounded?
+
+    python bench/soak.py --webhooks 100000
+
+Drives webhooks (three actions each, as ``bench/e2e.py`` configures) as fast as the
+gateway takes them (or at ``--rate`` per second), so the worker runs at its capacity
+throughout, and every ``--every`` seconds prints, for the last window: webhooks
+sent, commands stored in ClickHouse (from /metrics), processed/s, and the resident
+memory of every process of ``hookline dev`` (broker, worker, front). At the end: the
+processed/s of the first and last fifth of the run and each process's memory growth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.e2e import bodies, configure
+from hookline.embedded.devprocess import DevServer, child_processes
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def processes(dev_pid: int) -> dict[int, str]:
+    """``hookline dev`` and its children: pid -> role (front, broker, worker, ...)."""
+    roles = {dev_pid: "front"}  # hookline dev serves the gateway and the API itself
+    for pid, argv in child_processes(dev_pid).items():
+        text = " ".join(argv)
+        roles[pid] = next((r for r in ("tansu", "worker", "sink") if r in text), argv[0])
+        roles[pid] = roles[pid].replace("tansu", "broker")
+    return roles
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def stored_commands(session: aiohttp.ClientSession, server: DevServer) -> int:
+    async with session.get(server.base + "/metrics") as r:
+        text = await r.text()
+    return int(
+        sum(
+            float(line.split()[-1])
+            for line in text.splitlines()
+            if line.startswith('hookline_history_rows_total{table="commands"}')
+        )
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--webhooks", type=int, default=100_000)
+    parser.add_argument(
+        "--rate", type=float, default=0, help="webhooks per second sent (0: unpaced)"
+    )
+    parser.add_argument("--every", type=float, default=30, help="seconds per report line")
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+
+    data = Path(tempfile.mkdtemp(prefix="hookline-soak-"))
+    server = DevServer(data)
+    server.start()
+    sent = 0
+    rows: list[tuple[float, int, int, dict[str, float]]] = []
+    try:
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=args.concurrency)
+        ) as session:
+            _, url = await configure(session, server)
+            payloads = bodies(args.webhooks)
+            assert server.process is not None
+            say(f"hookline dev pid {server.process.pid}, data {data}")
+            say(f"{'s':>6}{'sent':>9}{'commands':>10}{'processed/s':>13}  RSS MB by process")
+            started = time.perf_counter()
+
+            async def send(body: bytes) -> None:
+                async with session.post(
+                    url, data=body, headers={"Content-Type": "application/json"}
+                ) as r:
+                    await r.read()
+                    assert r.status == 200, r.status
+
+            async def report() -> None:
+                previous = (0.0, 0)
+                while True:
+                    await asyncio.sleep(args.every)
+                    now = time.perf_counter() - started
+                    commands = await stored_commands(session, server)
+                    memory: dict[str, float] = {}
+                    for pid, name in processes(server.process.pid).items():
+                        memory[name] = memory.get(name, 0.0) + rss_mb(pid)
+                    rate = (commands - previous[1]) / 3 / (now - previous[0])
+                    previous = (now, commands)
+                    rows.append((now, sent, commands, memory))
+                    shown = "  ".join(f"{k} {v:,.0f}" for k, v in sorted(memory.items()))
+                    say(f"{now:>6.0f}{sent:>9}{commands:>10}{rate:>13.0f}  {shown}")
+                    if commands >= 3 * args.webhooks:
+                        return
+
+            reporter = asyncio.create_task(report())
+            in_flight: set[asyncio.Task[None]] = set()
+            for index, body in enumerate(payloads):
+                if args.rate:
+                    await asyncio.sleep(max(0, started + index / args.rate - time.perf_counter()))
+                while len(in_flight) >= args.concurrency:
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                task = asyncio.create_task(send(body))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+                sent += 1
+            await asyncio.gather(*in_flight)
+            await reporter
+    finally:
+        server.stop()
+
+    fifth = max(1, len(rows) // 5)
+
+    def rate(window: list[tuple[float, int, int, dict[str, float]]]) -> float:
+        (t0, _, c0, _), (t1, _, c1, _) = window[0], window[-1]
+        return (c1 - c0) / 3 / (t1 - t0) if t1 > t0 else 0.0
+
+    first, last = rate(rows[: fifth + 1]), rate(rows[-fifth - 1 :])
+    say(f"processed/s, first fifth {first:,.0f}, last fifth {last:,.0f} ({last / first:.2f}x)")
+    for name in sorted(rows[0][3]):
+        start, end = rows[0][3].get(name, 0.0), rows[-1][3].get(name, 0.0)
+        say(f"RSS {name}: {start:,.0f} -> {end:,.0f} MB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
