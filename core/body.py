@@ -24,9 +24,12 @@ Formats and what ``data`` holds:
 A declared Content-Type is trusted first. When it is missing or does not
 fit the bytes (``text/plain`` carrying JSON, ``application/json`` carrying a
 form), the body is sniffed: JSON if it parses as JSON, else a form if it is
-shaped ``k=v(&k=v)*``. Text is decoded with the Content-Type charset, then
-UTF-8, then latin-1 (which cannot fail); a UTF-8/UTF-16 BOM wins over the
-declared charset and is stripped.
+shaped ``k=v(&k=v)*``. A body declared JSON (or multipart) that is neither is
+``broken``: its ``error`` says where it breaks (``invalid JSON at byte 41 (line 3,
+column 5): Expecting ',' delimiter``; the byte counted from the body's first, 0-based),
+and that, not the fields a mapping then misses, is why it yields no lead. Text is
+decoded with the Content-Type charset, then UTF-8, then latin-1 (which cannot fail); a
+UTF-8/UTF-16 BOM wins over the declared charset and is stripped.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ class ParsedBody:
     text: str
     #: Why the body could not be parsed into structured data, else None.
     error: str | None = None
+    #: Declared JSON (or multipart) and not parseable as it, nor as a form: nothing in it
+    #: can be read, and ``error`` is the one reason a mapping gives.
+    broken: bool = False
 
 
 _BOMS = (
@@ -64,6 +70,7 @@ _FORM_SHAPE = re.compile(r"[^=&\s]+=[^&\s]*(?:&[^=&\s]+=[^&\s]*)*&?")
 # RFC 2046 boundary characters; anything else could inject headers into the parser.
 _BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_NEITHER = "unparseable as JSON or form"
 _BINARY_TYPES = ("application/octet-stream", "application/pdf", "application/zip")
 _BINARY_PREFIXES = ("image/", "audio/", "video/", "font/")
 
@@ -92,7 +99,7 @@ def _parse(raw: bytes, content_type: str | None) -> ParsedBody:
     charset = bom_charset or _text_codec(params.get("charset"))
     if not body.strip():
         return ParsedBody("empty", None, "", None)
-    text = _decode(body, charset)
+    text, encoding = _decode_as(body, charset)
 
     if kind == "multipart":
         data, reason = _parse_multipart(body, params.get("boundary"), charset)
@@ -103,7 +110,8 @@ def _parse(raw: bytes, content_type: str | None) -> ParsedBody:
         ok, data, reason = _load_json(text)
         if ok:
             return ParsedBody("json", data, text, None)
-        return _sniff(text, charset, kind, f"unparseable as JSON: {reason}", try_json=False)
+        where = _json_error(reason, text, encoding, len(raw) - len(body))
+        return _sniff(text, charset, kind, where, try_json=False)
     if kind == "form":
         # A JSON object/array is never a meaningful form: the Content-Type is wrong.
         if text.lstrip().startswith(("{", "[")):
@@ -123,11 +131,13 @@ def _sniff(
             return ParsedBody("json", data, text, None)
     if _FORM_SHAPE.fullmatch(text.strip()):
         return ParsedBody("form", _parse_form(text.strip(), charset), text, None)
+    # A reason comes with a declared format the body is not: such a body is broken.
+    broken = reason is not None
     if kind == "binary" or _looks_binary(text):
-        return ParsedBody("raw", None, text, reason or "unparseable as JSON or form: binary body")
+        return ParsedBody("raw", None, text, reason or f"{_NEITHER}: binary body", broken)
     if kind == "xml" or text.lstrip().startswith("<"):
-        return ParsedBody("xml", text, text, reason or "unparseable as JSON or form: XML body")
-    return ParsedBody("text", text, text, reason or "unparseable as JSON or form: plain text")
+        return ParsedBody("xml", text, text, reason or f"{_NEITHER}: XML body", broken)
+    return ParsedBody("text", text, text, reason or f"{_NEITHER}: plain text", broken)
 
 
 def _parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:
@@ -175,23 +185,42 @@ def _text_codec(name: str | None) -> str | None:
 
 
 def _decode(raw: bytes, charset: str | None) -> str:
+    return _decode_as(raw, charset)[0]
+
+
+def _decode_as(raw: bytes, charset: str | None) -> tuple[str, str]:
+    """The text and the codec that read it: the charset, else UTF-8, else latin-1."""
     for encoding in dict.fromkeys(filter(None, (charset, "utf-8"))):
         try:
-            return raw.decode(encoding)
+            return raw.decode(encoding), encoding
         except Exception:  # noqa: S112 - odd codecs raise odd errors; try the next one
             continue
-    return raw.decode("latin-1")
+    return raw.decode("latin-1"), "latin-1"
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _load_json(text: str) -> tuple[bool, Any, str | None]:
+def _load_json(text: str) -> tuple[bool, Any, Exception | None]:
     try:
         return True, json.loads(text, parse_constant=_reject_constant), None
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        return False, None, str(exc)
+        return False, None, exc
+
+
+def _json_error(exc: Exception | None, text: str, encoding: str, skipped: int) -> str:
+    """``invalid JSON at byte N (line L, column C): reason``: N counts the body's bytes
+    (``skipped`` of them, a BOM, before ``text``, which ``encoding`` decoded)."""
+    if not isinstance(exc, json.JSONDecodeError):  # NaN, nesting too deep: no position
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        return f"invalid JSON: {reason}"
+    try:  # "".encode() is the BOM that utf-16 and utf-32 put before any text
+        offset = len(text[: exc.pos].encode(encoding)) - len("".encode(encoding))
+    except (UnicodeError, LookupError):
+        offset = exc.pos
+    where = f"byte {skipped + offset} (line {exc.lineno}, column {exc.colno})"
+    return f"invalid JSON at {where}: {exc.msg}"
 
 
 def _parse_form(text: str, charset: str | None) -> dict[str, Any]:

@@ -17,8 +17,14 @@ that end up in history and dead letters) instead of raised.
   wins (core/sources.py).
 - custom ``fields`` keep their JSON value, None when absent (not an error).
 - a jmespath runtime error (``join`` over a null, ...) is reported as
-  ``expression error in <field>: ...`` for required and custom fields alike:
-  the mapping is broken for this payload and must be fixed, then replayed.
+  ``expression error in <field>: ...``. In a :data:`REQUIRED` field it is an error: the
+  mapping is broken for this payload and must be fixed, then replayed. In any other
+  field (custom and standard fields) it never blocks the lead: the field is None and
+  the error is one of ``field_errors``, which the webhook's history lists.
+- a body that was declared JSON (or multipart) and does not parse
+  (:attr:`core.body.ParsedBody.broken`) is the reason, not the fields it leaves missing:
+  a lead that cannot be read has that one error (``invalid JSON at byte N: ...``)
+  (:func:`map_parsed`).
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ from core.body import ParsedBody, parse_body
 from core.sources import SourceError, lower_keys, read_candidates, read_source
 from schemas.mapping import Mapping, Source
 from streams.phone import normalise_phone
+
+#: The fields a lead cannot go through without; any other field is optional.
+REQUIRED = ("event", "name", "phone")
 
 
 @dataclass(slots=True)
@@ -47,10 +56,18 @@ class MappedLead:
     #: Doubts that do not block the lead (a phone read in the default region that looks
     #: foreign).
     warnings: list[str] = field(default_factory=list)
+    #: Optional fields that could not be read (left None); they never block the lead and
+    #: the webhook's history lists them after ``errors``.
+    field_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def problems(self) -> list[str]:
+        """What history says of this mapping: ``errors``, then ``field_errors``."""
+        return [*self.errors, *self.field_errors]
 
 
 class _Failed(Exception):
@@ -105,7 +122,24 @@ def apply_mapping(
             lead.fields[name] = request.resolve(f"fields.{name}", source)
         except _Failed as exc:
             lead.fields[name] = None
-            lead.errors.append(str(exc))
+            lead.field_errors.append(str(exc))
+    return lead
+
+
+def map_parsed(
+    mapping: Mapping,
+    parsed: ParsedBody,
+    headers: ReadOnlyMap[str, str] | None = None,
+    query: ReadOnlyMap[str, list[str]] | None = None,
+) -> MappedLead:
+    """:func:`apply_mapping` on a parsed body. A broken body (declared JSON, not JSON) is
+    the one reason for what could not be read from it (headers and the query never fail):
+    its error replaces the missing fields of a lead that fails, and is the field error of
+    a lead that goes through anyway (every required field read from headers or query)."""
+    lead = apply_mapping(mapping, parsed.data, headers, query)
+    if parsed.broken and parsed.error:
+        lead.field_errors = [parsed.error] if lead.ok else []
+        lead.errors = [] if lead.ok else [parsed.error]
     return lead
 
 
@@ -123,7 +157,7 @@ def map_request(
     if content_type is None:
         content_type = lower_keys(headers).get("content-type")
     parsed = parse_body(raw, content_type)
-    return parsed, apply_mapping(mapping, parsed.data, headers, query)
+    return parsed, map_parsed(mapping, parsed, headers, query)
 
 
 def _scalar(request: _Request, label: str, source: Source, errors: list[str]) -> str | None:

@@ -20,7 +20,7 @@ from schemas.config import Action, ChatbotFlow, ConversionEvent, QuickReply
 from schemas.envelope import WebhookEnvelope
 from schemas.history import WebhookHistory, WebhookStatus
 from streams.fields import FieldValueError, convert, profile_of
-from streams.mapping import MappedLead, apply_mapping
+from streams.mapping import MappedLead, map_parsed
 from streams.templates import MissingValues, TemplateProblem, context_for, render_value
 
 #: Bodies kept in history are capped; the full raw body stays on the topic.
@@ -126,7 +126,7 @@ def _history(
         phone=lead.phone,
         phone_raw=lead.phone_raw,
         fields=lead.fields,
-        errors=errors if errors is not None else lead.errors,
+        errors=errors if errors is not None else lead.problems,
         content_type=envelope.content_type,
         headers=envelope.headers,
         body_format=parsed.format if parsed else "raw",
@@ -155,7 +155,7 @@ def process_envelope(
     if problem is not None:
         return Outcome(history(parsed, "error", errors=[problem]), failure=problem)
 
-    lead = apply_mapping(mapping, parsed.data, envelope.headers, envelope.query)
+    lead = map_parsed(mapping, parsed, envelope.headers, envelope.query)
     if not lead.ok:
         return Outcome(history(parsed, "error", lead), failure="; ".join(lead.errors))
 

@@ -1,7 +1,7 @@
 """``hookline preview``: run one saved request body through a mapping, offline.
 
 Uses the workers' pure functions (:func:`streams.mapping.map_request` is the
-``parse_body`` + ``apply_mapping`` pair the worker calls), so what preview prints
+``parse_body`` + ``map_parsed`` pair the worker calls), so what preview prints
 is what the pipeline would do. No Kafka, no config topic.
 
 The mapping comes from one of three places: a file (``--mapping``), a platform
@@ -29,7 +29,7 @@ from core.body import ParsedBody, parse_body
 from hookline.discovery import detect_platform, infer_structure, suggest_mapping
 from platforms import PLATFORM_IDS, get_preset
 from schemas.mapping import Mapping
-from streams.mapping import MappedLead, apply_mapping, map_request
+from streams.mapping import MappedLead, map_parsed, map_request
 
 EXIT_OK, EXIT_MAPPING_ERRORS = 0, 1
 
@@ -210,7 +210,7 @@ def suggest_preview(
             mapping = suggestion.to_mapping(default_region=region or "BR")
         except ValidationError as exc:
             raise click.BadParameter(describe(exc), param_hint="'--region'") from None
-        lead = apply_mapping(mapping, parsed.data, headers, query)
+        lead = map_parsed(mapping, parsed, headers, query)
     found = {"event": suggestion.event, "name": suggestion.name, "phone": suggestion.phone}
     found |= suggestion.fields
     document = {
@@ -311,6 +311,7 @@ def render(parsed: ParsedBody, lead: MappedLead) -> dict[str, Any]:
         "phone_raw": lead.phone_raw,
         "fields": lead.fields,
         "errors": lead.errors,
+        "field_errors": lead.field_errors,
         "body_format": parsed.format,
     }
 

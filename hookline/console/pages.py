@@ -302,7 +302,7 @@ def mapped(mapping: Mapping, payload: tuple[Any, dict[str, str]] | None) -> dict
         "name": lead.name,
         "phone": lead.phone,
         "fields": lead.fields,
-        "errors": lead.errors,
+        "errors": lead.problems,  # optional fields' errors too: they never block the lead
     }
 
 

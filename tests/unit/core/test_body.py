@@ -38,17 +38,52 @@ def test_json_content_type_variants(ctype):
     assert parse_body(b'{"a": 1}', ctype).format == "json"
 
 
-def test_invalid_json_is_kept_as_text_with_reason():
+def test_invalid_json_is_kept_as_text_with_where_it_breaks():
     parsed = parse_body(b'{"id": "1"\n "x": 2,}', "application/json")
-    assert parsed.format == "text"
+    assert parsed.format == "text" and parsed.broken
     assert parsed.data == parsed.text == '{"id": "1"\n "x": 2,}'
-    assert parsed.error.startswith("unparseable as JSON: ")
+    assert parsed.error == "invalid JSON at byte 12 (line 2, column 2): Expecting ',' delimiter"
+
+
+@pytest.mark.parametrize(
+    ("raw", "ctype", "byte", "there"),
+    [
+        # the byte counts the body as sent: "ã" is two bytes in UTF-8, one in latin-1
+        ('{"nome": "São" "x": 1}'.encode(), "application/json", 16, b'"x"'),
+        (
+            '{"nome": "São" "x": 1}'.encode("latin-1"),
+            "application/json; charset=latin-1",
+            15,
+            b'"x"',
+        ),
+        # a BOM is part of the body: three bytes before the first character
+        (codecs.BOM_UTF8 + b'{"a": }', "application/json", 9, b"}"),
+        # UTF-16: two bytes a character, after a two-byte BOM
+        (codecs.BOM_UTF16_LE + '{"a": }'.encode("utf-16-le"), "application/json", 14, b"}\0"),
+        (b"[1, 2", "application/json", 5, b""),  # cut short: the byte after the last
+    ],
+)
+def test_invalid_json_names_the_byte_where_it_breaks(raw, ctype, byte, there):
+    parsed = parse_body(raw, ctype)
+    assert parsed.broken
+    assert parsed.error.startswith(f"invalid JSON at byte {byte} (line 1, column ")
+    assert raw[byte:].startswith(there)
 
 
 def test_nan_and_infinity_are_not_json():
     parsed = parse_body(b'{"a": NaN}', "application/json")
-    assert parsed.format == "text"
-    assert "NaN" in parsed.error
+    assert parsed.format == "text" and parsed.broken
+    assert parsed.error == "invalid JSON: NaN is not valid JSON"
+
+
+def test_only_a_declared_format_can_be_broken():
+    # Declared JSON but a form: the Content-Type is wrong, the body is fine.
+    assert not parse_body(b"a=1&b=2", "application/json").broken
+    # Nothing declared, or text: not JSON is no surprise.
+    for ctype in (None, "text/plain", "application/xml"):
+        parsed = parse_body(b'{"a": ', ctype)
+        assert parsed.error and not parsed.broken
+        assert not parsed.error.startswith("invalid JSON")
 
 
 def test_absurdly_deep_json_does_not_crash():
@@ -172,7 +207,7 @@ def test_multipart_part_charset_and_utf8_field_names():
 )
 def test_multipart_without_a_usable_boundary_is_reported(ctype):
     parsed = parse_body(b"--a\r\nContent-Disposition: form-data; name=x\r\n\r\n1\r\n--a--", ctype)
-    assert parsed.format == "text"
+    assert parsed.format == "text" and parsed.broken
     assert parsed.error.startswith("unparseable as multipart:")
 
 

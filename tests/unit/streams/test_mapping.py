@@ -105,9 +105,10 @@ def test_sample_raw_variants(sample: Sample):
             parsed, lead = map_request(
                 sample_mapping(sample), verbatim.encode(), "application/json"
             )
-            assert parsed.format == "text"
-            assert parsed.error.startswith("unparseable as JSON")
-            assert "missing required field: event" in lead.errors
+            assert parsed.format == "text" and parsed.broken
+            # Where the body breaks, not the fields it leaves missing, is the reason.
+            assert lead.errors == [parsed.error]
+            assert parsed.error.startswith("invalid JSON at byte ")
 
 
 # --- forms ------------------------------------------------------------------------------------
@@ -307,12 +308,51 @@ def test_custom_fields_keep_json_values_and_missing_is_not_an_error():
     assert (lead.phone, lead.phone_raw, lead.errors) == ("+5511999999999", "11999999999", [])
 
 
-def test_custom_field_expression_errors_are_reported():
-    m = mapping(fields={"total": "sum(items)"})
+def test_an_optional_field_error_is_reported_and_never_blocks_the_lead():
+    m = mapping(fields={"total": "sum(items)", "email": "foo(bar)", "product": "product"})
+    body = {"event": "e", "name": "n", "phone": "11999999999", "items": ["x"], "product": "Curso"}
+    lead = apply_mapping(m, body)
+    assert lead.ok and lead.errors == []
+    assert (lead.event, lead.name, lead.phone) == ("e", "n", "+5511999999999")
+    assert lead.fields == {"total": None, "email": None, "product": "Curso"}
+    assert [e.split(":")[0] for e in lead.field_errors] == [
+        "expression error in fields.total",
+        "expression error in fields.email",
+    ]
+    assert lead.field_errors[1] == "expression error in fields.email: Unknown function: foo()"
+    assert lead.problems == lead.field_errors
+
+
+def test_a_required_field_error_still_blocks_the_lead_and_comes_first():
+    # A mapping saved before functions were checked still loads; its webhooks say why.
+    m = mapping(event="foo(event)", fields={"total": "sum(items)"})
     lead = apply_mapping(m, {"event": "e", "name": "n", "phone": "11999999999", "items": ["x"]})
-    assert lead.fields == {"total": None}
-    assert len(lead.errors) == 1
-    assert lead.errors[0].startswith("expression error in fields.total: ")
+    assert not lead.ok
+    assert lead.errors == ["expression error in event: Unknown function: foo()"]
+    assert lead.problems[0] == lead.errors[0] and len(lead.problems) == 2
+
+
+def test_a_broken_body_is_the_reason_not_the_fields_it_leaves_missing():
+    raw = b'{"event": "e", "name": "Ana" "phone": "11999999999"}'
+    parsed, lead = map_request(mapping(fields={"total": "sum(items)"}), raw, "application/json")
+    assert parsed.broken
+    expected = "invalid JSON at byte 29 (line 1, column 30): Expecting ',' delimiter"
+    assert (lead.errors, lead.field_errors) == ([expected], [])
+    # Every required field from headers: the lead goes through, the body's error is said.
+    from_headers = mapping(
+        event={"header": "X-Event"}, name={"header": "X-Name"}, phone={"header": "X-Phone"}
+    )
+    headers = {
+        "X-Event": "e",
+        "X-Name": "Ana",
+        "X-Phone": "11999999999",
+        "Content-Type": "application/json",
+    }
+    parsed, lead = map_request(from_headers, raw, None, headers)
+    assert lead.ok and lead.field_errors == [expected]
+    # Not declared JSON: the body is text, the fields are missing (nothing to blame).
+    parsed, lead = map_request(mapping(), raw, "text/plain")
+    assert not parsed.broken and lead.errors[0] == "missing required field: event"
 
 
 @pytest.mark.parametrize("body", [None, "text", 42, [1, 2], {"event": {"deep": [None]}}])

@@ -129,6 +129,38 @@ def test_unmappable_payload_is_an_error_with_reason_and_a_dead_letter() -> None:
     assert outcome.commands == []
 
 
+def test_an_optional_fields_error_never_blocks_the_lead_and_history_says_it() -> None:
+    # A mapping saved before functions were checked (configs already written still load):
+    # its optional fields fail on every webhook, its lead goes through all the same.
+    broken = HOTMART.model_copy(
+        update={"fields": {"product": "data.product.name", "email": "foo(data.buyer.email)"}}
+    )
+    outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), _config(mapping=broken))
+    assert outcome.failure is None and outcome.history.status == "matched"
+    assert [c.type for c in outcome.commands] == ["add_tag", "send_message"]
+    assert outcome.history.fields == {"product": "Produto test postback2", "email": None}
+    assert outcome.history.errors == ["expression error in fields.email: Unknown function: foo()"]
+    # Unmatched: history says it too.
+    unmatched = process_envelope(_envelope(_hotmart("PURCHASE_APPROVED")), _config(mapping=broken))
+    assert unmatched.history.status == "unmatched"
+    assert unmatched.history.errors == outcome.history.errors
+    # A required field's error still stops the webhook: a dead letter naming it first.
+    required = broken.model_copy(update={"name": "foo(data.buyer.name)"})
+    failed = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), _config(mapping=required))
+    assert failed.failure == "expression error in name: Unknown function: foo()"
+    assert failed.history.errors == [failed.failure, *outcome.history.errors]
+
+
+def test_a_body_declared_json_that_does_not_parse_says_where_it_breaks() -> None:
+    body = _hotmart("PURCHASE_CANCELED")
+    cut = body[: body.index(b'"buyer"')] + b"}"  # an object left open: a ',' was expected
+    outcome = process_envelope(_envelope(cut), _config())
+    assert outcome.history.status == "error" and outcome.commands == []
+    assert outcome.failure.startswith(f"invalid JSON at byte {len(cut) - 1} (line ")
+    assert outcome.history.errors == [outcome.failure]  # not "missing required field: ..."
+    assert outcome.history.body_format == "text"
+
+
 def test_config_problems_are_dead_letters_not_crashes() -> None:
     no_mapping = process_envelope(_envelope(b"{}"), _config(mapping=None))
     assert no_mapping.failure == "integration has no mapping yet"

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from hookline.cli import cli as main
 
 HOOKLINE = Path(sys.executable).with_name("hookline")
-KEYS = ["event", "name", "phone", "phone_raw", "fields", "errors", "body_format"]
+KEYS = ["event", "name", "phone", "phone_raw", "fields", "errors", "field_errors", "body_format"]
 MAPPING = {
     "event": "event",
     "name": "data.buyer.name",
@@ -51,10 +51,28 @@ def test_maps_cleanly_exit_0(files):
         "phone_raw": "99999999900",
         "fields": {"email": "a@b.c"},
         "errors": [],
+        "field_errors": [],
         "body_format": "json",
     }
     assert "São João 🙂" in result.stdout  # ensure_ascii=False
     assert result.stderr == ""
+
+
+def test_an_optional_fields_error_is_shown_and_exits_0(files):
+    mapping = MAPPING | {"fields": {"email": "foo(data.buyer.email)"}}
+    result = run(files("body.json", BODY), "--mapping", files("m.json", mapping))
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["errors"], out["fields"]) == ([], {"email": None})
+    assert out["field_errors"] == ["expression error in fields.email: Unknown function: foo()"]
+
+
+def test_a_body_declared_json_that_does_not_parse_says_where(files):
+    body = files("body.json", b'{"event": "X",, "data": {}}')
+    result = run(body, "--mapping", files("m.json", MAPPING), "--content-type", "application/json")
+    assert result.exit_code == 1
+    (error,) = json.loads(result.stdout)["errors"]
+    assert error.startswith("invalid JSON at byte 14 (line 1, column 15): Expecting property")
 
 
 def test_maps_with_errors_exit_1(files):
