@@ -45,6 +45,10 @@ def register(platform: Platform) -> Platform:
         raise ValueError(f"duplicate platform id {platform.id!r}")
     # Re-validate from plain data: catches a mapping built with model_construct.
     Preset.model_validate(platform.preset.model_dump(mode="json"))
+    # Checked as a saved mapping is: the preset's mapping is saved at integration creation.
+    mapping = platform.preset.mapping
+    if mapping is not None and (broken := mapping.broken_sources()):
+        raise ValueError(f"platform {platform.id!r}: mapping {broken}")
     _REGISTRY[platform.id] = platform
     return platform
 

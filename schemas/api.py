@@ -204,6 +204,14 @@ class IntegrationList(_Out):
     items: list[IntegrationOut]
 
 
+class MappingSaved(Mapping):
+    """A mapping as PUT saved it, and what saving it noticed."""
+
+    #: Doubts that did not stop the save: the required fields this mapping finds on none
+    #: of the integration's recent webhooks (none before the first one).
+    warnings: list[str] = Field(default_factory=list)
+
+
 # -- custom fields -------------------------------------------------------------
 class CustomFieldCreate(_In):
     name: str = Field(min_length=1, max_length=100)

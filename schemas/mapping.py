@@ -10,15 +10,21 @@ and event family of a platform (Hotmart's purchases carry the person in
 candidate that is a valid phone wins (core/sources.py, streams/mapping.py). A single
 source is the chain of one, so mappings written before chains existed load unchanged.
 Expressions are compiled when the model is validated, so an invalid mapping never
-gets saved.
+gets saved. jmespath checks a function's name and arguments only when it calls it, on
+every body alike: :meth:`Mapping.function_problems` finds those calls without a body, and
+is asked when a mapping is saved (the API, the presets), not when one is loaded (a
+mapping saved before still loads: its webhooks say what fails).
 """
 
 from __future__ import annotations
 
+import difflib
 from functools import lru_cache
+from typing import Any
 
 import jmespath
 import jmespath.exceptions
+import jmespath.functions
 import phonenumbers
 from jmespath.parser import ParsedResult
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -54,6 +60,73 @@ def compile_expression(expression: str) -> ParsedResult:
         return jmespath.compile(expression)
     except jmespath.exceptions.JMESPathError as exc:
         raise ValueError(f"invalid jmespath expression {expression!r}: {exc}") from None
+
+
+#: jmespath's functions, each with the signature its calls are checked against: one
+#: ``{"types": [...]}`` per argument, the last one ``"variadic"`` when more may follow.
+FUNCTIONS: dict[str, tuple[dict[str, Any], ...]] = {
+    name: tuple(spec["signature"])
+    for name, spec in sorted(jmespath.functions.Functions.FUNCTION_TABLE.items())
+}
+
+
+def function_problems(expression: str) -> list[str]:
+    """Why ``expression`` fails on every body, whatever the body holds: a function jmespath
+    does not have, a call with the wrong number of arguments, an expression reference
+    (``&x``) where a value goes or a value where one goes. [] when there is none (an
+    expression may still fail on one body: ``join`` over a null). Raises ValueError when
+    the expression does not compile."""
+    problems: list[str] = []
+    _walk(compile_expression(expression).parsed, problems, expref=False)
+    return problems
+
+
+def _walk(node: dict[str, Any], problems: list[str], *, expref: bool) -> None:
+    """Add the problems of ``node`` and below; ``expref``: whether an expression reference
+    may stand there (an argument of a function that takes one)."""
+    children = [child for child in node.get("children", ()) if isinstance(child, dict)]
+    if node.get("type") == "expref" and not expref:
+        takers = ", ".join(
+            f"{name}()" for name, signature in FUNCTIONS.items() if _takes(signature)
+        )
+        problems.append(f"an expression reference (&...) is an argument of {takers}, not a value")
+    if node.get("type") == "function_expression":
+        _call(node["value"], children, problems)
+        return
+    for child in children:
+        _walk(child, problems, expref=False)
+
+
+def _call(name: str, arguments: list[dict[str, Any]], problems: list[str]) -> None:
+    signature = FUNCTIONS.get(name)
+    if signature is None:
+        close = difflib.get_close_matches(name, FUNCTIONS, n=1)
+        hint = f"did you mean {close[0]}()?" if close else "functions: " + ", ".join(FUNCTIONS)
+        problems.append(f"unknown function {name}() ({hint})")
+    else:
+        expected, variadic = len(signature), signature[-1].get("variadic", False)
+        if len(arguments) != expected and not (variadic and len(arguments) > expected):
+            least, plural = "at least " if variadic else "", "" if expected == 1 else "s"
+            problems.append(
+                f"{name}() takes {least}{expected} argument{plural}, got {len(arguments)}"
+            )
+    for index, argument in enumerate(arguments):
+        # The types this argument may have: [] any, None unknown (no such function or
+        # argument, said above).
+        types = None
+        if signature is not None and index < len(signature):
+            types = signature[index]["types"]
+        elif signature is not None and signature[-1].get("variadic"):
+            types = signature[-1]["types"]
+        if types and "expref" in types and argument.get("type") != "expref":
+            problems.append(
+                f"{name}() takes an expression reference (&...) as argument {index + 1}"
+            )
+        _walk(argument, problems, expref=not types or "expref" in types)
+
+
+def _takes(signature: tuple[dict[str, Any], ...]) -> bool:
+    return any("expref" in argument["types"] for argument in signature)
 
 
 def _check_source(source: Source) -> Source:
@@ -97,6 +170,23 @@ class Mapping(BaseModel):
             except ValueError as exc:
                 raise ValueError(f"field {name!r}: {exc}") from None
         return value
+
+    def sources(self) -> dict[str, Source]:
+        """Every source by where it is: ``event``, ``name``, ``phone``, ``fields.<name>``."""
+        found: dict[str, Source] = {"event": self.event, "name": self.name, "phone": self.phone}
+        return found | {f"fields.{name}": source for name, source in self.fields.items()}
+
+    def broken_sources(self) -> list[tuple[str, str]]:
+        """(where, problem) for each expression that fails on every body
+        (:func:`function_problems`), a fallback chain's members included. Asked when a
+        mapping is saved: an empty list, or the save is refused naming these."""
+        return [
+            (where, f"{member!r}: {problem}")
+            for where, source in self.sources().items()
+            for member in chain_of(source)
+            if isinstance(member, str)
+            for problem in function_problems(member)
+        ]
 
     @field_validator("default_region")
     @classmethod

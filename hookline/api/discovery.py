@@ -3,13 +3,18 @@ from the recent webhooks the history keeps in ClickHouse (parsed body and header
 
 On read, not incrementally: the history already holds every parsed body, a structure of
 1000 payloads takes milliseconds to infer, and nothing has to be kept in step with
-mapping changes, deletes or replays. The pure discovery functions do the work."""
+mapping changes, deletes or replays. The pure discovery functions do the work. Saving a
+mapping reads the same recent payloads to warn of required fields it finds on none
+(:func:`unresolved_warnings`)."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
+
+from clickhouse_connect.driver.exceptions import OperationalError as ClickHouseOperationalError
 
 from core.redact import mask_data
 from hookline.api.call import Call
@@ -22,6 +27,7 @@ from hookline.discovery import (
     infer_structure,
     parent_path,
     suggest_mapping,
+    unresolved_warning,
 )
 from hookline.discovery.check import Payload
 from platforms import UnknownPlatformError, get_preset
@@ -39,6 +45,8 @@ from schemas.api import (
 )
 from schemas.config import Integration
 from schemas.mapping import Mapping
+
+log = logging.getLogger(__name__)
 
 
 def payloads(rows: Iterable[dict[str, Any]]) -> tuple[list[Payload], int]:
@@ -131,6 +139,24 @@ async def _recent(call: Call, integration: Integration) -> tuple[list[Payload], 
     sample, skipped = payloads(rows)
     structure = infer_structure([data for data, _ in sample], [h for _, h in sample])
     return sample, structure, skipped
+
+
+async def unresolved_warnings(call: Call, integration: Integration, mapping: Mapping) -> list[str]:
+    """What saving ``mapping`` warns of: the required fields it finds on none of the
+    integration's recent webhooks (as many as the structure view reads by default). Nothing
+    before the first webhook, nor in a process without history; history unavailable is
+    said, and the mapping is saved all the same."""
+    if call.runtime.clickhouse is None:
+        return []
+    try:
+        rows = await call.history.recent_bodies(
+            call.account.id, integration.id, DiscoveryQuery().limit
+        )
+    except (ClickHouseOperationalError, TimeoutError) as exc:
+        log.warning("recent webhooks unreadable", extra={"error": repr(exc)})
+        return ["the latest webhooks could not be read: this mapping was not tried on them"]
+    warning = unresolved_warning(mapping, payloads(rows)[0])
+    return [warning] if warning else []
 
 
 async def get_structure(call: Call) -> StructureOut:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from core.config.state import secret_hash
 from core.serverkey import TokenBox
 from hookline.api.call import ApiError, Call, not_found
+from hookline.api.discovery import unresolved_warnings
 from ingest.signing import check_options, scheme_of
 from ingest.verify import UnknownSchemeError, get_verifier
 from platforms import Preset, UnknownPlatformError, get_preset
@@ -25,6 +26,7 @@ from schemas.api import (
     IntegrationOut,
     IntegrationPatch,
     IntegrationWithToken,
+    MappingSaved,
     PresetApplied,
     RotateToken,
 )
@@ -236,14 +238,23 @@ async def get_url(call: Call) -> IntegrationWithToken:
     return with_url(call, integration, token)
 
 
-async def put_mapping(call: Call) -> Mapping:
+async def put_mapping(call: Call) -> MappingSaved:
+    """Save a mapping: 422 naming each expression that would fail on every webhook (an
+    unknown function, a wrong number of arguments); saved with a warning when a required
+    field is found on none of the integration's recent webhooks."""
     integration = call.owned(Integration, call.path("id"))
-    record = mapping_record(integration, call.body)
+    mapping: Mapping = call.body
+    if broken := mapping.broken_sources():
+        details = [ErrorDetail(loc=loc, message=message) for loc, message in broken]
+        found = "; ".join(f"{d.loc}: {d.message}" for d in details)
+        raise ApiError(422, f"invalid request body: {found}", details)
+    warnings = await unresolved_warnings(call, integration, mapping)
+    record = mapping_record(integration, mapping)
     previous = call.state.get("mapping", integration.id)
     if previous is not None:
         record = record.model_copy(update={"created_at": previous.created_at})
     await call.runtime.writer.put(record)
-    return record.mapping
+    return MappingSaved(**dict(record.mapping), warnings=warnings)
 
 
 async def get_mapping(call: Call) -> Mapping:

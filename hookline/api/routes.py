@@ -131,7 +131,7 @@ ROUTES: tuple[Route, ...] = (
           body=m.RotateToken, response=m.IntegrationWithToken),
     Route("PUT", "/api/integrations/{id}/mapping", integrations.put_mapping,
           "Set the field mapping (event, name, phone, custom fields)",
-          body=Mapping, response=Mapping),
+          body=Mapping, response=m.MappingSaved),
     Route("GET", "/api/integrations/{id}/mapping", integrations.get_mapping,
           "Read the field mapping",
           response=Mapping),

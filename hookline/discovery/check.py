@@ -2,7 +2,8 @@
 
 Pure: runs :func:`streams.mapping.apply_mapping` (what the workers run) over
 ``(parsed body, headers)`` pairs and counts. Used by the suggested-mapping view to show
-a preset's or a saved mapping's record next to the suggestion.
+a preset's or a saved mapping's record next to the suggestion, and by saving a mapping to
+warn of the required fields it finds on none of them (:func:`unresolved_warning`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.mapping import Mapping as LeadMapping
-from streams.mapping import apply_mapping
+from schemas.mapping import QuerySource, chain_of
+from streams.mapping import REQUIRED, apply_mapping
 
 #: The lead fields counted; ``phone`` counts only phones that normalise to E.164.
 CHECKED = ("event", "name", "phone", "email")
@@ -52,4 +54,26 @@ def check_mapping(mapping: LeadMapping, payloads: Iterable[Payload]) -> MappingC
     return check
 
 
-__all__ = ["CHECKED", "MappingCheck", "Payload", "check_mapping"]
+def unresolved_warning(mapping: LeadMapping, payloads: Iterable[Payload]) -> str | None:
+    """The warning naming the required fields ``mapping`` resolves on none of
+    ``payloads`` (a phone counts when it is a valid one), with the most frequent errors;
+    None when each is found at least once, or without payloads. A field that may come from
+    a query parameter is not judged: history keeps no query string."""
+    check = check_mapping(mapping, payloads)
+    sources = mapping.sources()
+    missing = [
+        name
+        for name in REQUIRED
+        if not check.resolved[name]
+        and not any(isinstance(member, QuerySource) for member in chain_of(sources[name]))
+    ]
+    if not check.payloads or not missing:
+        return None
+    many = check.payloads > 1
+    seen = f"any of the {check.payloads} latest webhooks" if many else "the latest webhook"
+    why = f" ({'; '.join(check.errors)})" if check.errors else ""
+    like = "them" if many else "it"
+    return f"not found on {seen}: {', '.join(missing)}{why}; webhooks like {like} would fail"
+
+
+__all__ = ["CHECKED", "MappingCheck", "Payload", "check_mapping", "unresolved_warning"]

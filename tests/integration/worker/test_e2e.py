@@ -202,6 +202,14 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
             assert replayed[0]["request_id"] == dead[0]["request_id"]
             assert await _deadletters(api, late["id"]) == []
 
+            # A body declared JSON that does not parse: where it breaks is the reason, in
+            # history and in the dead letter, not the fields it leaves missing.
+            await _post(session, late["url"], b'{"event": "PURCHASE_APPROVED",, "data": {}}')
+            dead = await _eventually(lambda: _deadletters(api, late["id"]))
+            assert dead[0]["reason"].startswith("invalid JSON at byte 30 (line 1, column 31): ")
+            broken = await _eventually(lambda: _status(api, late["id"], "error"))
+            assert [b["errors"] for b in broken] == [[dead[0]["reason"]]]
+
             # Unknown token, and an account whose plan does not allow webhooks.
             await _post(session, server.base + "/hooks/not-a-token", b"{}", expect=404)
             basic = await _account(session, server, "basic")
