@@ -178,5 +178,6 @@ def message_record(command: ActionCommand, outcome: CommandOutcome) -> MessageSe
         provider_message_id=outcome.provider_message_id,
         sent_at=outcome.at,
         retry_of=command.retry_of or "",
-        command=command,
+        # Kept to send it again, so only when it may need to be.
+        command=command if status != "sent" else None,
     )

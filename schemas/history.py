@@ -93,7 +93,7 @@ class MessageSent(BaseModel):
     #: A failed message sent again (``POST /api/messages/{command_id}/retry``): the
     #: command id of its first attempt; "" for a first attempt.
     retry_of: str = ""
-    #: The command that sent it, to send it again.
+    #: The command that sent it, to send it again (kept when it was not sent).
     command: ActionCommand | None = None
 
 

@@ -7,6 +7,7 @@ key, Retry-After honoured), the template fallback, giving up, and no answer."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 
@@ -278,3 +279,52 @@ async def test_final_refusals_are_asked_once(kind: str, respond: Respond, verdic
         delivery = await deliver(kind, provider)
     assert delivery.verdict == verdict and delivery.status == "failed"
     assert len(provider.calls) == 1
+
+
+class Arrivals:
+    """A provider answering at once that notes when each call arrived."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    async def __call__(self, call: ProviderCall, n: int) -> web.StreamResponse:
+        self.times.append(time.monotonic())
+        return web.json_response({"id": f"m-{n}"})
+
+
+async def test_an_accounts_rate_holds_across_leads_sent_at_once() -> None:
+    """What the executor does for the leads it runs at once (64): one Sender, one pacing
+    schedule per account, before each channel call."""
+    arrivals = Arrivals()
+    async with ProviderStandIn(arrivals) as provider, aiohttp.ClientSession() as session:
+        settings = settings_for("generic_http", provider.base, messages_per_second=5)
+        channel = channel_for(settings, session)
+        sender = Sender(10)
+
+        async def lead(n: int) -> Delivery:
+            command = COMMAND.model_copy(
+                update={"command_id": f"c-{n}", "phone": f"+551190000{n:04d}"}
+            )
+            await sender.pace(command.account_id, command.phone, settings)
+            return await sender.deliver(channel, command, MESSAGE, LEAD)
+
+        deliveries = await asyncio.gather(*(lead(n) for n in range(15)))
+    arrived = sorted(arrivals.times)
+    assert all(d.verdict == "sent" for d in deliveries) and len(arrived) == 15
+    # A burst of one second's worth, then 5 a second: the 15th two seconds after the first.
+    assert arrived[-1] - arrived[0] >= 1.9
+    assert sum(1 for t in arrived if t - arrived[0] < 1.0) <= 10
+
+
+async def test_one_phone_gets_its_messages_a_gap_apart() -> None:
+    arrivals = Arrivals()
+    async with ProviderStandIn(arrivals) as provider, aiohttp.ClientSession() as session:
+        settings = settings_for("generic_http", provider.base, recipient_gap_seconds=0.5)
+        channel = channel_for(settings, session)
+        sender = Sender(10)
+        for n in range(3):  # one lead's commands run one after the other
+            await sender.pace(COMMAND.account_id, COMMAND.phone, settings)
+            command = COMMAND.model_copy(update={"command_id": f"c{n}"})
+            await sender.deliver(channel, command, MESSAGE, LEAD)
+    gaps = [b - a for a, b in itertools.pairwise(arrivals.times)]
+    assert len(arrivals.times) == 3 and all(gap >= 0.45 for gap in gaps), gaps
