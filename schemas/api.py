@@ -676,6 +676,7 @@ class WebhookOut(_Out):
     phone: str | None
     fields: dict[str, Any]
     errors: list[str]
+    warnings: list[str] = []
     matched_event_ids: list[str]
     action_types: list[str]
     received_at: datetime

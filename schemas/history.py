@@ -35,6 +35,9 @@ class WebhookHistory(BaseModel):
     phone_raw: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     errors: list[str] = Field(default_factory=list)
+    #: What was read but looks doubtful (e.g. a national phone that looks foreign);
+    #: never blocks the lead.
+    warnings: list[str] = Field(default_factory=list)
     matched_event_ids: list[str] = Field(default_factory=list)
     command_ids: list[str] = Field(default_factory=list)
     action_types: list[str] = Field(default_factory=list)

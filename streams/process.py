@@ -127,6 +127,7 @@ def _history(
         phone_raw=lead.phone_raw,
         fields=lead.fields,
         errors=errors if errors is not None else lead.problems,
+        warnings=lead.warnings,
         content_type=envelope.content_type,
         headers=envelope.headers,
         body_format=parsed.format if parsed else "raw",

@@ -115,6 +115,7 @@ TABLES: tuple[Table, ...] = (
             same("phone_raw"),
             as_json("fields", "fields_json"),
             same("errors"),
+            same("warnings"),
             same("matched_event_ids"),
             same("command_ids"),
             same("action_types"),

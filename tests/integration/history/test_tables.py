@@ -57,6 +57,7 @@ def one_of_each() -> list[Any]:
             phone_raw="(11) 99999-0000",
             fields={"produto": "Curso"},
             errors=["e"],
+            warnings=["w"],
             matched_event_ids=["evt_1"],
             command_ids=["cmd-1"],
             action_types=["add_tag"],

@@ -469,3 +469,12 @@ def test_an_event_may_match_ignoring_case() -> None:
     )
     outcome = process_envelope(_envelope(json.dumps(body).encode()), state)
     assert outcome.history.status == "matched" and len(outcome.commands) == 2
+
+
+def test_a_phone_that_looks_foreign_is_kept_with_a_warning_in_history() -> None:
+    body = json.loads(_hotmart("PURCHASE_CANCELED"))
+    body["data"]["buyer"]["checkout_phone"] = "14155552671"  # a US number, no DDI
+    outcome = process_envelope(_envelope(json.dumps(body).encode()), _config())
+    assert outcome.failure is None and outcome.history.phone == "+5514155552671"
+    assert outcome.history.errors == []
+    assert len(outcome.history.warnings) == 1 and "(US)" in outcome.history.warnings[0]
