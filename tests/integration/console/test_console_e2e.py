@@ -80,6 +80,18 @@ def _until(page: Any, check: Callable[[], bool], timeout: float = 45.0) -> None:
         page.reload()
 
 
+def _map_by_clicking(page: Any, **paths: str) -> None:
+    """Evento, Nome and Telefone: click the field, then the path in the data structure."""
+    from playwright.sync_api import expect
+
+    for key, label in (("event", "Evento"), ("name", "Nome"), ("phone", "Telefone")):
+        field = page.get_by_role("textbox", name=label, exact=True)
+        field.fill("")
+        field.click()
+        page.locator(f'button[data-path="{paths[key]}"]').click()
+        expect(field).to_have_value(paths[key])
+
+
 def test_the_whole_flow_in_the_browser(tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
@@ -132,16 +144,8 @@ def test_the_whole_flow_in_the_browser(tmp_path: Path) -> None:
             _until(page, lambda: page.locator("button[data-path]").count() > 0)
 
             # map by clicking the data structure, with the live preview
-            for label, path in (
-                ("Evento", "event"),
-                ("Nome", "data.buyer.name"),
-                ("Telefone", "data.buyer.checkout_phone"),
-            ):
-                field = page.get_by_role("textbox", name=label, exact=True)
-                field.fill("")
-                field.click()
-                page.locator(f'button[data-path="{path}"]').click()
-                expect(field).to_have_value(path)
+            _map_by_clicking(page, event="event", name="data.buyer.name",
+                             phone="data.buyer.checkout_phone")  # fmt: skip
             preview = page.locator("[data-preview-out]")
             expect(preview.locator('[data-k="phone"]')).to_have_text(PHONE)
             expect(preview.locator('[data-k="event"]')).to_have_text("PURCHASE_CANCELED")
@@ -262,15 +266,7 @@ def test_the_whole_flow_in_the_browser(tmp_path: Path) -> None:
             shot("15-falha")
             page.goto(mapping_url)
             _until(page, lambda: page.locator("button[data-path]").count() > 0)
-            for label, path in (
-                ("Evento", "type"),
-                ("Nome", "cliente.nome"),
-                ("Telefone", "cliente.fone"),
-            ):
-                field = page.get_by_role("textbox", name=label, exact=True)
-                field.fill("")
-                field.click()
-                page.locator(f'button[data-path="{path}"]').click()
+            _map_by_clicking(page, event="type", name="cliente.nome", phone="cliente.fone")
             expect(page.locator('[data-preview-out] [data-k="phone"]')).to_have_text(
                 "+5511988887777"
             )
