@@ -8,11 +8,12 @@ Commands come in batches; the commands of one lead run one after the other, in
 order, and different leads run at the same time (at most ``LEADS_AT_ONCE``).
 
 The order that makes a crash at any instruction harmless:
-- the lead, with the command's outcome, and the command's history records are
-  written together, and the command is done when all are acknowledged. Killed
-  before the lead is stored, the command runs again (same records); after, it comes
-  again, is recognised, and its records are produced again from the stored outcome
-  (identical). In embedded mode the journal has the lead before any record leaves;
+- the lead, with the outcomes of its commands in the batch, and their history
+  records are written together, and the commands are done when all are
+  acknowledged (:func:`run_lead`). Killed before the lead is stored, a command runs
+  again (same records); after, it comes again, is recognised, and its records are
+  produced again from the stored outcome (identical). In embedded mode the journal
+  has the lead before any record leaves;
 - a send waits for its turn (the account's rate, the recipient's gap: paced before
   the intent, so a crash while waiting leaves nothing to settle), stores its intent
   (``sending``), then calls the channel with the command id as idempotency key,
@@ -48,6 +49,7 @@ from core.worker.services import WorkerServices
 from core.worker.wire import decode_event, each_batch, raw_topic
 from schemas.commands import ActionCommand
 from schemas.config import Channel
+from schemas.leads import LeadState
 from schemas.topics import COMMANDS, HISTORY
 
 #: Leads whose commands run at the same time within a batch (each one's in order).
@@ -79,33 +81,47 @@ async def handle_commands(
 
     async def run(partition: int, commands: list[ActionCommand]) -> None:
         async with slots:
-            for command in commands:
-                await handle_command(services, sender, partition, command)
+            await run_lead(services, sender, partition, commands)
 
     await asyncio.gather(*(run(partition, cmds) for (partition, _), cmds in by_lead.items()))
 
 
-async def handle_command(
-    services: WorkerServices, sender: Sender, partition: int, command: ActionCommand
+async def run_lead(
+    services: WorkerServices, sender: Sender, partition: int, commands: list[ActionCommand]
 ) -> None:
-    record = services.view.state.channel(command.account_id)
-    channel = _channel(services, record)
-    execution = execute(services.leads.get(partition, command.lead_key), command, channel.name)
-    if execution.outgoing is not None:
-        execution = await _send(services, sender, partition, command, execution, channel, record)
-    # The lead and the records go out together: either may be lost in a crash, and
-    # the command then runs again or writes its records again from the lead.
-    stored = (
-        await services.leads.stage(partition, command.lead_key, execution.lead)
-        if execution.changed
-        else None
-    )
+    """One lead's commands of a batch, in order, worked on one copy of the lead.
+
+    The lead is written once at the end, with every outcome, and with all the
+    commands' history records; a send's intent, which must be stored before its
+    channel is called, carries the changes made before it. Either write may be lost
+    in a crash with the records: the commands whose outcome the stored lead lacks run
+    again, the others are recognised and write their records again from it. (Writing
+    per command took four acknowledged writes for a tag, a field and a message;
+    this takes two.)"""
+    key = commands[0].lead_key
+    lead = services.leads.get(partition, key)
+    changed = False
+    settled: list[tuple[ActionCommand, Execution]] = []
+    for command in commands:
+        record = services.view.state.channel(command.account_id)
+        channel = _channel(services, record)
+        execution = execute(lead, command, channel.name)
+        if execution.outgoing is not None:
+            execution = await _send(
+                services, sender, partition, command, execution, channel, record, lead
+            )
+        if execution.changed:
+            lead, changed = execution.lead, True
+        settled.append((command, execution))
+    stored = await services.leads.stage(partition, key, lead) if changed else None
     outputs = services.outputs()
-    if (message := message_record(command, execution.outcome)) is not None:
-        await outputs.send(HISTORY, command.command_id, message)
-    await outputs.send(HISTORY, command.command_id, result_record(command, execution.outcome))
-    if execution.duplicate:
-        await outputs.send(HISTORY, command.command_id, duplicate_record(command))
+    for command, execution in settled:
+        if (message := message_record(command, execution.outcome)) is not None:
+            await outputs.send(HISTORY, command.command_id, message)
+        result = result_record(command, execution.outcome)
+        await outputs.send(HISTORY, command.command_id, result)
+        if execution.duplicate:
+            await outputs.send(HISTORY, command.command_id, duplicate_record(command))
     await asyncio.gather(outputs.acknowledged(), *([stored] if stored else []))
 
 
@@ -117,18 +133,19 @@ async def _send(
     execution: Execution,
     channel: MessageChannel,
     record: Channel | None,
+    lead: LeadState | None,
 ) -> Execution:
-    """Paced, intent stored, channel called (asked again only while the provider proves
-    it did not take the message), outcome returned (stored by the caller)."""
+    """Paced, intent stored (``lead``, the lead as the commands before it left it,
+    with the intent), channel called (asked again only while the provider proves it
+    did not take the message), outcome returned (stored by the caller)."""
     assert execution.outgoing is not None
     # Any change of the channel config (a PUT) is a new updated_at.
     config = record.updated_at if record is not None else None
     refused = sender.refusal(command.account_id, config)
     if refused is not None:
-        lead = services.leads.get(partition, command.lead_key)
         return refused_send(execution, lead, command, channel.name, refused)
     await sender.pace(command.account_id, command.phone, record.settings if record else None)
-    intent = begin_send(services.leads.get(partition, command.lead_key), command)
+    intent = begin_send(lead, command)
     await services.leads.put(partition, command.lead_key, intent)
     delivery = await sender.deliver(channel, command, execution.outgoing, execution.lead)
     sender.remember(command.account_id, config, delivery)
