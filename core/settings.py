@@ -83,13 +83,13 @@ class Settings(BaseSettings):
     #: from the journal, once the embedded broker holds more than this many MB (it
     #: keeps every record in memory and enforces no retention). 0: never.
     broker_recycle_mb: int = Field(default=1024, ge=0)
-
-    @cached_property
-    def bootstrap_list(self) -> list[str]:
-        return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
     #: The server's own key (32 bytes, urlsafe base64): integration URL tokens are kept
     #: encrypted under it (so the console can show a URL again) and console sessions are
     #: signed with it. ``hookline dev`` creates ``<data-dir>/server.key`` when unset.
     #: Unset elsewhere: URLs are shown once (at creation and rotation) and console
     #: sessions last as long as the process.
     server_key: SecretStr | None = None
+
+    @cached_property
+    def bootstrap_list(self) -> list[str]:
+        return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]

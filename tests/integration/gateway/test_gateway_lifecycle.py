@@ -27,7 +27,12 @@ from ingest import routes
 from ingest.publish import publish
 from schemas.topics import WEBHOOKS
 from tests.conftest import started_broker
-from tests.integration.gateway.gateway_env import TEST_SETTINGS, GatewayEnv, TopicReader, open_gateway
+from tests.integration.gateway.gateway_env import (
+    TEST_SETTINGS,
+    GatewayEnv,
+    TopicReader,
+    open_gateway,
+)
 
 pytestmark = [pytest.mark.kafka]
 
