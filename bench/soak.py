@@ -24,7 +24,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.e2e import bodies, configure
-from hookline.embedded.devprocess import DevServer, child_processes
+from hookline.embedded.devprocess import DevServer, child_processes, query_clickhouse
 
 
 def say(message: str) -> None:
@@ -48,16 +48,17 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def stored_commands(session: aiohttp.ClientSession, server: DevServer) -> int:
+async def progress(session: aiohttp.ClientSession, server: DevServer) -> tuple[int, float]:
+    """(command results stored since hookline dev started, the worker group's lag)."""
     async with session.get(server.base + "/metrics") as r:
         text = await r.text()
-    return int(
-        sum(
-            float(line.split()[-1])
-            for line in text.splitlines()
-            if line.startswith('hookline_history_rows_total{table="commands"}')
-        )
-    )
+    stored = lag = 0.0
+    for line in text.splitlines():
+        if line.startswith('hookline_history_rows_total{table="commands"}'):
+            stored += float(line.split()[-1])
+        elif line.startswith('hookline_consumer_lag{group="hookline-worker"'):
+            lag += float(line.split()[-1])
+    return int(stored), lag
 
 
 async def main() -> None:
@@ -86,19 +87,44 @@ async def main() -> None:
             say(f"{'s':>6}{'sent':>9}{'commands':>10}{'processed/s':>13}  RSS MB by process")
             started = time.perf_counter()
 
+            refused = 0
+
             async def send(body: bytes) -> None:
-                async with session.post(
-                    url, data=body, headers={"Content-Type": "application/json"}
-                ) as r:
-                    await r.read()
-                    assert r.status == 200, r.status
+                """Until answered 200, as platforms retry (while hookline dev recycles
+                its broker, the port is closed for a few seconds)."""
+                nonlocal refused
+                while True:
+                    try:
+                        async with session.post(
+                            url, data=body, headers={"Content-Type": "application/json"}
+                        ) as r:
+                            await r.read()
+                            if r.status == 200:
+                                return
+                    except aiohttp.ClientError:
+                        pass
+                    refused += 1
+                    await asyncio.sleep(1)
 
             async def report() -> None:
                 previous = (0.0, 0)
+                # The metrics restart with hookline dev when it recycles its broker: the
+                # counts before are kept here. Commands it runs again after a recycle
+                # count twice, so the run ends when the worker has no lag and nothing
+                # more is stored; ClickHouse has the exact figure at the end.
+                offset, last_raw = 0, 0
+                previous_count, quiet = [-1], [0]
                 while True:
                     await asyncio.sleep(args.every)
                     now = time.perf_counter() - started
-                    commands = await stored_commands(session, server)
+                    try:
+                        raw, lag = await progress(session, server)
+                    except aiohttp.ClientError:  # recycling its broker: next window
+                        say(f"{now:>6.0f}{sent:>9}  (not answering: recycling its broker?)")
+                        continue
+                    offset += last_raw if raw < last_raw else 0
+                    last_raw = raw
+                    commands = offset + raw
                     memory: dict[str, float] = {}
                     for pid, name in processes(server.process.pid).items():
                         memory[name] = memory.get(name, 0.0) + rss_mb(pid)
@@ -107,8 +133,13 @@ async def main() -> None:
                     rows.append((now, sent, commands, memory))
                     shown = "  ".join(f"{k} {v:,.0f}" for k, v in sorted(memory.items()))
                     say(f"{now:>6.0f}{sent:>9}{commands:>10}{rate:>13.0f}  {shown}")
-                    if commands >= 3 * args.webhooks:
+                    # Done: everything sent, the worker caught up, nothing stored since,
+                    # twice in a row (a recycle's restart shows no lag for a moment).
+                    idle = sent == args.webhooks and lag == 0 and commands == previous_count[0]
+                    quiet[0] = quiet[0] + 1 if idle else 0
+                    if quiet[0] >= 2:
                         return
+                    previous_count[0] = commands
 
             reporter = asyncio.create_task(report())
             in_flight: set[asyncio.Task[None]] = set()
@@ -132,6 +163,14 @@ async def main() -> None:
         (t0, _, c0, _), (t1, _, c1, _) = window[0], window[-1]
         return (c1 - c0) / 3 / (t1 - t0) if t1 > t0 else 0.0
 
+    (applied,) = query_clickhouse(
+        data,
+        "SELECT count(DISTINCT command_id) AS n FROM hookline.commands FINAL"
+        " WHERE status = 'applied'",
+    )
+    say(f"commands applied (distinct, in ClickHouse): {applied['n']} of {3 * args.webhooks}")
+    recycles = (data / "dev.log").read_text().count("outgrew its memory limit")
+    say(f"requests refused and sent again: {refused}; broker recycles: {recycles}")
     first, last = rate(rows[: fifth + 1]), rate(rows[-fifth - 1 :])
     say(f"processed/s, first fifth {first:,.0f}, last fifth {last:,.0f} ({last / first:.2f}x)")
     for name in sorted(rows[0][3]):
