@@ -54,7 +54,7 @@ from core.config.view import ConfigView
 from core.config.writer import ConfigWriter
 from core.kafka import ensure_topics, new_producer
 from core.logs import setup_logging
-from core.loop import new_event_loop
+from core.loop import new_event_loop, settle_gc_on_startup
 from hookline.api.integrations import new_token
 from hookline.embedded.broker import EmbeddedBroker, free_port
 from schemas.config import Account, Integration, RateLimit, UrlToken
@@ -82,7 +82,9 @@ def serve_gateway(port: int, bootstrap: str, log_path: str, log_level: str, loop
     )
 
     async def app() -> web.Application:  # the producer belongs to run_app's loop
-        return build_http_app(Runtime.create(settings), gateway=True, api=False)
+        built = build_http_app(Runtime.create(settings), gateway=True, api=False)
+        built.on_startup.append(settle_gc_on_startup)  # as hookline gateway does
+        return built
 
     options = {**server_options(settings), "access_log": None, "print": None}
     web.run_app(app(), host="127.0.0.1", port=port, loop=new_event_loop(loop), **options)

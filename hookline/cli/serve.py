@@ -7,7 +7,7 @@ import click
 from aiohttp import web
 
 from core.logs import setup_logging
-from core.loop import new_event_loop
+from core.loop import new_event_loop, settle_gc_on_startup
 from core.settings import Settings
 
 
@@ -22,7 +22,9 @@ def _serve(gateway: bool, api: bool, host: str, port: int) -> None:
 
     async def app() -> web.Application:
         # Kafka clients must be created inside the loop that will run them.
-        return build_http_app(Runtime.create(settings, clickhouse), gateway=gateway, api=api)
+        built = build_http_app(Runtime.create(settings, clickhouse), gateway=gateway, api=api)
+        built.on_startup.append(settle_gc_on_startup)
+        return built
 
     # SIGTERM: stop listening, let in-flight requests finish (up to the timeout), then
     # the runtime's cleanup flushes the producer.

@@ -39,6 +39,7 @@ from pydantic import SecretStr
 from core import serverkey
 from core.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
 from core.kafka import ensure_topics, new_producer
+from core.loop import settle_gc
 from core.settings import Settings
 from hookline.embedded.broker import EmbeddedBroker
 from hookline.embedded.pruner import JournalPruner
@@ -232,6 +233,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
         )
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
+        settle_gc()  # what exists now lives as long as the process (core/loop.py)
         base = f"http://{host}:{port}"
         print(f"hookline dev: console  {base}/  (sign in with an account's API key)", flush=True)
         print(f"hookline dev: API      {base}/api  (OpenAPI: {base}/api/openapi.json)", flush=True)
