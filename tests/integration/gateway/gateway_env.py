@@ -99,7 +99,12 @@ class TopicReader:
 
     async def start(self) -> None:
         await self.consumer.start()
-        partitions = self.consumer.partitions_for_topic(self.spec.name) or set()
+        # The consumer's first metadata may not list the topic yet (just created, or the
+        # broker just restarted): assigning no partition would read nothing, silently.
+        async with asyncio.timeout(10):
+            while not (partitions := self.consumer.partitions_for_topic(self.spec.name)):
+                await self.consumer.topics()  # asks the broker for metadata again
+                await asyncio.sleep(0.1)
         tps = [TopicPartition(self.spec.name, p) for p in sorted(partitions)]
         self.consumer.assign(tps)
         await self.consumer.seek_to_beginning(*tps)
