@@ -124,8 +124,8 @@ async def plain_two_stage(
         yield results, value[:16], b'{"status": "applied"}'
 
     stages = [
-        asyncio.create_task(_stage(bootstrap, webhooks, map_webhook, done, partitions)),
-        asyncio.create_task(_stage(bootstrap, commands, apply_command, done, partitions)),
+        asyncio.create_task(_stage(bootstrap, webhooks, map_webhook, done)),
+        asyncio.create_task(_stage(bootstrap, commands, apply_command, done)),
     ]
     try:
         await asyncio.wait_for(done.wait(), timeout=600)

@@ -30,11 +30,6 @@ def run(main: Coroutine[Any, Any, T], kind: LoopKind = "uvloop") -> T:
         return runner.run(main)
 
 
-def loop_name(loop: asyncio.AbstractEventLoop | None = None) -> str:
-    loop = loop or asyncio.get_running_loop()
-    return "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio"
-
-
 def settle_gc() -> None:
     """Once a server has started: what exists now (modules, clients, the config) lives as
     long as the process, so it leaves the garbage collector's scans (``gc.freeze``), and

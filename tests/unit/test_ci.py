@@ -26,3 +26,16 @@ def test_missing_samples_directory_fails_in_ci(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("HOOKLINE_SAMPLES_DIR", str(tmp_path / "absent"))
     with pytest.raises(pytest.fail.Exception, match="samples directory"):
         require_samples_dir()
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    blocks = readme.split("```sh\n")
+    # The second block at the top of the README is the test command.
+    test_command = blocks[2].split("\n```")[0].strip()
+    assert ".venv/bin/pytest" in test_command
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1].strip() == test_command
