@@ -8,7 +8,7 @@ Figures:
 - end-to-end latency: gateway receive -> last action applied (from ClickHouse);
 - baselines in the same run, on the same broker: the raw aiokafka produce rate
   (acks=all), beside the gateway's accepted/s; and a plain two-stage aiokafka loop
-  (``bench/plain.py``: webhook -> 3 commands + history, commands -> results, no
+  (``bench/baseline_loop.py``: webhook -> 3 commands + history, commands -> results, no
   framework, no state, no crash-safety) beside the worker's processed/s.
 """
 
@@ -27,7 +27,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.plain import plain_two_stage
+from bench.baseline_loop import plain_two_stage
 from hookline.embedded.devprocess import DevServer, query_clickhouse
 
 #: What the benchmark integration maps (configure()), for the plain loop.

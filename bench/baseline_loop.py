@@ -34,7 +34,7 @@ def _e164(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-async def _stage(bootstrap: str, source: str, handle, done: asyncio.Event, partitions: int) -> None:  # type: ignore[no-untyped-def]
+async def _stage(bootstrap: str, source: str, handle, done: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
     consumer = AIOKafkaConsumer(
         source,
         bootstrap_servers=bootstrap,
