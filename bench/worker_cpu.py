@@ -1,0 +1,306 @@
+"""The worker's CPU per webhook, in process: no broker, no event loop, no I/O.
+
+    .venv/bin/python bench/worker_cpu.py --webhooks 2000 --rounds 5
+
+What one webhook costs the worker's one core, in the two agents' pure parts:
+
+- webhook stage (``streams/agents.py``): decode the envelope, ``process_envelope``,
+  encode its 3 commands, its history record and its dedup mark;
+- executor stage (``actions/agent.py``): decode the 3 commands, run them on a new lead
+  as ``run_lead`` does (``execute``; for the send: intent, recording channel's answer,
+  outcome), encode the lead (intent and final), the result and message records.
+
+Config is what ``bench/e2e.py configure()`` writes through the API (a Hotmart
+integration mapping event/name/phone and a custom field, an event with add_tag,
+update_field with a template and send_message with a template); bodies are the real
+Hotmart sample, one distinct id and phone each.
+
+Beside it, in the same run, the bare work of the plain loop (``bench/baseline_loop.py``):
+json.loads, jmespath, phonenumbers and json.dumps of 3 commands and a history record per
+webhook, then json.loads and an in-memory apply per command. CPU time
+(``time.process_time``) per webhook, median and range over the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jmespath
+import phonenumbers
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from actions.channels import Delivery
+from actions.executor import (
+    begin_send,
+    execute,
+    finish_send,
+    message_record,
+    result_record,
+)
+from core.config.state import ConfigState, secret_hash
+from schemas.commands import ActionCommand
+from schemas.config import (
+    Account,
+    Action,
+    ConversionEvent,
+    CustomField,
+    Integration,
+    IntegrationMapping,
+    RateLimit,
+    UrlToken,
+)
+from schemas.dedup import DedupMark
+from schemas.envelope import WebhookEnvelope
+from schemas.leads import LeadState
+from schemas.mapping import Mapping
+from schemas.topics import COMMANDS, DEDUP, HISTORY, LEADS, WEBHOOKS
+from schemas.types import Plan, utcnow
+from streams.process import process_envelope
+
+SAMPLE = (
+    Path(__file__).resolve().parents[2] / "shared" / "samples" / "hotmart__PURCHASE_CANCELED.json"
+)
+ACCOUNT, INTEGRATION, EVENT = "acc_0be7c4a1", "int_51e2a0b3", "evt_9d04c2e7"
+MAPPING = Mapping(
+    event="event",
+    name="data.buyer.name",
+    phone="data.buyer.checkout_phone",
+    fields={"product": "data.product.name"},
+)
+#: What aiohttp's client sends and the gateway keeps (transport headers dropped).
+HEADERS = {
+    "accept": "*/*",
+    "user-agent": "Python/3.11 aiohttp/3.14.5",
+    "content-type": "application/json",
+}
+#: What the recording channel (hookline dev's default) answers.
+RECORDED = Delivery.sent(detail="recorded only: no message channel configured")
+
+
+def config_state() -> ConfigState:
+    """The config ``bench/e2e.py configure()`` writes, as a worker's view holds it."""
+    records = [
+        Account(id=ACCOUNT, name="bench", plan=Plan.elite, api_key_hash=secret_hash("key")),
+        Integration(
+            id=INTEGRATION,
+            account_id=ACCOUNT,
+            name="bench",
+            platform="hotmart",
+            tokens=[UrlToken(hash=secret_hash("token"))],
+            rate_limit=RateLimit(per_second=100_000, burst=100_000),
+        ),
+        IntegrationMapping(id=INTEGRATION, account_id=ACCOUNT, mapping=MAPPING),
+        CustomField(id="fld_3a9e0c11", account_id=ACCOUNT, name="produto"),
+        ConversionEvent(
+            id=EVENT,
+            account_id=ACCOUNT,
+            integration_id=INTEGRATION,
+            name="cancel",
+            identification="PURCHASE_CANCELED",
+        ),
+        *(
+            Action(
+                id=f"act_{i:08x}",
+                account_id=ACCOUNT,
+                integration_id=INTEGRATION,
+                event_id=EVENT,
+                params=params,
+            )
+            for i, params in enumerate(
+                (
+                    {"type": "add_tag", "tag": "cancelou"},
+                    {"type": "update_field", "field": "produto", "value": "{{fields.product}}"},
+                    {"type": "send_message", "text": "Oi {{name}}"},
+                )
+            )
+        ),
+    ]
+    state = ConfigState()
+    for record in records:
+        state.apply(record.key, record)
+    return state
+
+
+def bodies(count: int) -> list[bytes]:
+    """The sample's body, a distinct delivery id and phone each (as ``bench/e2e.py``)."""
+    template = json.loads(SAMPLE.read_text())["body"]
+    out = []
+    for i in range(count):
+        template["id"] = f"bench-{i}"
+        template["data"]["buyer"]["checkout_phone"] = f"119{i % 100_000_000:08d}"
+        out.append(json.dumps(template).encode())
+    return out
+
+
+def envelopes(payloads: list[bytes]) -> list[bytes]:
+    """Each body as the gateway writes it to ``hookline.webhooks``."""
+    return [
+        WEBHOOKS.encode(
+            WebhookEnvelope(
+                request_id=uuid.uuid4().hex,
+                integration_id=INTEGRATION,
+                account_id=ACCOUNT,
+                received_at=utcnow(),
+                content_type="application/json",
+                headers=HEADERS,
+                body=body,
+                delivery_id=json.loads(body)["id"],
+            )
+        )
+        for body in payloads
+    ]
+
+
+# -- the worker's two stages -----------------------------------------------------------
+def webhook_stage(raw: list[bytes], state: ConfigState) -> list[bytes]:
+    """What the webhook agent does per envelope but send: its commands, encoded."""
+    commands: list[bytes] = []
+    for value in raw:
+        envelope = WEBHOOKS.decode(value)
+        outcome = process_envelope(envelope, state)
+        commands += (COMMANDS.encode(command) for command in outcome.commands)
+        HISTORY.encode(outcome.history)
+        DEDUP.encode(DedupMark(request_id=envelope.request_id, received_at=envelope.received_at))
+    return commands
+
+
+def executor_stage(raw: list[bytes]) -> int:
+    """What the executor agent does per command but send and store: ``run_lead`` on a
+    lead seen for the first time, with the recording channel. Answers commands applied."""
+    by_lead: defaultdict[str, list[ActionCommand]] = defaultdict(list)
+    for value in raw:
+        command = COMMANDS.decode(value)
+        by_lead[command.lead_key].append(command)
+    applied = 0
+    for commands in by_lead.values():
+        lead: LeadState | None = None
+        settled = []
+        for command in commands:
+            execution = execute(lead, command, "recording")
+            if execution.outgoing is not None:
+                intent = begin_send(lead, command)
+                LEADS.encode(intent)
+                execution = finish_send(execution, intent, command, "recording", RECORDED)
+            lead = execution.lead
+            settled.append((command, execution))
+        LEADS.encode(lead)
+        for command, execution in settled:
+            if (message := message_record(command, execution.outcome)) is not None:
+                HISTORY.encode(message)
+            HISTORY.encode(result_record(command, execution.outcome))
+            applied += execution.outcome.status == "applied"
+    return applied
+
+
+# -- the plain loop's bare work (bench/baseline_loop.py map_webhook, apply_command) -----
+def _e164(raw: str) -> str | None:
+    try:
+        number = phonenumbers.parse(raw, "BR")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def plain_loop(payloads: list[bytes]) -> int:
+    paths = {
+        "event": jmespath.compile("event"),
+        "name": jmespath.compile("data.buyer.name"),
+        "phone": jmespath.compile("data.buyer.checkout_phone"),
+    }
+    commands: list[bytes] = []
+    for value in payloads:
+        data = json.loads(value)
+        event = paths["event"].search(data)
+        name = paths["name"].search(data)
+        phone = _e164(str(paths["phone"].search(data)))
+        for action in ("add_tag", "update_field", "send_message"):
+            command = {"type": action, "phone": phone, "name": name, "event": event}
+            commands.append(json.dumps(command).encode())
+        json.dumps({"event": event, "phone": phone}).encode()
+    leads: dict[str, dict[str, Any]] = defaultdict(lambda: {"tags": set(), "fields": {}})
+    for value in commands:
+        command = json.loads(value)
+        lead = leads[command["phone"]]
+        if command["type"] == "add_tag":
+            lead["tags"].add(command["event"])
+        else:
+            lead["fields"][command["type"]] = command["name"]
+    return len(commands)
+
+
+# -- measuring ----------------------------------------------------------------------------
+def cpu_us(count: int, work: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """CPU µs per item (``count`` of them) of ``work(*args)``, and what it answered."""
+    gc.collect()
+    started = time.process_time()
+    answer = work(*args)
+    return (time.process_time() - started) * 1e6 / count, answer
+
+
+def summary(values: list[float]) -> str:
+    return f"{statistics.median(values):8.1f} µs  ({min(values):.1f}-{max(values):.1f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--webhooks", type=int, default=2000, help="webhooks per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=200, help="webhooks run before timing")
+    args = parser.parse_args()
+
+    state = config_state()
+    payloads = bodies(args.webhooks)
+    raw = envelopes(payloads)
+    warm = raw[: args.warmup]
+    executor_stage(webhook_stage(warm, state))
+    plain_loop(payloads[: args.warmup])
+
+    figures: dict[str, list[float]] = defaultdict(list)
+    for round_ in range(1, args.rounds + 1):
+        plain, _ = cpu_us(args.webhooks, plain_loop, payloads)
+        webhook, commands = cpu_us(args.webhooks, webhook_stage, raw, state)
+        executor, applied = cpu_us(args.webhooks, executor_stage, commands)
+        if len(commands) != 3 * args.webhooks or applied != len(commands):
+            raise SystemExit(f"expected {3 * args.webhooks} applied commands, got {applied}")
+        figures["plain"].append(plain)
+        figures["webhook"].append(webhook)
+        figures["executor"].append(executor)
+        figures["worker"].append(webhook + executor)
+        figures["ratio"].append((webhook + executor) / plain)
+        print(
+            f"  round {round_}/{args.rounds}: worker {webhook + executor:.0f} µs,"
+            f" plain {plain:.0f} µs per webhook",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    print(f"webhooks: {args.webhooks} per round, {args.rounds} rounds; CPU µs per webhook,")
+    print("median (range); one webhook = 3 commands")
+    print(f"webhook stage (decode, process_envelope, encode): {summary(figures['webhook'])}")
+    print(f"executor stage (decode, execute, encode):         {summary(figures['executor'])}")
+    print(f"worker, both stages:                              {summary(figures['worker'])}")
+    print(f"baseline, the plain loop's bare work:             {summary(figures['plain'])}")
+    ratios = figures["ratio"]
+    print(
+        f"worker/plain ratio: {statistics.median(ratios):.1f}x"
+        f"  ({min(ratios):.1f}-{max(ratios):.1f})"
+        f"  -> at most {1e6 / statistics.median(figures['worker']):,.0f} webhooks/s"
+        " per core on these parts alone"
+    )
+
+
+if __name__ == "__main__":
+    main()
