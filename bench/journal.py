@@ -86,7 +86,7 @@ async def main() -> None:
             started = time.perf_counter()
             restored = await restore(
                 Journal(directory / FRONT_FILE, key),
-                Journal(directory / WORKER_FILE, key),
+                [Journal(directory / WORKER_FILE, key)],
                 producer,
             )
             elapsed = time.perf_counter() - started

@@ -43,19 +43,40 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from schemas.topics import CONFIG
+
 log = logging.getLogger(__name__)
 
 KEY_FILE = "journal.key"
 FRONT_FILE = "front.sqlite"
+#: Every worker process of ``hookline dev`` journals its own state (one writer per
+#: file); the restore reads them all (:func:`worker_files`) and keeps, per key, the
+#: value written last (:func:`latest_states`).
 WORKER_FILE = "worker.sqlite"
+WORKER_FILES = "worker*.sqlite"
+
+
+def worker_file(index: int) -> str:
+    """The journal file of worker process ``index`` (the first keeps the name journals
+    had when ``hookline dev`` ran one worker)."""
+    return WORKER_FILE if index == 0 else f"worker-{index}.sqlite"
+
+
+def worker_files(directory: Path) -> list[Path]:
+    """Every worker journal in ``directory`` (also of workers no longer run)."""
+    return sorted(directory.glob(WORKER_FILES))
+
+
 _NONCE_BYTES = 12
+#: A deleted key's journaled value (no topic model encodes to nothing).
+_TOMBSTONE = b""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accepted (
@@ -124,8 +145,11 @@ class StateEntry:
     topic: str
     partition: int
     key: str
-    value: bytes
+    #: None: the key was deleted (a tombstone on the compacted topic).
+    value: bytes | None
     timestamp_ms: int | None
+    #: When it was journaled (this machine's clock): the latest of several journals wins.
+    updated_at: float = 0.0
 
 
 class _Writer(threading.Thread):
@@ -274,19 +298,16 @@ class Journal:
         timestamp_ms: int | None = None,
     ) -> None:
         """The latest value of ``key`` (None: deleted) on a compacted topic, with the
-        record's timestamp there."""
-        if value is None:
-            await self._submit(
-                "DELETE FROM state WHERE topic = ? AND partition = ? AND key = ?",
-                (topic, partition, key),
-            )
-            return
+        record's timestamp there. A deletion is kept as a tombstone (an empty value)
+        rather than removed: another journal may hold an older value of the key (the
+        partition had another worker before), which must not come back on restore."""
+        sealed = self._seal(topic, key, value if value is not None else _TOMBSTONE)
         await self._submit(
             "INSERT INTO state (topic, partition, key, value, updated_at, timestamp_ms)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (topic, partition, key) DO UPDATE SET"
             " value = excluded.value, updated_at = excluded.updated_at,"
             " timestamp_ms = excluded.timestamp_ms",
-            (topic, partition, key, self._seal(topic, key, value), time.time(), timestamp_ms),
+            (topic, partition, key, sealed, time.time(), timestamp_ms),
         )
 
     async def forget_accepted(self, seqs: list[int]) -> None:
@@ -332,16 +353,36 @@ class Journal:
         ]
 
     def states(self) -> Iterator[StateEntry]:
-        """Every state entry, config first (the worker needs it to process anything)."""
+        """Every state entry (tombstones included), config first (the worker needs it
+        to process anything)."""
         if not self.path.exists():
             return
         with contextlib.closing(connect(self.path)) as connection:
             rows = connection.execute(
-                "SELECT topic, partition, key, value, timestamp_ms FROM state"
-                " ORDER BY topic != 'hookline.config', topic, partition, updated_at"
+                "SELECT topic, partition, key, value, timestamp_ms, updated_at FROM state"
+                " ORDER BY topic != ?, topic, partition, updated_at",
+                (CONFIG.name,),
             )
-            for topic, partition, key, value, timestamp_ms in rows:
-                yield StateEntry(topic, partition, key, self._open(topic, key, value), timestamp_ms)
+            for topic, partition, key, sealed, timestamp_ms, updated_at in rows:
+                value = self._open(topic, key, sealed)
+                yield StateEntry(topic, partition, key, value or None, timestamp_ms, updated_at)
+
+
+def latest_states(journals: Iterable[Journal]) -> list[StateEntry]:
+    """The state of several journals merged: per (topic, partition, key), the entry
+    journaled last. Several worker processes each journal the partitions they own; a
+    partition that moved from one to another (a rebalance, a worker restarted) has its
+    newer values in the journal of the worker that took it, which loaded the older ones
+    from the broker before writing. Config first, then in the order written."""
+    latest: dict[tuple[str, int, str], StateEntry] = {}
+    for journal in journals:
+        for entry in journal.states():
+            slot = (entry.topic, entry.partition, entry.key)
+            if (seen := latest.get(slot)) is None or entry.updated_at >= seen.updated_at:
+                latest[slot] = entry
+    return sorted(
+        latest.values(), key=lambda e: (e.topic != CONFIG.name, e.topic, e.partition, e.updated_at)
+    )
 
 
 def _aad(topic: str, key: bytes | str | None) -> bytes:

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     #: Embedded mode only (set by ``hookline dev`` for its worker): where the worker
     #: journals its state, because the embedded broker keeps nothing across a restart.
     journal_dir: Path | None = None
+    #: Embedded mode only: how many worker processes ``hookline dev`` runs (each takes
+    #: a share of the partitions and about one core under load; a worker is one Python
+    #: process, bound by its interpreter lock).
+    dev_workers: int = Field(default=2, ge=1, le=8)
+    #: Embedded mode only (set by ``hookline dev`` for each worker): which of its
+    #: workers this is; each journals to its own file.
+    worker_index: int = Field(default=0, ge=0)
     #: Key of the embedded journal (32 bytes, urlsafe base64); unset: a key file is
     #: created in the journal directory. Set it to keep the key off the data disk.
     journal_key: SecretStr | None = None

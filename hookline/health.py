@@ -78,8 +78,8 @@ class Probe:
     group_state: str = ""
     members: frozenset[str] = frozenset()
     lag: Lag = field(default_factory=dict)
-    #: ``hookline dev``: the pid of the worker process these members belong to.
-    worker_pid: int | None = None
+    #: ``hookline dev``: the pids of the worker processes these members belong to.
+    worker_pids: tuple[int, ...] | None = None
 
 
 def lag_by_topic(lag: Lag) -> dict[str, dict[str, int]]:
@@ -98,11 +98,11 @@ def readiness(
     max_lag: int,
     stale_after: float,
     supervised: bool = False,
-    worker_pid: int | None = None,
+    worker_pids: tuple[int, ...] | None = None,
 ) -> dict[str, str]:
     """Why the process is not ready, by check (empty: ready). ``supervised``: this
-    process runs the worker (``hookline dev``), whose pid is ``worker_pid`` (None while
-    it is down)."""
+    process runs the workers (``hookline dev``), whose pids are ``worker_pids`` (None
+    while one of them is down)."""
     reasons: dict[str, str] = {}
     if not config_loaded:
         reasons["config"] = "config not loaded yet"
@@ -123,35 +123,35 @@ def readiness(
             reasons["lag"] = f"{WORKER_GROUP} more than {max_lag} records behind: " + ", ".join(
                 f"{topic} {n}" for topic, n in lagging.items()
             )
-    if supervised and worker_pid is None:
-        reasons["worker"] = "worker process not running (being restarted)"
-    elif supervised and probe is not None and probe.worker_pid != worker_pid:
-        reasons["worker"] = "worker process restarted, not in its consumer group yet"
+    if supervised and worker_pids is None:
+        reasons["worker"] = "a worker process is not running (being restarted)"
+    elif supervised and probe is not None and probe.worker_pids != worker_pids:
+        reasons["worker"] = "a worker process restarted, not in its consumer group yet"
     return reasons
 
 
 class HealthMonitor:
     """The background probe of one HTTP process and its cached result.
 
-    ``worker_pid`` (``hookline dev`` only) returns the supervised worker's pid while
-    it runs and None while it is down."""
+    ``worker_pids`` (``hookline dev`` only) returns the supervised workers' pids while
+    they all run and None while one is down."""
 
     def __init__(
         self,
         settings: Settings,
         config_loaded: Callable[[], bool],
-        worker_pid: Callable[[], int | None] | None = None,
+        worker_pids: Callable[[], tuple[int, ...] | None] | None = None,
     ) -> None:
         self.settings = settings
         self.probe: Probe | None = None
         self._config_loaded = config_loaded
-        self._worker_pid = worker_pid
+        self._worker_pids = worker_pids
         self._admin: AIOKafkaAdminClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._reasons: dict[str, str] | None = None
         # hookline dev: group members listed while an earlier worker process ran. The
         # embedded broker lists a dead member until its session times out.
-        self._pid: int | None = None
+        self._pids: tuple[int, ...] | None = None
         self._members: frozenset[str] = frozenset()
         self._stale: frozenset[str] = frozenset()
 
@@ -164,8 +164,8 @@ class HealthMonitor:
             self.probe,
             now=time.monotonic(),
             config_loaded=self._config_loaded(),
-            supervised=self._worker_pid is not None,
-            worker_pid=self._worker_pid() if self._worker_pid is not None else None,
+            supervised=self._worker_pids is not None,
+            worker_pids=self._worker_pids() if self._worker_pids is not None else None,
             max_lag=self.settings.ready_max_lag,
             stale_after=self.stale_after,
         )
@@ -190,11 +190,14 @@ class HealthMonitor:
 
     async def refresh(self) -> None:
         """Probe once, update the cache, the gauges, and log a readiness change."""
-        pid = self._worker_pid() if self._worker_pid is not None else None
-        probe = replace(await self._probe(), worker_pid=pid)
-        if pid != self._pid:  # the worker process died or was replaced since
+        pids = self._worker_pids() if self._worker_pids is not None else None
+        probe = replace(await self._probe(), worker_pids=pids)
+        # A worker process died or was replaced since: the members listed until now
+        # may be its (the survivors' too: members cannot be told apart by process), so
+        # readiness waits for a member not seen before.
+        if pids != self._pids:
             self._stale |= self._members
-            self._pid = pid
+            self._pids = pids
         if probe.error is None:
             self._members = probe.members
             self._stale &= probe.members

@@ -31,24 +31,24 @@ class Runtime:
     view: ConfigView
     producer: AIOKafkaProducer
     clickhouse: ClickHouse | None = None
-    #: ``hookline dev``: the supervised worker's pid while it runs (see HealthMonitor).
-    worker_pid: InitVar[Callable[[], int | None] | None] = None
+    #: ``hookline dev``: the supervised workers' pids while all run (see HealthMonitor).
+    worker_pids: InitVar[Callable[[], tuple[int, ...] | None] | None] = None
     #: ``hookline dev``: accepted webhooks and config are journaled too (its broker
     #: forgets everything when it stops; ``core/journal.py``).
     journal: Journal | None = None
     writer: ConfigWriter = field(init=False)
     health: HealthMonitor = field(init=False)
 
-    def __post_init__(self, worker_pid: Callable[[], int | None] | None) -> None:
+    def __post_init__(self, worker_pids: Callable[[], tuple[int, ...] | None] | None) -> None:
         self.writer = ConfigWriter(self.producer, self.view, self.journal)
-        self.health = HealthMonitor(self.settings, lambda: self.view.ready, worker_pid)
+        self.health = HealthMonitor(self.settings, lambda: self.view.ready, worker_pids)
 
     @classmethod
     def create(
         cls,
         settings: Settings,
         clickhouse: ClickHouse | None = None,
-        worker_pid: Callable[[], int | None] | None = None,
+        worker_pids: Callable[[], tuple[int, ...] | None] | None = None,
         journal: Journal | None = None,
     ) -> Runtime:
         return cls(
@@ -58,7 +58,7 @@ class Runtime:
                 settings.bootstrap_servers, enable_idempotence=not settings.embedded_broker
             ),
             clickhouse,
-            worker_pid,
+            worker_pids,
             journal,
         )
 

@@ -61,8 +61,9 @@ def build_app(settings: Settings) -> faust.App:
         broker=[f"kafka://{server}" for server in settings.bootstrap_list],
         store="memory://",
         # Faust makes a data directory even for in-memory stores; keep it out of the
-        # working directory (the worker's state lives in compacted topics).
-        datadir=str(Path(tempfile.gettempdir()) / "faust-{conf.id}"),
+        # working directory (the worker's state lives in compacted topics), one per
+        # worker process.
+        datadir=str(Path(tempfile.gettempdir()) / f"faust-{{conf.id}}-{settings.worker_index}"),
         web_enabled=settings.worker_web_port > 0,
         web_port=settings.worker_web_port or 6066,
         topic_disable_leader=True,

@@ -16,7 +16,7 @@ import mode
 from aiokafka import AIOKafkaProducer
 
 from core.config.view import ConfigView
-from core.journal import WORKER_FILE, Journal, load_key
+from core.journal import Journal, load_key, worker_file
 from core.kafka import new_producer
 from core.settings import Settings
 from core.worker.store import PartitionStore, StateMirror
@@ -117,8 +117,10 @@ class WorkerServices(mode.Service):
 
 
 def worker_journal(settings: Settings) -> Journal | None:
-    """The worker's journal in embedded mode (``HOOKLINE_JOURNAL_DIR``), else None."""
+    """The worker's journal in embedded mode (``HOOKLINE_JOURNAL_DIR``; a file per
+    worker process, ``HOOKLINE_WORKER_INDEX``), else None."""
     if settings.journal_dir is None:
         return None
     key = settings.journal_key.get_secret_value() if settings.journal_key else None
-    return Journal(settings.journal_dir / WORKER_FILE, load_key(settings.journal_dir, key))
+    path = settings.journal_dir / worker_file(settings.worker_index)
+    return Journal(path, load_key(settings.journal_dir, key))

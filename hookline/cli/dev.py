@@ -24,7 +24,13 @@ from core.settings import Settings
     show_default=True,
     help="ClickHouse data and logs live here; survives restarts.",
 )
-def dev(port: int, host: str, data_dir: Path) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 8),
+    default=None,
+    help="Worker processes, about a core each under load [default: HOOKLINE_DEV_WORKERS or 2].",
+)
+def dev(port: int, host: str, data_dir: Path, workers: int | None) -> None:
     """Run the whole pipeline on this machine (embedded broker and ClickHouse).
 
     \b
@@ -34,6 +40,8 @@ def dev(port: int, host: str, data_dir: Path) -> None:
     from hookline.embedded.dev import RECYCLE, run_dev
 
     settings = Settings(public_url=f"http://{host}:{port}")
+    if workers is not None:
+        settings = settings.model_copy(update={"dev_workers": workers})
     setup_logging(settings.log_level)
     # 1 when the embedded broker died (its memory is gone): an outer supervisor restarts us.
     status = run(run_dev(settings, data_dir.resolve(), host, port), settings.event_loop)

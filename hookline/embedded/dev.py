@@ -4,10 +4,11 @@ Starts the embedded broker (subprocess), creates topics, opens ClickHouse in
 this process (chdb: one process per data directory, so this process does both
 the history writes and the history reads), refills the broker from the journal
 (the broker keeps nothing across a restart: ``journal.py``, ``restore.py``),
-starts the faust worker (subprocess) and serves gateway + API on one port.
-Ctrl-C or SIGTERM stops everything, in reverse order.
+starts the faust workers (``HOOKLINE_DEV_WORKERS`` subprocesses, one consumer
+group) and serves gateway + API on one port. Ctrl-C or SIGTERM stops everything, in
+reverse order.
 
-Both subprocesses die with this one (``supervisor.spawn``). The worker is restarted
+Every subprocess dies with this one (``supervisor.spawn``). Each worker is restarted
 with backoff whenever it exits. The broker is not: it holds everything in memory, so
 when it dies this process logs it and exits with status 1, for an outer supervisor to
 start it again.
@@ -29,6 +30,7 @@ import os
 import signal
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import SecretStr
 
 from core import serverkey
-from core.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
+from core.journal import FRONT_FILE, Journal, load_key, worker_files
 from core.kafka import ensure_topics, new_producer
 from core.loop import settle_gc
 from core.settings import Settings
@@ -55,12 +57,13 @@ from hookline.server import build_http_app, server_options
 log = logging.getLogger(__name__)
 
 
-def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[Any]:
+def start_worker(settings: Settings, index: int, log_path: Path) -> subprocess.Popen[Any]:
     env = {
         **os.environ,
         "HOOKLINE_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
         "HOOKLINE_EMBEDDED_BROKER": "true",
         "HOOKLINE_LOG_LEVEL": settings.log_level,
+        "HOOKLINE_WORKER_INDEX": str(index),
     }
     if settings.journal_dir is not None:
         env["HOOKLINE_JOURNAL_DIR"] = str(settings.journal_dir)
@@ -73,6 +76,45 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[Any]:
         )
 
 
+def worker_log(data_dir: Path, index: int) -> Path:
+    return data_dir / ("worker.log" if index == 0 else f"worker-{index}.log")
+
+
+class Workers:
+    """The worker processes of ``hookline dev``, each supervised (restarted with
+    backoff when it exits). They form one consumer group: each takes a share of the
+    partitions, about a core each under load (a Python process is bound by its
+    interpreter lock), and each journals its own state."""
+
+    def __init__(self, settings: Settings, data_dir: Path) -> None:
+        self.supervisors = [
+            Supervisor(
+                "worker" if index == 0 else f"worker-{index}",
+                partial(start_worker, settings, index, worker_log(data_dir, index)),
+            )
+            for index in range(settings.dev_workers)
+        ]
+
+    def start(self) -> None:
+        for supervisor in self.supervisors:
+            supervisor.start()
+
+    async def stop(self, timeout: float) -> None:
+        await asyncio.gather(*(s.stop(timeout=timeout) for s in self.supervisors))
+
+    def pids(self) -> tuple[int, ...] | None:
+        """Every worker's pid while all run; None while one is down."""
+        pids = tuple(s.pid for s in self.supervisors)
+        return None if None in pids else pids  # type: ignore[return-value]
+
+    @property
+    def alive(self) -> bool:
+        return self.pids() is not None
+
+    def __len__(self) -> int:
+        return len(self.supervisors)
+
+
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -83,8 +125,9 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> Non
             process.wait()
 
 
-async def wait_for_worker(bootstrap: str, worker: Supervisor, timeout: float = 90.0) -> bool:
-    """True once the worker process runs and its consumer group is stable with members."""
+async def wait_for_worker(bootstrap: str, workers: Workers, timeout: float = 90.0) -> bool:
+    """True once every worker process runs and their consumer group is stable with a
+    member each."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         async with asyncio.timeout(timeout):
@@ -92,7 +135,7 @@ async def wait_for_worker(bootstrap: str, worker: Supervisor, timeout: float = 9
             while True:
                 with contextlib.suppress(Exception):
                     state, members = await describe_group(admin, WORKER_GROUP)
-                    if worker.alive and state == "Stable" and members:
+                    if workers.alive and state == "Stable" and len(members) >= len(workers):
                         return True
                 await asyncio.sleep(0.5)
     except TimeoutError:
@@ -134,12 +177,12 @@ async def outgrown(broker: EmbeddedBroker, limit_mb: int) -> float:
 
 
 async def until_stopped(
-    stop: asyncio.Event, broker: EmbeddedBroker, worker: Supervisor, recycle_mb: int = 0
+    stop: asyncio.Event, broker: EmbeddedBroker, workers: Workers, recycle_mb: int = 0
 ) -> int:
-    """Say when the worker is ready, then wait for Ctrl-C or SIGTERM (exit status 0),
+    """Say when the workers are ready, then wait for Ctrl-C or SIGTERM (exit status 0),
     for the broker to die (1: what it held in memory is gone; restart hookline dev) or
     to outgrow ``recycle_mb`` (:data:`RECYCLE`)."""
-    ready = asyncio.create_task(wait_for_worker(broker.bootstrap, worker))
+    ready = asyncio.create_task(wait_for_worker(broker.bootstrap, workers))
     stopped = asyncio.create_task(stop.wait())
     broker_exit = asyncio.create_task(broker.wait_exit())
     grown = asyncio.create_task(outgrown(broker, recycle_mb))
@@ -189,7 +232,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
             "journal_dir": journal_dir,
         }
     )
-    worker: Supervisor | None = None
+    workers: Workers | None = None
     status = 1  # unless stopped by a signal
     runner: web.AppRunner | None = None
     sink: HistorySink | None = None
@@ -214,20 +257,20 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
         await producer.start()
         try:
             restored = await restore(
-                journal, Journal(journal_dir / WORKER_FILE, key_bytes), producer
+                journal, [Journal(path, key_bytes) for path in worker_files(journal_dir)], producer
             )
         finally:
             await producer.stop()
         journal.open_for_writing()
         pruner = JournalPruner(journal, store)
         pruner.start()
-        worker = Supervisor("worker", lambda: start_worker(settings, data_dir / "worker.log"))
-        worker.start()
+        workers = Workers(settings, data_dir)
+        workers.start()
         sink = HistorySink(settings, store)
         await sink.start()
         runner = web.AppRunner(
             build_http_app(
-                Runtime.create(settings, clickhouse, worker_pid=lambda: worker.pid, journal=journal)
+                Runtime.create(settings, clickhouse, worker_pids=workers.pids, journal=journal)
             ),
             **server_options(settings),
         )
@@ -241,15 +284,15 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
         print(f"hookline dev: metrics  {base}/metrics   data: {data_dir}", flush=True)
         print(f"hookline dev: broker   {broker.bootstrap}", flush=True)
         print(f"hookline dev: restored {restored} from the journal", flush=True)
-        status = await until_stopped(stop, broker, worker, settings.broker_recycle_mb)
+        status = await until_stopped(stop, broker, workers, settings.broker_recycle_mb)
         print("hookline dev: stopping", flush=True)
     finally:
         # Reverse order: stop taking webhooks, let the worker finish, drain history.
         if runner is not None:
             await runner.cleanup()
-        if worker is not None:
+        if workers is not None:
             # A worker without its broker cannot commit: no point waiting long for it.
-            await worker.stop(timeout=20.0 if broker.running else 5.0)
+            await workers.stop(timeout=20.0 if broker.running else 5.0)
         if sink is not None:
             await asyncio.sleep(settings.history_flush_seconds * 2)
             await sink.stop()

@@ -36,6 +36,16 @@ def _argv(pid: int) -> list[str]:
     return [arg for arg in raw.decode(errors="replace").split("\0") if arg]
 
 
+def _worker_index(pid: int) -> int:
+    """A worker process's index among hookline dev's workers (``HOOKLINE_WORKER_INDEX``)."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return 0
+    prefix = b"HOOKLINE_WORKER_INDEX="
+    return next((int(v[len(prefix) :]) for v in environ if v.startswith(prefix)), 0)
+
+
 def process_alive(pid: int) -> bool:
     """The process exists and is not a zombie (dead, not yet reaped)."""
     stat = _stat(pid)
@@ -114,18 +124,23 @@ class DevServer:
 
     def log_tail(self, lines: int = 40) -> str:
         text = ""
-        for name in ("dev.log", "worker.log"):
-            path = self.data_dir / name
+        for path in [self.data_dir / "dev.log", *sorted(self.data_dir.glob("worker*.log"))]:
             if path.exists():
-                text += f"--- {name}\n" + "\n".join(path.read_text().splitlines()[-lines:]) + "\n"
+                tail = "\n".join(path.read_text().splitlines()[-lines:])
+                text += f"--- {path.name}\n{tail}\n"
         return text
 
     def children(self) -> dict[str, int]:
-        """name -> pid of hookline dev's live children (the broker and the worker)."""
+        """name -> pid of hookline dev's live children: the broker and its workers
+        (``worker``, ``worker-1``, ...: the names of their logs)."""
         found = {}
         if self.process is not None:
             for pid, argv in child_processes(self.process.pid).items():
-                found["worker" if argv[-1:] == ["worker"] else "broker"] = pid
+                if argv[-1:] == ["worker"]:
+                    index = _worker_index(pid)
+                    found["worker" if index == 0 else f"worker-{index}"] = pid
+                else:
+                    found["broker"] = pid
                 self.seen[pid] = argv
         return found
 

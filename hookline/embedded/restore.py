@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
-from core.journal import Journal
+from core.journal import Journal, latest_states
 from schemas.topics import CONFIG
 
 log = logging.getLogger(__name__)
@@ -40,21 +40,21 @@ class Restored:
         )
 
 
-async def restore(front: Journal, worker: Journal, producer: AIOKafkaProducer) -> Restored:
+async def restore(front: Journal, workers: list[Journal], producer: AIOKafkaProducer) -> Restored:
+    """Refill the broker from the front process's journal and every worker's."""
     restored = Restored()
-    for journal in (front, worker):
-        for entry in await asyncio.to_thread(lambda j=journal: list(j.states())):
-            await producer.send(
-                entry.topic,
-                key=entry.key.encode(),
-                value=entry.value,
-                partition=entry.partition,
-                timestamp_ms=entry.timestamp_ms,
-            )
-            if entry.topic == CONFIG.name:
-                restored.config += 1
-            else:
-                restored.state += 1
+    for entry in await asyncio.to_thread(latest_states, [front, *workers]):
+        await producer.send(
+            entry.topic,
+            key=entry.key.encode(),
+            value=entry.value,
+            partition=entry.partition,
+            timestamp_ms=entry.timestamp_ms,
+        )
+        if entry.topic == CONFIG.name:
+            restored.config += 1
+        else:
+            restored.state += 1
     for accepted in await asyncio.to_thread(front.accepted):
         await producer.send(accepted.topic, key=accepted.key, value=accepted.value)
         restored.webhooks += 1

@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from hookline.embedded.devprocess import DevServer
-from tests.processes import child_running, children, kill9, wait_all_dead
+from tests.processes import children, kill9, wait_all_dead
 from tests.provider import ProviderStandIn
 from tests.samples import load_samples
 
@@ -29,7 +29,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 
 TAG = "cancelou"
 PRODUCT = "Produto test postback2"
-WORKER = "hookline.cli worker"
 
 
 def _body(n: int) -> tuple[str, bytes]:
@@ -195,25 +194,25 @@ async def wait_complete(account: Account, phones: list[str], timeout: float) -> 
         await asyncio.sleep(2)
 
 
-def worker_pid(server: DevServer, timeout: float = 60.0) -> int:
-    assert server.process is not None
+def worker_pid(server: DevServer, name: str = "worker", timeout: float = 60.0) -> int:
+    """The pid of hookline dev's worker ``name`` (``worker``, ``worker-1``, ...)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pid = child_running(server.process.pid, WORKER)
+        pid = server.children().get(name)
         if pid is not None:
             return pid
         time.sleep(0.1)
-    raise AssertionError(f"no worker under hookline dev\n{server.log_tail()}")
+    raise AssertionError(f"no {name} under hookline dev\n{server.log_tail()}")
 
 
-async def wait_new_worker(server: DevServer, old: int, timeout: float = 60.0) -> int:
+async def wait_new_worker(server: DevServer, name: str, old: int, timeout: float = 60.0) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pid = worker_pid(server)
-        if pid != old:
+        pid = server.children().get(name)
+        if pid is not None and pid != old:
             return pid
         await asyncio.sleep(0.2)
-    raise AssertionError(f"the killed worker was not replaced\n{server.log_tail()}")
+    raise AssertionError(f"the killed {name} was not replaced\n{server.log_tail()}")
 
 
 def channel_calls(provider: ProviderStandIn) -> str:
@@ -258,13 +257,14 @@ async def test_worker_killed_twice_under_load(tmp_path: Path) -> None:
             load = Load()
             driving = asyncio.create_task(drive(url, range(webhooks), load, concurrency=16))
             killed = []
-            for share in (0.3, 0.65):
+            # hookline dev runs two workers (HOOKLINE_DEV_WORKERS): each is killed once.
+            for share, name in ((0.3, "worker"), (0.65, "worker-1")):
                 while load.sent < share * webhooks and not driving.done():
                     await asyncio.sleep(0.05)
-                pid = worker_pid(server)
+                pid = worker_pid(server, name)
                 kill9(pid)
                 killed.append(pid)
-                await wait_new_worker(server, pid)
+                await wait_new_worker(server, name, pid)
             await driving
             assert len(load.accepted) == webhooks, f"refused: {load.refused}"
             result = await wait_complete(account, list(load.accepted), timeout=240)

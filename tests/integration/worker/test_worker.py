@@ -32,7 +32,7 @@ PHONE = "+5511988887777"
 
 def start_worker(bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
     """The worker as ``hookline dev`` starts it."""
-    return start_dev_worker(Settings(bootstrap_servers=bootstrap), log)
+    return start_dev_worker(Settings(bootstrap_servers=bootstrap), 0, log)
 
 
 def _readies(log: Path) -> int:
@@ -223,7 +223,7 @@ async def test_a_refilled_broker_gives_the_worker_every_lead_and_open_intent(
         producer = new_producer(bootstrap)
         await producer.start()
         try:
-            restored = await restore(front, state, producer)
+            restored = await restore(front, [state], producer)
         finally:
             await producer.stop()
             front.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from core.journal import KEY_FILE, Journal, load_key
+from core.journal import KEY_FILE, Journal, latest_states, load_key, worker_file, worker_files
 
 
 @pytest.fixture
@@ -51,8 +51,42 @@ async def test_state_keeps_the_latest_value_per_key_config_first(journal: Journa
     states = [(s.topic, s.partition, s.key, s.value, s.timestamp_ms) for s in journal.states()]
     assert states == [
         ("hookline.config", 0, "account:acc_1", b"cfg", 500),
+        ("hookline.dedup", 1, "int_1:d", None, None),  # deleted: kept as a tombstone
         ("hookline.leads", 3, "acc_1:+55", b"v2", 2000),
     ]
+
+
+async def test_several_journals_merge_to_the_value_written_last_tombstones_included(
+    tmp_path: Path,
+) -> None:
+    """Two worker processes: partitions moved from the first to the second (a
+    rebalance), which wrote newer values and deleted a key the first still holds."""
+    key = load_key(tmp_path)
+    first = Journal(tmp_path / worker_file(0), key).open_for_writing()
+    second = Journal(tmp_path / worker_file(1), key).open_for_writing()
+    try:
+        await first.put_state("hookline.leads", 3, "acc_1:+551", b"old", 1000)
+        await first.put_state("hookline.dedup", 1, "int_1:d", b"mark", 1000)
+        await first.put_state("hookline.leads", 4, "acc_1:+552", b"only-first", 1000)
+        await second.put_state("hookline.leads", 3, "acc_1:+551", b"new", 2000)
+        await second.put_state("hookline.dedup", 1, "int_1:d", None, 2000)
+        await second.put_state("hookline.leads", 5, "acc_1:+553", b"only-second", 2000)
+        # Back to the first worker after another rebalance: newest again.
+        await first.put_state("hookline.leads", 5, "acc_1:+553", b"back-to-first", 3000)
+    finally:
+        first.close()
+        second.close()
+    assert worker_files(tmp_path) == [tmp_path / "worker-1.sqlite", tmp_path / "worker.sqlite"]
+    merged = {
+        (s.topic, s.partition, s.key): s.value
+        for s in latest_states([Journal(path, key) for path in worker_files(tmp_path)])
+    }
+    assert merged == {
+        ("hookline.leads", 3, "acc_1:+551"): b"new",
+        ("hookline.dedup", 1, "int_1:d"): None,
+        ("hookline.leads", 4, "acc_1:+552"): b"only-first",
+        ("hookline.leads", 5, "acc_1:+553"): b"back-to-first",
+    }
 
 
 async def test_nothing_is_on_disk_in_clear_and_another_key_reads_nothing(

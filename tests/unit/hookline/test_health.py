@@ -17,7 +17,7 @@ def healthy(**changes: Any) -> Probe:
         "group_state": "Stable",
         "members": frozenset({"m1"}),
         "lag": {(WORKER_GROUP, "hookline.webhooks", 0): 3},
-        "worker_pid": 42,
+        "worker_pids": (42, 44),
     }
     return Probe(**(probe | changes))
 
@@ -34,7 +34,7 @@ def decide(probe: Probe | None, **changes: Any) -> dict[str, str]:
 
 def test_ready_when_everything_holds() -> None:
     assert decide(healthy()) == {}
-    assert decide(healthy(), supervised=True, worker_pid=42) == {}
+    assert decide(healthy(), supervised=True, worker_pids=(42, 44)) == {}
 
 
 def test_config_not_loaded() -> None:
@@ -74,12 +74,12 @@ def test_lag_of_the_worker_group_past_the_bound_per_topic() -> None:
 
 
 def test_a_supervised_worker_that_is_down_or_not_yet_back() -> None:
-    reasons = decide(healthy(), supervised=True, worker_pid=None)
-    assert reasons == {"worker": "worker process not running (being restarted)"}
-    reasons = decide(healthy(), supervised=True, worker_pid=43)
-    assert reasons == {"worker": "worker process restarted, not in its consumer group yet"}
+    reasons = decide(healthy(), supervised=True, worker_pids=None)
+    assert reasons == {"worker": "a worker process is not running (being restarted)"}
+    reasons = decide(healthy(), supervised=True, worker_pids=(43, 44))
+    assert reasons == {"worker": "a worker process restarted, not in its consumer group yet"}
     # Not supervised here (gateway, api): only the group counts.
-    assert decide(healthy(worker_pid=None)) == {}
+    assert decide(healthy(worker_pids=None)) == {}
 
 
 def test_several_reasons_at_once() -> None:
