@@ -56,8 +56,11 @@ CREDENTIAL_WORDS = (
 )
 
 _NAMES = "|".join(sorted(CREDENTIAL_FIELDS))
-#: Text holding none of these (lower-cased) needs none of the patterns.
-_LOWER_NAMES = tuple(sorted(CREDENTIAL_FIELDS))
+#: Text holding none of these (lower-cased) needs none of the patterns: every credential
+#: field's name, less those holding another (``origin_secret`` holds ``secret``).
+_LOWER_NAMES = tuple(
+    sorted(n for n in CREDENTIAL_FIELDS if not any(o != n and o in n for o in CREDENTIAL_FIELDS))
+)
 _PATTERNS = (
     # JSON: "hottok": "value" (escaped quotes inside) or "hottok": 12345
     re.compile(
@@ -74,17 +77,60 @@ _PATTERNS = (
 
 def mask_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     """``text`` with credential field values, and any of ``secrets``, replaced by ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= MIN_SECRET_LENGTH:
-            text = text.replace(secret, MASK)
-    lowered = text.lower()  # substring checks: far cheaper than a case-blind alternation
-    if not any(name in lowered for name in _LOWER_NAMES):  # most bodies
+    text = mask_secrets(text, secrets)
+    if not names_credential(text):  # most bodies
         return text
     json_like, form, multipart, xml = _PATTERNS
     text = json_like.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
     text = form.sub(lambda m: m.group(1) + MASK, text)
     text = multipart.sub(lambda m: m.group(1) + MASK, text)
     return xml.sub(lambda m: m.group(1) + MASK, text)
+
+
+def mask_secrets(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with any of ``secrets`` (those long enough to look for) replaced by ``***``:
+    all :func:`mask_text` does to text that :func:`names_credential` clears."""
+    for secret in secrets:
+        if secret and len(secret) >= MIN_SECRET_LENGTH:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def names_credential(text: str) -> bool:
+    """Whether ``text`` holds a credential field's name, in any case: :func:`mask_text`'s
+    patterns change no text that holds none."""
+    lowered = text.lower()  # substring checks: far cheaper than a case-blind alternation
+    return any(name in lowered for name in _LOWER_NAMES)
+
+
+def json_free_of_credentials(text: str) -> bool:
+    """Whether JSON ``text`` is known, without decoding it, to decode to data with no
+    credential field, and to a JSON text again (``json.dumps``, ``ensure_ascii=False``)
+    naming none: :func:`mask_data` returns such data as is, and :func:`mask_text` does
+    to its JSON text only what :func:`mask_secrets` does. False says nothing (walk the
+    data).
+
+    True when ``text`` names no credential and each of its ``\\uXXXX`` escapes stands
+    for a printable character that is no letter or ``_`` in lower case (``\\u00e9``;
+    not ``\\u0074``, a ``t``, nor a control character, written back as another
+    escape). Any other escape stands for a character no name holds (``\\n``, ``\\"``) and
+    is written back the same, so every run of letters of the data, and of its JSON text,
+    is one of ``text``."""
+    if names_credential(text):
+        return False
+    return "\\u" not in text or all(_inert(m[1]) for m in _UNICODE_ESCAPE.finditer(text))
+
+
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")
+_NAME_CHARACTER = re.compile("[a-z_]")
+
+
+@functools.lru_cache(maxsize=1024)  # a body's escapes are mostly the same few accents
+def _inert(code: str) -> bool:
+    """Whether a ``\\u<code>`` escape's character can be part of no credential's name
+    (in lower case: ``K``, the Kelvin sign, is a ``k``) and is written back as itself."""
+    character = chr(int(code, 16))
+    return character >= " " and _NAME_CHARACTER.search(character.lower()) is None
 
 
 def mask_data(data: Any) -> Any:

@@ -16,7 +16,11 @@ read sources here. Pure.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
+
+from jmespath.parser import ParsedResult
+from jmespath.visitor import TreeInterpreter
 
 from schemas.mapping import (
     HeaderSource,
@@ -98,9 +102,37 @@ def _read_one(
     if isinstance(source, QuerySource):
         return first((query or {}).get(source.query))
     try:
-        return compile_expression(source).search(body)
+        return _search(compile_expression(source), body)
     except Exception as exc:  # jmespath type errors, invalid functions, deep data...
         raise SourceError(str(exc)) from None
+
+
+#: Every search's interpreter: ``ParsedResult.search`` makes one per call (options,
+#: functions, method cache), and an interpreter keeps nothing from one search to the next.
+_INTERPRETER = TreeInterpreter()
+
+
+def _search(expression: ParsedResult, body: Any) -> Any:
+    """``expression.search(body)``; an expression that only reads keys, as most mapping
+    expressions do, read as jmespath reads it (a key of an object, else null) without
+    walking its tree."""
+    keys = _keys_read(expression)
+    if keys is None:
+        return _INTERPRETER.visit(expression.parsed, body)
+    value = body
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _keys_read(expression: ParsedResult) -> tuple[str, ...] | None:
+    """The keys ``data.buyer.name`` reads, in order; None for any other kind of expression."""
+    tree = expression.parsed
+    steps = tree["children"] if tree["type"] == "subexpression" else [tree]
+    if not all(step["type"] == "field" for step in steps):
+        return None
+    return tuple(step["value"] for step in steps)
 
 
 def first(values: Any) -> Any:

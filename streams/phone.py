@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 import phonenumbers
@@ -96,7 +97,8 @@ def normalise_phone(raw: Any, region: str = "BR") -> PhoneResult:
     region = (region or "BR").upper()
     try:
         _check_type(raw)
-        number = _parse(_dial_text(text or ""), region)
+        dialled = _dial_text(text or "")
+        number = _parse(dialled, region)
         _check_possible(number)
     except _Refused as exc:
         return PhoneResult(None, text, str(exc))
@@ -105,11 +107,18 @@ def normalise_phone(raw: Any, region: str = "BR") -> PhoneResult:
     except Exception as exc:  # phonenumbers on hostile input: report, never crash
         return PhoneResult(None, text, f"not a number ({type(exc).__name__})")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return PhoneResult(e164, text, None, _foreign_warning(text or "", number, region))
+    return PhoneResult(e164, text, None, _foreign_warning(dialled, number, region))
+
+
+def _plain_digits(text: str) -> bool:
+    """ASCII digits only (most phones): no prefix, extension, letter or separator in it."""
+    return text.isascii() and text.isdigit()
 
 
 def _dial_text(text: str) -> str:
     """The number without a channel prefix or an extension; letters left are refused."""
+    if _plain_digits(text):
+        return text
     text = _SCHEME.sub("", text.strip())
     text = _EXTENSION.sub("", text)
     if _LETTER.search(text):
@@ -117,10 +126,11 @@ def _dial_text(text: str) -> str:
     return text
 
 
-def _foreign_warning(text: str, number: PhoneNumber, region: str) -> str | None:
+def _foreign_warning(dialled: str, number: PhoneNumber, region: str) -> str | None:
     """A warning when a national reading in ``region`` is not valid there, but the digits
-    as an international number are valid in another country."""
-    digits = _SEPARATORS.sub("", _dial_text(text))
+    as an international number are valid in another country (``dialled``: the text
+    :func:`_dial_text` left)."""
+    digits = dialled if _plain_digits(dialled) else _SEPARATORS.sub("", dialled)
     if not digits.isdigit() or phonenumbers.is_valid_number(number):
         return None
     if phonenumbers.region_code_for_number(number) != region:
@@ -163,7 +173,7 @@ def _as_text(raw: Any) -> str | None:
 
 
 def _parse(text: str, region: str) -> PhoneNumber:
-    digits = _SEPARATORS.sub("", text)
+    digits = text if _plain_digits(text) else _SEPARATORS.sub("", text)
     if not digits:
         raise _Refused("empty")
     if digits.startswith("+"):
@@ -194,16 +204,23 @@ def _best(*candidates: tuple[str, str | None]) -> PhoneNumber:
 
 
 def _international_without_plus(digits: str, region: str) -> bool:
-    meta = PhoneMetadata.metadata_for_region(region)
-    if meta is None or not meta.country_code:
+    code, national = _country_code_and_lengths(region)
+    if not code:
         return False
-    code = str(meta.country_code)
-    national = _national_lengths(meta)
     return (
         digits.startswith(code)
         and len(digits) > max(national, default=0)
         and len(digits) - len(code) in national
     )
+
+
+@lru_cache(maxsize=512)  # one per region: metadata never changes in a process
+def _country_code_and_lengths(region: str) -> tuple[str, frozenset[int]]:
+    """The region's country code ("" when it has none) and its national numbers' lengths."""
+    meta = PhoneMetadata.metadata_for_region(region)
+    if meta is None or not meta.country_code:
+        return "", frozenset()
+    return str(meta.country_code), frozenset(_national_lengths(meta))
 
 
 def _national_lengths(meta: PhoneMetadata) -> set[int]:
@@ -223,15 +240,23 @@ def _check_possible(number: PhoneNumber) -> None:
 
 
 def _local_only_length(number: PhoneNumber) -> bool:
-    region = phonenumbers.region_code_for_country_code(number.country_code)
+    local_only = _local_only_lengths(number.country_code)
+    return bool(local_only) and (
+        len(phonenumbers.national_significant_number(number)) in local_only
+    )
+
+
+@cache  # one per country code (at most 999): metadata never changes in a process
+def _local_only_lengths(country_code: int | None) -> frozenset[int]:
+    """The lengths of the country's numbers that fit only a local number (no area code)."""
+    region = phonenumbers.region_code_for_country_code(country_code)
     meta = PhoneMetadata.metadata_for_region(region)
     if meta is None:
-        return False
-    length = len(phonenumbers.national_significant_number(number))
+        return frozenset()
     local: set[int] = set()
     full: set[int] = set()
     for desc in (meta.fixed_line, meta.mobile):
         if desc is not None:
             local.update(desc.possible_length_local_only or ())
             full.update(desc.possible_length or ())
-    return length in local and length not in full
+    return frozenset(local - full)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from core.body import ParsedBody, parse_body
 from core.config.state import ConfigState
-from core.redact import mask_data, mask_text
+from core.redact import json_free_of_credentials, mask_data, mask_secrets, mask_text
 from schemas.actions import parse_params
 from schemas.commands import ActionCommand, command_id_for
 from schemas.config import Action, ChatbotFlow, ConversionEvent, QuickReply
@@ -25,6 +25,9 @@ from streams.templates import MissingValues, TemplateProblem, context_for, rende
 
 #: Bodies kept in history are capped; the full raw body stays on the topic.
 HISTORY_BODY_LIMIT = 64 * 1024
+#: The parsed body as history keeps it (``json.dumps(data, ensure_ascii=False,
+#: default=str)``, one encoder for every webhook).
+_HISTORY_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 @dataclass
@@ -49,16 +52,20 @@ class NotRun(Exception):
 def action_params(action: Action, context: dict[str, Any], config: ConfigState) -> dict[str, Any]:
     """The command's parameters: the action's, with the content of the object it names
     (a quick reply, a chatbot flow) as it is now, templates rendered. Raises NotRun."""
-    params = action.params.model_dump(exclude={"type"})
+    params = _fresh(config.derived(action, _own_params))
     templated = action.params.templated
+    #: Still the action's own parameters, as saved (checked once per action record).
+    as_saved = True
     if (key := action.object_key) is not None:
         named = config.records.get(key)
         if not isinstance(named, QuickReply | ChatbotFlow) or named.owner != action.account_id:
             raise NotRun(f"its {key.replace(':', ' ')} no longer exists")
         params |= named.content()
         templated = named.templated
+        as_saved = False
     missing: list[str] = []
     for name in (n for n in templated if n in params):  # optional ones may be left out
+        as_saved = False
         try:
             params[name] = render_value(params[name], context)
         except MissingValues as exc:
@@ -67,7 +74,10 @@ def action_params(action: Action, context: dict[str, Any], config: ConfigState) 
             raise NotRun(f"template error in {name}: {exc}") from None
     if missing:
         raise NotRun(f"no value for {', '.join(missing)}")
-    typed_value(action, params, config)
+    if typed_value(action, params, config):
+        as_saved = False
+    if as_saved and config.derived(action, _own_params_valid):
+        return params
     try:
         parse_params(action.type, params)
     except ValidationError as exc:
@@ -78,21 +88,59 @@ def action_params(action: Action, context: dict[str, Any], config: ConfigState) 
     return params
 
 
-def typed_value(action: Action, params: dict[str, Any], config: ConfigState) -> None:
+def _own_params(action: Action) -> dict[str, Any]:
+    """The action's parameters as a command carries them (built once per action record)."""
+    return action.params.model_dump(exclude={"type"})
+
+
+def _own_params_valid(action: Action) -> bool:
+    """Whether the action's own parameters are valid as a command's (checked once per
+    action record; they were when it was saved)."""
+    try:
+        parse_params(action.type, _own_params(action))
+    except ValidationError:
+        return False
+    return True
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of JSON-like ``value`` whose dicts and lists are its own (a command's
+    parameters never share one with another command, nor with the cache)."""
+    if isinstance(value, dict):
+        return {key: _fresh(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fresh(item) for item in value]
+    return value
+
+
+def typed_value(action: Action, params: dict[str, Any], config: ConfigState) -> bool:
     """A custom field's ``value``, rendered, as its field's type stores it (raises NotRun:
-    ``12,5`` in a number field is ``12.5``; ``abc`` is not stored, and history says why)."""
+    ``12,5`` in a number field is ``12.5``; ``abc`` is not stored, and history says why).
+    Whether it was converted."""
     field_param = action.params.custom_field_param
     if field_param is None or not isinstance(params.get("value"), str):
-        return
+        return False
     name = params[field_param]
     field = next((f for f in config.custom_fields_of(action.account_id) if f.name == name), None)
     if field is None or field.type == "text":
-        return
+        return False
     try:
         params["value"] = convert(params["value"], field.type)
     except FieldValueError as exc:
         shown = json.dumps(params["value"], ensure_ascii=False)[:100]
         raise NotRun(f"{shown} is not stored in {field.type} field {name!r}: {exc}") from None
+    return True
+
+
+def _free_of_credentials(parsed: ParsedBody) -> bool:
+    """Whether the body is JSON known to hold no credential field, in its data or in its
+    JSON text again (:func:`core.redact.json_free_of_credentials`): neither is masked."""
+    return parsed.format == "json" and json_free_of_credentials(parsed.text)
+
+
+def _masked_data(parsed: ParsedBody, free: bool) -> Any:
+    """``parsed.data`` with credential fields masked (``free``: it holds none)."""
+    return parsed.data if free else mask_data(parsed.data)
 
 
 def _history(
@@ -103,16 +151,21 @@ def _history(
     errors: list[str] | None = None,
     secret: str | None = None,
     masked: Any = None,
+    free: bool = False,
 ) -> WebhookHistory:
     """The history row. Body credentials (``hottok``, ``token``, ..., and the
     integration's secret wherever it appears) are masked; the topic keeps the raw body.
-    ``masked``: ``mask_data(parsed.data)`` when the caller has it already."""
+    ``masked``: ``mask_data(parsed.data)`` when the caller has it already; ``free``:
+    :func:`_free_of_credentials` of ``parsed`` (only the secret is looked for)."""
+    secrets = [secret]
     parsed_json = ""
     if parsed is not None and parsed.data is not None:
-        data = masked if masked is not None else mask_data(parsed.data)
-        parsed_json = json.dumps(data, ensure_ascii=False, default=str)[:HISTORY_BODY_LIMIT]
-        parsed_json = mask_text(parsed_json, [secret])
+        data = masked if masked is not None else _masked_data(parsed, free)
+        parsed_json = _HISTORY_JSON.encode(data)[:HISTORY_BODY_LIMIT]
+        parsed_json = (mask_secrets if free else mask_text)(parsed_json, secrets)
     body_text = envelope.body[:HISTORY_BODY_LIMIT].decode("utf-8", errors="replace")
+    # Most bodies are the parsed text itself (UTF-8, no BOM, not cut).
+    body_free = free and parsed is not None and body_text == parsed.text
     lead = lead or MappedLead()  # not mapped (yet): every lead column empty
     return WebhookHistory(
         request_id=envelope.request_id,
@@ -131,7 +184,7 @@ def _history(
         content_type=envelope.content_type,
         headers=envelope.headers,
         body_format=parsed.format if parsed else "raw",
-        body_text=mask_text(body_text, [secret]),
+        body_text=(mask_secrets if body_free else mask_text)(body_text, secrets),
         parsed_json=parsed_json,
     )
 
@@ -140,11 +193,13 @@ def process_envelope(
     envelope: WebhookEnvelope, config: ConfigState, *, duplicate: bool = False
 ) -> Outcome:
     integration = config.integration(envelope.integration_id)
-    history = partial(_history, envelope, secret=integration.secret if integration else None)
+    secret = integration.secret if integration else None
     if envelope.kind == "ping":
-        return Outcome(history(None, "ping"))
+        return Outcome(_history(envelope, None, "ping", secret=secret))
 
     parsed = parse_body(envelope.body, envelope.content_type)
+    free = _free_of_credentials(parsed)
+    history = partial(_history, envelope, secret=secret, free=free)
     account = config.account(envelope.account_id)
     problem = None
     if integration is None or account is None:
@@ -163,7 +218,7 @@ def process_envelope(
     events = config.matching_events(integration.id, lead.event or "")
     if not events:
         return Outcome(history(parsed, "unmatched", lead))
-    payload = mask_data(parsed.data)  # what history keeps and templates see
+    payload = _masked_data(parsed, free)  # what history keeps and templates see
     record = history(parsed, "duplicate" if duplicate else "matched", lead, masked=payload)
     record.matched_event_ids = [e.id for e in events]
     if duplicate:

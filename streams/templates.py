@@ -370,13 +370,73 @@ def _parse(source: str) -> nodes.Template:
 
 @lru_cache(maxsize=4096)
 def _compiled(source: str) -> Any:
-    """The compiled template, or None for text that must keep the old rule (it was saved
-    before templates were checked, and Jinja cannot read it or it uses what is refused)."""
+    """The compiled template (:class:`_Printing` when it only prints), or None for text
+    that must keep the old rule (it was saved before templates were checked, and Jinja
+    cannot read it or it uses what is refused)."""
     try:
         tree = _parse(source)
     except TemplateProblem:
         return None
-    return _ENV.from_string(tree)
+    return _Printing.of(tree) or _ENV.from_string(tree)
+
+
+#: The names a template reads from :func:`context_for`'s context.
+_CONTEXT_NAMES = frozenset((*VARIABLES, "fields", "payload"))
+
+
+def _variable(context: dict[str, Any], name: str) -> Any:
+    """A context variable as a template reads it (as :func:`render` hands Jinja the
+    context): ``fields`` and ``payload`` knowing their paths, a missing value missing."""
+    if name not in context:
+        return Missing(name=name)
+    value = context[name]
+    if name in ("fields", "payload"):
+        value = _data(value, name)
+    return Missing(name=name) if absent(value) else value
+
+
+class _Printing:
+    """A template that only prints text and variables, as most do (``Oi {{ name }}``,
+    ``{{ fields.product }}``): rendered as its compiled Jinja template renders it (each
+    step of a path through the sandbox's :func:`_child`, each value through
+    :func:`_finalize` and ``str``, the parts through :func:`_bounded`), without the
+    context and generator Jinja sets up per rendering, which cost more than the work."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, parts: tuple[str | tuple[str, tuple[Any, ...]], ...]) -> None:
+        #: Text as written, or a variable's path: (name, keys).
+        self._parts = parts
+
+    @classmethod
+    def of(cls, tree: nodes.Template) -> _Printing | None:
+        """The template when ``tree`` only prints text and context variables, else None."""
+        parts: list[str | tuple[str, tuple[Any, ...]]] = []
+        for output in tree.body:
+            if not isinstance(output, nodes.Output):
+                return None
+            for node in output.nodes:
+                if isinstance(node, nodes.TemplateData):
+                    parts.append(node.data)
+                elif (path := _static_path(node)) is not None and path[0] in _CONTEXT_NAMES:
+                    parts.append((str(path[0]), tuple(path[1:])))
+                else:
+                    return None
+        return cls(tuple(parts))
+
+    def render(self, context: dict[str, Any]) -> str:
+        return _bounded(self._printed(context))
+
+    def _printed(self, context: dict[str, Any]) -> Iterator[str]:
+        for part in self._parts:
+            if isinstance(part, str):
+                yield part
+                continue
+            name, keys = part
+            value = _variable(context, name)
+            for key in keys:
+                value = _child(value, key)
+            yield str(_finalize(value))
 
 
 # -- checking (when a template is saved) ---------------------------------------------
@@ -497,11 +557,10 @@ def render(source: str, context: dict[str, Any]) -> str:
         template = _compiled(source)
         if template is None:
             text = _legacy(source, context, missing)
+        elif isinstance(template, _Printing):
+            text = template.render(context)
         else:
-            top = {
-                name: _data(value, name) if name in ("fields", "payload") else value
-                for name, value in context.items()
-            }
+            top = {name: _variable(context, name) for name in context}
             text = template.render({k: v for k, v in top.items() if not absent(v)})
     except TemplateProblem:
         raise

@@ -2,6 +2,9 @@
 
 Pure: records go in through :meth:`ConfigState.apply` (``None`` deletes) in
 topic order, and indexes are kept in step so every look-up is a dict access.
+What the workers derive from records on every webhook (the sorted children of a
+record, an action's parameters, ...) is kept until a record changes: config changes
+are rare, webhooks are many.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar
 
 from schemas.config import (
     Account,
@@ -27,6 +32,9 @@ from schemas.config import (
 from schemas.mapping import Mapping
 from schemas.types import utcnow
 
+T = TypeVar("T")
+R = TypeVar("R", bound=ConfigRecord)
+
 
 def secret_hash(secret: str) -> str:
     """API keys and URL tokens are stored as sha256 hex; they are 128+ bit random
@@ -40,9 +48,16 @@ class ConfigState:
         self._account_by_key_hash: dict[str, str] = {}
         self._integration_by_token_hash: dict[str, str] = {}
         self._children: defaultdict[str, set[str]] = defaultdict(set)
+        #: (parent key, kind) -> its children sorted; emptied by any change (a child
+        #: added, removed or moved, a record replaced).
+        self._sorted_children: dict[tuple[str, type], tuple[Any, ...]] = {}
+        #: record key -> {builder: (the record it was built from, the value)}.
+        self._derived: dict[str, dict[Callable[[Any], Any], tuple[ConfigRecord, Any]]] = {}
 
     # -- updates -------------------------------------------------------------
     def apply(self, key: str, record: ConfigRecord | None) -> None:
+        self._sorted_children.clear()
+        self._derived.pop(key, None)
         old = self.records.pop(key, None)
         if old is not None:
             self._index(old, add=False)
@@ -122,8 +137,28 @@ class ConfigState:
         return record.mapping if isinstance(record, IntegrationMapping) else None
 
     def _children_of(self, parent_key: str, kind: type) -> list:
-        found = (self.records.get(k) for k in self._children.get(parent_key, ()))
-        return sorted((r for r in found if isinstance(r, kind)), key=lambda r: (r.created_at, r.id))
+        """Oldest first. A new list each time (callers may change it); sorted once per
+        config change (the worker asks for an event's actions on every webhook)."""
+        sorted_children = self._sorted_children.get((parent_key, kind))
+        if sorted_children is None:
+            found = (self.records.get(k) for k in self._children.get(parent_key, ()))
+            children = (r for r in found if isinstance(r, kind))
+            sorted_children = tuple(sorted(children, key=lambda r: (r.created_at, r.id)))
+            self._sorted_children[(parent_key, kind)] = sorted_children
+        return list(sorted_children)
+
+    def derived(self, record: R, build: Callable[[R], T]) -> T:
+        """``build(record)``, built once per config record: what depends on the record
+        alone (an action's parameters, a custom field's type) is built again only when
+        the record changes. A change replaces the record object (:meth:`apply`), so a
+        hit needs the very same object; ``build`` must not read any other record."""
+        built = self._derived.setdefault(record.key, {})
+        found = built.get(build)
+        if found is not None and found[0] is record:
+            return found[1]  # type: ignore[no-any-return]
+        value = build(record)
+        built[build] = (record, value)
+        return value
 
     def integrations_of(self, account_id: str) -> list[Integration]:
         return self._children_of(config_key("account", account_id), Integration)

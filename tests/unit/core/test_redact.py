@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -16,10 +17,13 @@ from core.redact import (
     CREDENTIAL_FIELDS,
     MASK,
     is_credential_name,
+    json_free_of_credentials,
     mask_data,
     mask_headers,
     mask_log_text,
+    mask_secrets,
     mask_text,
+    names_credential,
 )
 from ingest.envelope import CREDENTIAL_HEADERS
 from platforms import credential_fields
@@ -191,3 +195,92 @@ def test_mask_text_skips_text_without_credential_names_and_still_masks_any_case(
     assert mask_text('{"name": "Ana"}') == '{"name": "Ana"}'
     assert mask_text('{"HotTok": "abc"}') == '{"HotTok": "***"}'
     assert mask_text("a=1&HOTTOK=abc") == "a=1&HOTTOK=***"
+
+
+# -- JSON known to hold no credential (the workers skip walking it) ----------------------
+#: Pieces of keys and values: names and near names in any case, characters that lower to
+#: letters (the Kelvin sign, a dotted I) or match them case-blind (the long s), control
+#: characters, what JSON escapes, separators.
+PIECES = [
+    "hottok", "HotTok", "to", "ken", "T", "oken", "se", "cret", "api_", "key", "chave_unica",
+    "origin_secret", "\u212a", "to\u212aen", "hotto\u212a", "\u0130", "\u017f", "\u017fecret",
+    "é", "É", "ã", "😀", "\t", "\n", "\x01", '"', "\\", "/", "&", "=", "<", ">", ":", " ", "x", "1",
+    "Ana", "Uberlândia", "t\x08",
+]  # fmt: skip
+SECRET = "s3cr3t-value"
+
+
+def _random_data(rng: random.Random, depth: int = 0) -> Any:
+    def text() -> str:
+        return "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 4)))
+
+    if depth < 3 and rng.random() < 0.5:
+        return {text(): _random_data(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+    if depth < 3 and rng.random() < 0.2:
+        return [_random_data(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    return rng.choice([text(), text() + SECRET, 7, 1.5, True, None])
+
+
+def _json_text(value: Any, rng: random.Random) -> str:
+    """``value`` as JSON, some characters of its strings written as ``\\uXXXX`` escapes
+    (as PHP writes every non-ASCII one), hex digits in either case."""
+    if isinstance(value, dict):
+        items = (f"{_json_text(k, rng)}: {_json_text(v, rng)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_json_text(item, rng) for item in value) + "]"
+    if not isinstance(value, str):
+        return json.dumps(value)
+    out = []
+    for char in value:
+        if rng.random() < 0.3:
+            units = char.encode("utf-16-be")
+            escape = "".join(
+                f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2)
+            )
+            out.append(escape.upper().replace("\\U", "\\u") if rng.random() < 0.5 else escape)
+        else:
+            out.append(json.dumps(char, ensure_ascii=rng.random() < 0.5)[1:-1])
+    return '"' + "".join(out) + '"'
+
+
+def test_json_known_free_of_credentials_is_left_as_masking_would_leave_it() -> None:
+    """Differential: whatever JSON text it clears, walking and masking change nothing."""
+    rng = random.Random(13)
+    cleared = 0
+    for _ in range(3000):
+        data = _random_data(rng)
+        text = _json_text(data, rng)
+        assert json.loads(text) == data
+        if not json_free_of_credentials(text):
+            continue
+        cleared += 1
+        data = json.loads(text)
+        assert mask_data(data) is data, text
+        again = json.dumps(data, ensure_ascii=False, default=str)
+        assert mask_text(again, [SECRET]) == mask_secrets(again, [SECRET]), text
+    assert cleared > 300  # not a vacuous test
+
+
+@pytest.mark.parametrize(
+    ("text", "cleared"),
+    [
+        ('{"name": "Ana", "city": "Uberl\\u00e2ndia", "e": "\\u00C9\\ud83d\\ude00"}', True),
+        ('{"n": "a\\tb\\n\\"c\\"\\\\ \\/"}', True),
+        ('{"hottok": "x"}', False),
+        ('{"HOTTOK": "x"}', False),
+        ('{"note": "a token"}', False),  # a name anywhere: not known, walk it
+        ('{"\\u0074oken": "x"}', False),  # an escaped letter
+        ('{"hotto\\u212a": "x"}', False),  # the Kelvin sign is a k in lower case
+        ('{"a": "\\u0009oken"}', False),  # a control character comes back as \\t
+        ("{}", True),
+    ],
+)
+def test_json_free_of_credentials_cases(text: str, cleared: bool) -> None:
+    assert json_free_of_credentials(text) is cleared
+
+
+def test_names_credential_finds_every_field_name_in_any_case() -> None:
+    for name in CREDENTIAL_FIELDS:
+        assert names_credential(f"x {name.upper()} y"), name
+    assert not names_credential("origin hot tok ken")

@@ -3,6 +3,10 @@ the gateway's delivery ids and the suggestion measurement."""
 
 from __future__ import annotations
 
+import re
+
+import jmespath
+import jmespath.exceptions
 import pytest
 
 from core.sources import SourceError, first, lower_keys, read_source
@@ -75,3 +79,36 @@ def test_a_failing_member_is_skipped_when_another_has_a_value() -> None:
     assert read_candidates(chain, {"name": "Ana", "nick": "Aninha"}) == ["Ana", "Aninha"]
     with pytest.raises(SourceError):  # nothing found: the failure must be said
         read_candidates(chain, {"name": "x"[:0]})
+
+
+# -- expressions read as jmespath reads them ------------------------------------------------
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "id",
+        "data.buyer.name",
+        'data."buyer".name',
+        "data.buyer.name.first",
+        "data.items",
+        "data.items[0]",
+        "data.*",
+        "missing.deeper.still",
+        "length(data.items)",
+        "data.buyer || id",
+        "@",
+    ],
+)
+@pytest.mark.parametrize(
+    "body",
+    [BODY, None, "text", 7, [1, 2], {"data": "x"}, {"data": {"buyer": None}}, {"data": [{}]}],
+)
+def test_an_expression_reads_what_jmespath_reads(expression: str, body: object) -> None:
+    """Key paths are read without walking jmespath's tree, others by one interpreter for
+    every search: both as ``jmespath.search``."""
+    try:
+        expected: object = jmespath.search(expression, body)
+    except jmespath.exceptions.JMESPathError as exc:
+        with pytest.raises(SourceError, match=re.escape(str(exc))):
+            read_source(expression, body)
+    else:
+        assert read_source(expression, body) == expected

@@ -478,3 +478,62 @@ def test_a_phone_that_looks_foreign_is_kept_with_a_warning_in_history() -> None:
     assert outcome.failure is None and outcome.history.phone == "+5514155552671"
     assert outcome.history.errors == []
     assert len(outcome.history.warnings) == 1 and "(US)" in outcome.history.warnings[0]
+
+
+# -- what is kept per config record --------------------------------------------------------
+def test_an_actions_parameters_follow_its_record_and_are_each_commands_own() -> None:
+    state = _with(
+        _config(),
+        _action("action_2", type="send_chatbot", flow="f-1", start_params={"origem": "site"}),
+    )
+    first = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state).commands
+    assert [c.params for c in first] == [
+        {"tag": "cancelou"},
+        {"chatbot_id": None, "flow": "f-1", "start_params": {"origem": "site"}},
+    ]
+    first[0].params["tag"] = "changed"
+    first[1].params["start_params"]["origem"] = "changed"
+    again = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state).commands
+    assert again[0].params == {"tag": "cancelou"}
+    assert again[1].params["start_params"] == {"origem": "site"}
+    # The config topic's next record for the action: its parameters from then on.
+    _with(state, _action("action_1", type="add_tag", tag="novo"))
+    changed = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state).commands
+    assert {c.action_id: c.params for c in changed}["action_1"] == {"tag": "novo"}
+
+
+def test_an_actions_own_parameters_are_checked_as_a_commands() -> None:
+    """Parameters as saved are checked once per action record; invalid ones (a record
+    this version would refuse) stop the action on every webhook, history saying why."""
+    invalid = Action.model_construct(
+        **_action("action_1", type="add_tag", tag="x").__dict__,
+    )
+    invalid.params = invalid.params.model_copy(update={"tag": ""})
+    state = _with(_config(), invalid)
+    for _ in range(2):
+        outcome = process_envelope(_envelope(_hotmart("PURCHASE_CANCELED")), state)
+        assert [c.type for c in outcome.commands] == ["send_message"]
+        assert outcome.history.errors == [
+            "add_tag action_1 not run: invalid once rendered: tag: String should have at least"
+            " 1 character"
+        ]
+
+
+def test_history_masks_credentials_and_the_secret_however_the_body_is_written() -> None:
+    secret = "integration-secret-1"
+    state = _config()
+    _with(state, state.integration("int_1").model_copy(update={"secret": secret}))
+    body = json.loads(_hotmart("PURCHASE_CANCELED"))
+    body["data"]["note"] = f"signed {secret}"
+    for text in (json.dumps(body), json.dumps(body, ensure_ascii=False)):
+        history = process_envelope(_envelope(text.encode()), state).history
+        assert secret not in history.parsed_json + history.body_text
+        assert "signed ***" in history.parsed_json and "signed ***" in history.body_text
+        assert "Uberlândia" in history.parsed_json
+    body["hottok"] = "hot-1"
+    body["data"]["\u0074oken"] = 12
+    for text in (json.dumps(body), json.dumps(body, ensure_ascii=False)):
+        outcome = process_envelope(_envelope(text.encode()), state)
+        parsed = json.loads(outcome.history.parsed_json)
+        assert parsed["hottok"] == parsed["data"]["token"] == "***"
+        assert "hot-1" not in outcome.history.body_text

@@ -9,6 +9,7 @@ from core.config.state import ConfigState, secret_hash
 from schemas.config import Account, CustomField, Integration, IntegrationMapping, UrlToken
 from schemas.mapping import Mapping
 from schemas.types import Plan
+from streams import templates
 from streams.mapping import MappedLead
 from streams.templates import (
     FILTERS,
@@ -193,3 +194,46 @@ def test_payload_variables_list_each_value_with_its_template_path() -> None:
     assert len(payload_variables({"a": list(range(10)), "b": dict.fromkeys("xyz")}, 2)) == 2
     for path, _ in payload_variables(PAYLOAD):
         assert check("{{ " + path + " }}", VARIABLES) == []
+
+
+# -- templates that only print -------------------------------------------------------------
+PRINTING = [
+    "Oi {{name}}, {{ fields.product }} ({{fields.price}})",
+    "{{event}} {{phone}} {{fields.paid}} {{ email }}",
+    "{{fields.my-field}} {{ fields['my-field'] }}",
+    "{{ payload.data.buyer }} {{ payload.data.items }} {{ payload.data.buyer.tags.1 }}",
+    "{{ payload['data']['items'][0]['name'] }} {{ payload.data.items.9 }}",
+    "{{ payload.data.coupon }}{{ payload.data.buyer.email }}{{ fields.nope.deeper }}",
+    "{{ name.first }} {{ first_name.0 }} {{ fields.price.x }} {{ payload.data.items.x }}",
+    "{{ payload }}|{{ fields }}|{{- name -}}  |\n{{ first_name }}\n",
+    "{{ payload.data.items['²'] }}",  # int('²') fails: a template problem
+    "sem variáveis {placeholders}\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("template", PRINTING)
+@pytest.mark.parametrize("payload", [PAYLOAD, None, {"data": []}, {"text": "x" * MAX_OUTPUT}])
+def test_a_template_that_only_prints_renders_as_its_jinja_template(
+    template: str, payload: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Printed without Jinja's per-render setup: the same text, missing values and errors."""
+    context = context_for(LEAD, payload)
+
+    def rendered() -> object:
+        templates._compiled.cache_clear()
+        try:
+            return render(template, context)
+        except (MissingValues, TemplateProblem) as exc:
+            return type(exc), str(exc)
+
+    assert isinstance(templates._compiled(template), templates._Printing)
+    printed = rendered()
+    monkeypatch.setattr(templates._Printing, "of", classmethod(lambda cls, tree: None))
+    assert rendered() == printed
+    templates._compiled.cache_clear()
+
+
+def test_templates_that_do_more_than_print_are_jinjas() -> None:
+    for template in ("{{ name | upper }}", "{% if name %}x{% endif %}", "{{ foo }}", "{{ 1 }}"):
+        assert not isinstance(templates._compiled(template), templates._Printing), template

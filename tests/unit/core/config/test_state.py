@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.config.state import ConfigState, secret_hash
 from schemas.config import (
@@ -126,3 +126,60 @@ def test_account_objects_and_the_actions_that_name_them() -> None:
     assert legacy.object_key is None and state.actions_using("chatbot_flow", "bot_1") == []
     state.apply(flow.key, None)
     assert state.chatbot_flows_of("acc_1") == []
+
+
+# -- what is kept between config changes --------------------------------------------------
+def _event(event_id: str, created_at: datetime) -> ConversionEvent:
+    return ConversionEvent(
+        id=event_id,
+        account_id="acc_1",
+        integration_id="int_1",
+        name=event_id,
+        identification="PAID",
+        created_at=created_at,
+    )
+
+
+def test_sorted_children_follow_every_change_and_are_the_callers_own() -> None:
+    state = _state()
+    now = utcnow()
+    first, second = _event("evt_1", now), _event("evt_2", now + timedelta(seconds=1))
+    state.apply(second.key, second)
+    assert state.events_of("int_1") == [second]
+    state.apply(first.key, first)  # a sibling added: sorted again, oldest first
+    assert state.events_of("int_1") == [first, second]
+    moved = _event("evt_1", now + timedelta(seconds=2))  # a replaced record reorders
+    state.apply(moved.key, moved)
+    assert state.events_of("int_1") == [second, moved]
+    state.events_of("int_1").clear()  # a caller's list is its own
+    assert state.matching_events("int_1", "PAID") == [second, moved]
+    state.apply(second.key, None)
+    assert state.events_of("int_1") == [moved]
+    # Another kind under the same parent is another list.
+    assert state.integrations_of("acc_1") == [state.integration("int_1")]
+    assert state.custom_fields_of("acc_1") == []
+
+
+def test_derived_values_are_built_once_per_record_and_again_when_it_changes() -> None:
+    state = _state()
+    built: list[str] = []
+
+    def name_of(record: Integration) -> str:
+        built.append(record.name)
+        return record.name.upper()
+
+    integration = state.integration("int_1")
+    assert state.derived(integration, name_of) == state.derived(integration, name_of) == "I"
+    assert built == ["i"]
+    renamed = integration.model_copy(update={"name": "renamed"})
+    assert state.derived(renamed, name_of) == "RENAMED"  # not the record it was built from
+    assert built == ["i", "renamed"]
+    # Each record the config topic brings for the key builds again, even an equal one.
+    for record in (renamed, renamed.model_copy()):
+        state.apply(record.key, record)
+        assert state.derived(state.integration("int_1"), name_of) == "RENAMED"
+    assert built == ["i", "renamed", "renamed", "renamed"]
+    # A delete forgets it; each builder keeps its own value.
+    state.apply(renamed.key, None)
+    assert "integration:int_1" not in state._derived
+    assert state.derived(renamed, lambda record: record.id) == "int_1"
