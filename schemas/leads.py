@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from typing import Any, Literal
+from itertools import islice
+from typing import Any, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -70,9 +71,14 @@ class LeadState(BaseModel):
         """A copy whose lists and dicts can be changed without touching this lead.
         Not a deep copy: that copied every remembered outcome (up to 500 models) for
         each command, a fifth of the executor's CPU; outcomes are never changed in
-        place (:meth:`with_outcome` makes a new dict)."""
-        mutable = {k: copy.copy(v) for k, v in self.__dict__.items() if isinstance(v, list | dict)}
-        return self.model_copy(update=mutable)
+        place (:meth:`with_outcome` makes a new dict). What ``model_copy(update=...)``
+        does with the copied lists and dicts, without its generic steps."""
+        copied = copy.copy(self)
+        values = copied.__dict__
+        for name in _CONTAINERS:
+            values[name] = values[name].copy()
+        copied.__pydantic_fields_set__.update(_CONTAINERS)
+        return copied
 
     @property
     def applied(self) -> list[str]:
@@ -81,6 +87,17 @@ class LeadState(BaseModel):
 
     def with_outcome(self, command_id: str, outcome: CommandOutcome) -> dict[str, CommandOutcome]:
         """``outcomes`` with this one added last, the oldest dropped beyond the bound."""
-        kept = {k: v for k, v in self.outcomes.items() if k != command_id}
+        kept = dict(self.outcomes)
+        kept.pop(command_id, None)
         kept[command_id] = outcome
-        return dict(list(kept.items())[-APPLIED_COMMANDS_KEPT:])
+        for oldest in list(islice(kept, max(0, len(kept) - APPLIED_COMMANDS_KEPT))):
+            del kept[oldest]
+        return kept
+
+
+#: The fields holding a list or a dict: what an editable copy must not share.
+_CONTAINERS = tuple(
+    name
+    for name, field in LeadState.model_fields.items()
+    if get_origin(field.annotation) in (list, dict)
+)

@@ -19,6 +19,7 @@ from schemas.commands import ActionCommand, command_id_for
 from schemas.config import Action, ChatbotFlow, ConversionEvent, QuickReply
 from schemas.envelope import WebhookEnvelope
 from schemas.history import WebhookHistory, WebhookStatus
+from schemas.types import assembled, is_e164
 from streams.fields import FieldValueError, convert, profile_of
 from streams.mapping import MappedLead, map_parsed
 from streams.templates import MissingValues, TemplateProblem, context_for, render_value
@@ -132,6 +133,17 @@ def typed_value(action: Action, params: dict[str, Any], config: ConfigState) -> 
     return True
 
 
+def _command(**values: Any) -> ActionCommand:
+    """The command, not validated again: ids of validated records and of the envelope, the
+    type of a validated action, the lead's E.164 phone (checked: phonenumbers may format
+    a number longer than :data:`~schemas.types.E164` takes, and the command then fails as
+    it always did), its name and profile (text), the parameters (checked by their
+    action's type)."""
+    if not is_e164(values["phone"]):
+        return ActionCommand(**values)
+    return assembled(ActionCommand, **values)
+
+
 def _free_of_credentials(parsed: ParsedBody) -> bool:
     """Whether the body is JSON known to hold no credential field, in its data or in its
     JSON text again (:func:`core.redact.json_free_of_credentials`): neither is masked."""
@@ -167,7 +179,9 @@ def _history(
     # Most bodies are the parsed text itself (UTF-8, no BOM, not cut).
     body_free = free and parsed is not None and body_text == parsed.text
     lead = lead or MappedLead()  # not mapped (yet): every lead column empty
-    return WebhookHistory(
+    # Every value is of its field's type already (an envelope, a mapped lead, our text).
+    return assembled(
+        WebhookHistory,
         request_id=envelope.request_id,
         account_id=envelope.account_id,
         integration_id=envelope.integration_id,
@@ -178,11 +192,11 @@ def _history(
         name=lead.name,
         phone=lead.phone,
         phone_raw=lead.phone_raw,
-        fields=lead.fields,
-        errors=errors if errors is not None else lead.problems,
-        warnings=lead.warnings,
+        fields=dict(lead.fields),
+        errors=list(errors) if errors is not None else lead.problems,
+        warnings=list(lead.warnings),
         content_type=envelope.content_type,
-        headers=envelope.headers,
+        headers=dict(envelope.headers),
         body_format=parsed.format if parsed else "raw",
         body_text=(mask_secrets if body_free else mask_text)(body_text, secrets),
         parsed_json=parsed_json,
@@ -249,7 +263,7 @@ def process_envelope(
             if action.is_send:
                 sending = (event, action)
             commands.append(
-                ActionCommand(
+                _command(
                     command_id=command_id_for(integration.id, delivery_key(envelope), action.id),
                     account_id=envelope.account_id,
                     integration_id=integration.id,
@@ -259,7 +273,7 @@ def process_envelope(
                     type=action.type,
                     phone=lead.phone,
                     lead_name=lead.name,
-                    profile=profile,
+                    profile=dict(profile),
                     params=params,
                 )
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.leads import LeadState
+from schemas.leads import _CONTAINERS, APPLIED_COMMANDS_KEPT, CommandOutcome, LeadState
 
 
 def test_leads_stored_before_profiles_existed_load_with_none() -> None:
@@ -15,3 +15,41 @@ def test_leads_stored_before_profiles_existed_load_with_none() -> None:
     copy = lead.editable_copy()
     copy.profile["email"] = "ana@loja.com"
     assert lead.profile == {}
+
+
+def test_an_editable_copy_shares_no_list_or_dict_and_is_what_model_copy_made() -> None:
+    lead = LeadState(
+        account_id="acc_1",
+        phone="+5511999990000",
+        tags=["vip"],
+        fields={"produto": "Curso"},
+        outcomes={"c1": CommandOutcome(status="applied")},
+        sending=["c2"],
+    )
+    copy = lead.editable_copy()
+    containers = {k: v.copy() for k, v in lead.__dict__.items() if isinstance(v, list | dict)}
+    assert set(containers) == set(_CONTAINERS)
+    expected = lead.model_copy(update=containers)
+    assert copy == expected and copy.model_fields_set == expected.model_fields_set
+    for name in ("tags", "fields", "profile", "outcomes", "sending"):
+        assert getattr(copy, name) is not getattr(lead, name), name
+    copy.tags.append("x")
+    copy.outcomes["c3"] = CommandOutcome(status="failed")
+    assert lead.tags == ["vip"] and list(lead.outcomes) == ["c1"]
+
+
+def test_outcomes_keep_the_latest_last_and_drop_the_oldest_beyond_the_bound() -> None:
+    outcome = CommandOutcome(status="applied")
+    lead = LeadState(
+        account_id="acc_1",
+        phone="+5511999990000",
+        outcomes={f"c{i}": outcome for i in range(APPLIED_COMMANDS_KEPT)},
+    )
+    again = lead.with_outcome("c0", CommandOutcome(status="failed"))  # comes back: now last
+    assert list(again) == [*(f"c{i}" for i in range(1, APPLIED_COMMANDS_KEPT)), "c0"]
+    assert again["c0"].status == "failed"
+    added = lead.with_outcome("new", outcome)
+    assert list(added) == [*(f"c{i}" for i in range(1, APPLIED_COMMANDS_KEPT)), "new"]
+    assert len(lead.outcomes) == APPLIED_COMMANDS_KEPT and "new" not in lead.outcomes
+    small = LeadState(account_id="acc_1", phone="+5511999990000").with_outcome("a", outcome)
+    assert small == {"a": outcome}
