@@ -62,7 +62,7 @@ from schemas.config import (
 )
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
-from schemas.leads import LeadState
+from schemas.leads import CommandOutcome, LeadState
 from schemas.mapping import Mapping
 from schemas.topics import COMMANDS, DEDUP, HISTORY, LEADS, WEBHOOKS
 from schemas.types import Plan, utcnow
@@ -175,16 +175,17 @@ def webhook_stage(raw: list[bytes], state: ConfigState) -> list[bytes]:
     return commands
 
 
-def executor_stage(raw: list[bytes]) -> int:
-    """What the executor agent does per command but send and store: ``run_lead`` on a
-    lead seen for the first time, with the recording channel. Answers commands applied."""
+def executor_stage(raw: list[bytes], known: dict[str, LeadState] | None = None) -> int:
+    """What the executor agent does per command but send and store: ``run_lead`` with the
+    recording channel, on a lead seen for the first time, or as ``known`` holds it.
+    Answers commands applied."""
     by_lead: defaultdict[str, list[ActionCommand]] = defaultdict(list)
     for value in raw:
         command = COMMANDS.decode(value)
         by_lead[command.lead_key].append(command)
     applied = 0
-    for commands in by_lead.values():
-        lead: LeadState | None = None
+    for key, commands in by_lead.items():
+        lead = (known or {}).get(key)
         settled = []
         for command in commands:
             execution = execute(lead, command, "recording")
@@ -201,6 +202,19 @@ def executor_stage(raw: list[bytes]) -> int:
             HISTORY.encode(result_record(command, execution.outcome))
             applied += execution.outcome.status == "applied"
     return applied
+
+
+def known_leads(raw: list[bytes], remembered: int) -> dict[str, LeadState]:
+    """Each command's lead as a lead that came back after ``remembered`` commands (up to
+    ``APPLIED_COMMANDS_KEPT``, what a lead remembers): its outcomes are written with it."""
+    leads: dict[str, LeadState] = {}
+    outcomes = {f"{i:032x}": CommandOutcome(status="applied") for i in range(remembered)}
+    for value in raw:
+        command = COMMANDS.decode(value)
+        leads[command.lead_key] = LeadState(
+            account_id=command.account_id, phone=command.phone, outcomes=outcomes
+        )
+    return leads
 
 
 # -- the plain loop's bare work (bench/baseline_loop.py map_webhook, apply_command) -----
@@ -259,6 +273,13 @@ def main() -> None:
     parser.add_argument("--webhooks", type=int, default=2000, help="webhooks per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=200, help="webhooks run before timing")
+    parser.add_argument(
+        "--remembered",
+        type=int,
+        default=0,
+        help="commands each lead already remembers (0: new leads, as bench/e2e.py sends;"
+        " a lead remembers at most 500)",
+    )
     args = parser.parse_args()
 
     state = config_state()
@@ -272,7 +293,8 @@ def main() -> None:
     for round_ in range(1, args.rounds + 1):
         plain, _ = cpu_us(args.webhooks, plain_loop, payloads)
         webhook, commands = cpu_us(args.webhooks, webhook_stage, raw, state)
-        executor, applied = cpu_us(args.webhooks, executor_stage, commands)
+        known = known_leads(commands, args.remembered) if args.remembered else None
+        executor, applied = cpu_us(args.webhooks, executor_stage, commands, known)
         if len(commands) != 3 * args.webhooks or applied != len(commands):
             raise SystemExit(f"expected {3 * args.webhooks} applied commands, got {applied}")
         figures["plain"].append(plain)
@@ -287,8 +309,9 @@ def main() -> None:
             flush=True,
         )
 
-    print(f"webhooks: {args.webhooks} per round, {args.rounds} rounds; CPU µs per webhook,")
-    print("median (range); one webhook = 3 commands")
+    leads = f"leads remembering {args.remembered} commands" if args.remembered else "new leads"
+    print(f"webhooks: {args.webhooks} per round, {args.rounds} rounds, {leads}; CPU µs per")
+    print("webhook, median (range); one webhook = 3 commands")
     print(f"webhook stage (decode, process_envelope, encode): {summary(figures['webhook'])}")
     print(f"executor stage (decode, execute, encode):         {summary(figures['executor'])}")
     print(f"worker, both stages:                              {summary(figures['worker'])}")

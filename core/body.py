@@ -202,9 +202,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: ``json.loads(text, parse_constant=_reject_constant)`` builds one per call.
+_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _load_json(text: str) -> tuple[bool, Any, Exception | None]:
     try:
-        return True, json.loads(text, parse_constant=_reject_constant), None
+        if text.startswith("\ufeff"):  # what json.loads refuses before decoding
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return True, _JSON.decode(text), None
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         return False, None, exc
 

@@ -9,6 +9,7 @@ command at most once.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +20,20 @@ from schemas.types import E164, Id, utcnow
 
 
 def command_id_for(integration_id: str, delivery_id: str, action_id: str) -> str:
-    digest = hashlib.sha256(f"{integration_id}\x00{delivery_id}\x00{action_id}".encode())
-    return digest.hexdigest()[:32]
+    return command_ids_for(integration_id, delivery_id)(action_id)
+
+
+def command_ids_for(integration_id: str, delivery_id: str) -> Callable[[str], str]:
+    """:func:`command_id_for` of one delivery, by action id: the sha256 of
+    ``<integration id>\\0<delivery id>\\0<action id>``, what the actions share hashed once."""
+    shared = hashlib.sha256(f"{integration_id}\x00{delivery_id}\x00".encode())
+
+    def command_id(action_id: str) -> str:
+        digest = shared.copy()
+        digest.update(action_id.encode())
+        return digest.hexdigest()[:32]
+
+    return command_id
 
 
 def lead_key(account_id: str, phone: str) -> str:

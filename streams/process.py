@@ -5,6 +5,7 @@ commands to emit, and whether it is a dead letter. Pure: config comes in as a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -15,7 +16,7 @@ from core.body import ParsedBody, parse_body
 from core.config.state import ConfigState
 from core.redact import json_free_of_credentials, mask_data, mask_secrets, mask_text
 from schemas.actions import parse_params
-from schemas.commands import ActionCommand, command_id_for
+from schemas.commands import ActionCommand, command_ids_for
 from schemas.config import Action, ChatbotFlow, ConversionEvent, QuickReply
 from schemas.envelope import WebhookEnvelope
 from schemas.history import WebhookHistory, WebhookStatus
@@ -27,8 +28,9 @@ from streams.templates import MissingValues, TemplateProblem, context_for, rende
 #: Bodies kept in history are capped; the full raw body stays on the topic.
 HISTORY_BODY_LIMIT = 64 * 1024
 #: The parsed body as history keeps it (``json.dumps(data, ensure_ascii=False,
-#: default=str)``, one encoder for every webhook).
-_HISTORY_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+#: default=str)``): one encoder for every webhook, which does not look for circular
+#: references (a quarter of its time): parsed data, and its masked copy, hold none.
+_HISTORY_JSON = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False)
 
 
 @dataclass
@@ -242,6 +244,7 @@ def process_envelope(
     profile, problems = profile_of(lead.fields)
     record.errors += problems
     commands = []
+    command_id_of: Callable[[str], str] | None = None  # made for the first command
     #: The send this webhook makes (one per delivery, whatever events it matched).
     sending: tuple[ConversionEvent, Action] | None = None
     for event in events:
@@ -262,9 +265,10 @@ def process_envelope(
                 continue
             if action.is_send:
                 sending = (event, action)
+            command_id_of = command_id_of or command_ids_for(integration.id, delivery_key(envelope))
             commands.append(
                 _command(
-                    command_id=command_id_for(integration.id, delivery_key(envelope), action.id),
+                    command_id=command_id_of(action.id),
                     account_id=envelope.account_id,
                     integration_id=integration.id,
                     request_id=envelope.request_id,
