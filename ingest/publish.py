@@ -4,7 +4,9 @@ clear "broker unavailable" when that cannot be done (the gateway answers 503).
 In embedded mode the envelope is also journaled once the broker has it, before
 the 200 (the embedded broker forgets everything when it stops:
 ``core/journal.py``). Journaled means produced; answered 200 means
-journaled."""
+journaled. That broker also acknowledges writes to partitions it does not have (after
+it restarted empty), so there the producer's metadata is made current first
+(``ingest/metadata.py``)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from aiokafka.errors import KafkaError
 
 from core import metrics
 from core.journal import Journal
+from ingest.metadata import refresh_if_stale
 from schemas.envelope import WebhookEnvelope
 from schemas.topics import WEBHOOKS
 
@@ -29,6 +32,8 @@ async def publish(
     envelope: WebhookEnvelope,
     timeout: float = 5.0,
     journal: Journal | None = None,
+    *,
+    embedded: bool = False,
 ) -> None:
     started = time.perf_counter()
     key = envelope.integration_id.encode()
@@ -36,6 +41,8 @@ async def publish(
     try:
         # asyncio.timeout, not wait_for: wait_for wraps the send in a task of its own.
         async with asyncio.timeout(timeout):
+            if embedded:
+                await refresh_if_stale(producer)
             await producer.send_and_wait(WEBHOOKS.name, key=key, value=value)
     except (KafkaError, TimeoutError, OSError) as exc:
         metrics.BROKER_ERRORS.labels("produce").inc()

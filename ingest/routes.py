@@ -188,6 +188,7 @@ class Webhook:
                 envelope,
                 self.gateway.settings.produce_timeout_seconds,
                 self.gateway.journal,
+                embedded=self.gateway.settings.embedded_broker,
             )
         except BrokerUnavailable as exc:
             log.error(
