@@ -186,6 +186,7 @@ class Webhook:
             await publish(
                 self.gateway.producer,
                 envelope,
+                self.gateway.view.state.mapping(self.integration.id),
                 self.gateway.settings.produce_timeout_seconds,
                 self.gateway.journal,
                 embedded=self.gateway.settings.embedded_broker,

@@ -49,9 +49,10 @@ async def replay_deadletters(call: Call) -> ReplayResult:
     outcome, and one that goes through leaves the dead-letter list.
 
     In the order the webhooks were received, whatever order they are named in: they go
-    one after the other to the integration's partition of the webhooks topic, which the
-    worker reads in order, so a lead ends as the platform's own sequence left it
-    (approved, then refunded). ``limit`` takes the oldest outstanding ones first."""
+    one after the other to their lead's partition of the webhooks topic
+    (``ingest/partition.py``), which the worker reads in order, so a lead ends as the
+    platform's own sequence left it (approved, then refunded). ``limit`` takes the
+    oldest outstanding ones first."""
     body: ReplayRequest = call.body
     integration = call.owned(Integration, call.path("id"))
     rows = await call.history.deadletters(
@@ -63,10 +64,11 @@ async def replay_deadletters(call: Call) -> ReplayResult:
     )
     envelopes = [WebhookEnvelope.model_validate_json(row["envelope_json"]) for row in rows]
     envelopes.sort(key=lambda envelope: envelope.received_at)  # stable: offsets on ties
+    mapping = call.state.mapping(integration.id)
     replayed = []
     for envelope in envelopes:
         try:
-            await publish(call.runtime.producer, envelope)
+            await publish(call.runtime.producer, envelope, mapping)
         except BrokerUnavailable as exc:
             raise ApiError(503, f"broker unavailable after {len(replayed)} replays: {exc}") from exc
         replayed.append(envelope.request_id)
