@@ -144,7 +144,8 @@ async def _send(
     refused = sender.refusal(command.account_id, config)
     if refused is not None:
         return refused_send(execution, lead, command, channel.name, refused)
-    await sender.pace(command.account_id, command.phone, record.settings if record else None)
+    settings = record.settings if record else None
+    await sender.pace(command.account_id, command.phone, settings, services.commands_share)
     intent = begin_send(lead, command)
     await services.leads.put(partition, command.lead_key, intent)
     delivery = await sender.deliver(channel, command, execution.outgoing, execution.lead)

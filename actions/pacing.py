@@ -8,8 +8,12 @@ The account's limit is a GCRA (the virtual scheduling form of a token bucket) al
 a burst of one second's worth; the recipient gap is exact within a process, and a
 lead's commands all run in the process that owns its partition.
 
-In each worker process: with N worker processes an account may send up to N times its
-rate (its leads spread over the partitions)."""
+Several worker processes share an account's rate: each paces it at the rate times its
+share of the commands topic's partitions (``share`` in :meth:`Sender.pace`; a lead's
+commands, so its account's sends, spread over the partitions by phone). Together they
+never send faster than the account's rate; when an account's leads crowd into the
+partitions of one process, that process sends slower than the rate allows (safe: the
+limits protect WhatsApp numbers from bans)."""
 
 from __future__ import annotations
 

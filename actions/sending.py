@@ -88,13 +88,17 @@ class Sender:
             self._refused[account_id] = (config, delivery)
 
     # -- pacing ----------------------------------------------------------------------
-    async def pace(self, account_id: str, phone: str, settings: BaseModel | None) -> float:
-        """Wait for the send's turn under the channel's pacing (none for ``recording``)."""
+    async def pace(
+        self, account_id: str, phone: str, settings: BaseModel | None, share: float = 1.0
+    ) -> float:
+        """Wait for the send's turn under the channel's pacing (none for ``recording``).
+        ``share``: the part of the account's rate this process may use (see
+        ``actions/pacing.py``)."""
         if settings is None or not getattr(settings, "delivers", False):
             return 0.0
         rate: float = settings.messages_per_second  # type: ignore[attr-defined]
         gap: float = settings.recipient_gap_seconds  # type: ignore[attr-defined]
-        return await self.pacer.wait(account_id, phone, rate, gap)
+        return await self.pacer.wait(account_id, phone, rate * share, gap)
 
     # -- asking ----------------------------------------------------------------------
     async def deliver(

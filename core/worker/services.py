@@ -54,8 +54,12 @@ class WorkerServices(mode.Service):
         )
         self.http: aiohttp.ClientSession | None = None
         self.ready = asyncio.Event()
+        #: This process's share of the commands topic's partitions: the part of each
+        #: account's message rate it may use (``actions/pacing.py``).
+        self.commands_share = 1.0
         # A revoked partition's state may be written by its next owner: forget it.
         app.on_partitions_revoked.connect(self._on_revoked)
+        app.on_partitions_assigned.connect(self._on_assigned)
 
     def outputs(self) -> Outputs:
         """A fresh set of outputs for one input."""
@@ -72,6 +76,11 @@ class WorkerServices(mode.Service):
         its delivery (gateway clocks: the same answer however late it is processed)."""
         gap = (envelope.received_at - mark.received_at).total_seconds()
         return gap < self.settings.dedup_window_seconds
+
+    async def _on_assigned(self, sender: Any, assigned: Any, **kwargs: Any) -> None:
+        """``assigned`` is this process's whole assignment after a rebalance."""
+        owned = sum(1 for tp in assigned if tp.topic == COMMANDS.name)
+        self.commands_share = max(owned, 1) / COMMANDS.partitions
 
     async def _on_revoked(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
         for store in (self.dedup, self.leads):

@@ -144,3 +144,14 @@ async def test_recording_is_not_paced() -> None:
     )
     waits = [await sender.pace("acc_1", "+55119000000{n}", slow) for n in range(3)]
     assert waits == [0.0, 1.0, 1.0]
+
+
+async def test_a_process_paces_an_account_at_its_share_of_the_rate() -> None:
+    """Two worker processes, four of eight partitions each: together, the account's rate."""
+    clock = Clock()
+    sender = _sender(clock)
+    slow = EvolutionSettings(
+        type="evolution", base_url="http://evo", instance="i", api_key="k", messages_per_second=1
+    )
+    waits = [await sender.pace("acc_1", f"+55119000000{n}", slow, share=0.5) for n in range(3)]
+    assert waits == [0.0, 2.0, 2.0]
