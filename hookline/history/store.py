@@ -196,7 +196,7 @@ class HistoryStore:
             "SELECT body_format, parsed_json, body_text, headers_json FROM {db}.webhooks FINAL"
             " WHERE account_id = {account:String} AND integration_id = {integration:String}"
             " AND received_at >= {since:DateTime64(3, 'UTC')}"
-            " AND status != 'ping' ORDER BY received_at DESC LIMIT {limit:UInt32}",
+            " AND status != 'ping' ORDER BY received_at DESC, request_id DESC LIMIT {limit:UInt32}",
             {"account": account_id, "integration": integration_id, "limit": limit},
             keys=_NEWEST_KEYS_NOT_PINGS,
         )
