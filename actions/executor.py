@@ -25,7 +25,7 @@ from schemas.actions import SEND_ACTIONS, Outgoing, parse_params
 from schemas.commands import ActionCommand
 from schemas.history import CommandResult, MessageSent
 from schemas.leads import CommandOutcome, LeadState
-from schemas.types import assembled, utcnow
+from schemas.types import utcnow
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Execution:
 
 def execute(lead: LeadState | None, command: ActionCommand, channel: str = "") -> Execution:
     """What ``command`` does to ``lead``; ``channel``: the account's message channel."""
-    current = lead or _new_lead(command)
+    current = lead or LeadState(account_id=command.account_id, phone=command.phone)
     if (remembered := current.outcomes.get(command.command_id)) is not None:
         return Execution(current, remembered, duplicate=True)
     if command.command_id in current.sending:
@@ -54,19 +54,13 @@ def execute(lead: LeadState | None, command: ActionCommand, channel: str = "") -
         outgoing = parse_params(command.type, command.params).apply(updated)
     except (ValidationError, ValueError) as exc:
         # Not applied and not remembered: the same command fails the same way again.
-        return Execution(current, assembled(CommandOutcome, status="failed", detail=str(exc)))
+        return Execution(current, CommandOutcome(status="failed", detail=str(exc)))
     if command.lead_name:
         updated.name = command.lead_name
     updated.profile.update(command.profile)  # the webhook's standard fields
-    applied = assembled(CommandOutcome, status="applied")
     if outgoing is not None:  # settled by finish_send, once the channel answered
-        return Execution(updated, applied, outgoing)
-    return _settled(current, updated, command, applied)
-
-
-def _new_lead(command: ActionCommand) -> LeadState:
-    """The lead a command finds when there is none yet (its ids validated with it)."""
-    return assembled(LeadState, account_id=command.account_id, phone=command.phone)
+        return Execution(updated, CommandOutcome(status="applied"), outgoing)
+    return _settled(current, updated, command, CommandOutcome(status="applied"))
 
 
 def _settled(
@@ -82,7 +76,7 @@ def _settled(
 
 def begin_send(lead: LeadState | None, command: ActionCommand) -> LeadState:
     """The lead with the send's intent recorded: stored before the channel is called."""
-    current = lead or _new_lead(command)
+    current = lead or LeadState(account_id=command.account_id, phone=command.phone)
     return current.model_copy(
         update={
             "sending": [*current.sending, command.command_id],
@@ -122,7 +116,7 @@ def refused_send(
 ) -> Execution:
     """``execution`` settled without calling the channel (no intent was recorded):
     ``delivery`` says why (e.g. the account's credentials were refused before)."""
-    current = lead or _new_lead(command)
+    current = lead or LeadState(account_id=command.account_id, phone=command.phone)
     return finish_send(execution, current, command, channel, delivery)
 
 
@@ -148,9 +142,7 @@ def duplicate_record(command: ActionCommand) -> CommandResult:
 
 
 def _record(command: ActionCommand, status: str, detail: str, at: datetime) -> CommandResult:
-    # Of a validated command and outcome: not validated again.
-    return assembled(
-        CommandResult,
+    return CommandResult(
         command_id=command.command_id,
         account_id=command.account_id,
         integration_id=command.integration_id,
@@ -168,7 +160,9 @@ def message_record(command: ActionCommand, outcome: CommandOutcome) -> MessageSe
     commands, and for a send that never reached a channel)."""
     if command.type not in SEND_ACTIONS or not outcome.channel:
         return None
-    message = parse_params(command.type, command.params).apply(_new_lead(command))
+    message = parse_params(command.type, command.params).apply(
+        LeadState(account_id=command.account_id, phone=command.phone)
+    )
     assert message is not None
     status = {"applied": "sent"}.get(outcome.status, outcome.status)
     return MessageSent(

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cache, partial
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final
 
 from pydantic import AwareDatetime, BaseModel, Field, SecretBytes, SecretStr
 
 #: Random ids are not secrets (tokens are); 64 bits keep them short and unique.
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z]+_[0-9a-f]+$")]
-_E164_DIGITS = r"\+[1-9][0-9]{6,15}"
-E164 = Annotated[str, Field(pattern=f"^{_E164_DIGITS}$")]
-_E164 = re.compile(_E164_DIGITS)
-
-
-def is_e164(phone: str) -> bool:
-    """Whether ``phone`` is what :data:`E164` accepts."""
-    return _E164.fullmatch(phone) is not None
-
-
+E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,15}$")]
 Timestamp = AwareDatetime
 
 
@@ -34,62 +23,6 @@ def new_id(prefix: str) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def assembled(model: type[M], **values: Any) -> M:
-    """``model(**values)`` without validating ``values``: for values that have the model's
-    types already (read from validated records, or made to those types by our code) on
-    the worker's hot paths, where validating them again was a measurable part of the CPU
-    per webhook. Fields left out take their defaults, as validation gives them; nothing
-    else is done: no validator runs and nothing is copied (pass lists and dicts nobody
-    else changes). ``model_construct`` does the same, slower than validating (pydantic
-    2.14 inspects each default factory's signature every time). A name the model does
-    not have raises ``TypeError``."""
-    defaults = _defaults_of(model)
-    if not values.keys() <= defaults.keys():
-        raise TypeError(f"{model.__name__} has no field {sorted(values.keys() - defaults.keys())}")
-    data = {name: values[name] if name in values else make() for name, make in defaults.items()}
-    built = model.__new__(model)
-    object.__setattr__(built, "__dict__", data)
-    object.__setattr__(built, "__pydantic_fields_set__", set(values))
-    object.__setattr__(built, "__pydantic_extra__", None)
-    object.__setattr__(built, "__pydantic_private__", None)
-    return built
-
-
-#: Default values :func:`assembled` may hand out as they are (never changed in place).
-_IMMUTABLE = (type(None), str, int, float, bool, tuple, frozenset)
-
-
-@cache
-def _defaults_of(model: type[BaseModel]) -> dict[str, Callable[[], Any]]:
-    """Each field of ``model`` (in order) with what makes its default value."""
-    if model.__private_attributes__ or model.model_config.get("extra") == "allow":
-        raise TypeError(f"{model.__name__} has private attributes or extra fields")
-    defaults: dict[str, Callable[[], Any]] = {}
-    for name, field in model.model_fields.items():
-        if field.default_factory is not None:
-            if field.default_factory_takes_validated_data:
-                raise TypeError(f"{model.__name__}.{name}: a factory of the validated data")
-            defaults[name] = field.default_factory  # type: ignore[assignment]
-        elif field.is_required():
-            defaults[name] = partial(_required, model, name)
-        elif isinstance(field.default, _IMMUTABLE):
-            defaults[name] = partial(_same, field.default)
-        else:
-            raise TypeError(f"{model.__name__}.{name}: a default that may be changed in place")
-    return defaults
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _required(model: type[BaseModel], name: str) -> Any:
-    raise TypeError(f"{model.__name__}.{name} is required")
 
 
 class Plan(StrEnum):

@@ -20,7 +20,6 @@ from schemas.commands import ActionCommand, command_ids_for
 from schemas.config import Action, ChatbotFlow, ConversionEvent, QuickReply
 from schemas.envelope import WebhookEnvelope
 from schemas.history import WebhookHistory, WebhookStatus
-from schemas.types import assembled, is_e164
 from streams.fields import FieldValueError, convert, profile_of
 from streams.mapping import MappedLead, map_parsed
 from streams.templates import MissingValues, TemplateProblem, context_for, render_value
@@ -135,17 +134,6 @@ def typed_value(action: Action, params: dict[str, Any], config: ConfigState) -> 
     return True
 
 
-def _command(**values: Any) -> ActionCommand:
-    """The command, not validated again: ids of validated records and of the envelope, the
-    type of a validated action, the lead's E.164 phone (checked: phonenumbers may format
-    a number longer than :data:`~schemas.types.E164` takes, and the command then fails as
-    it always did), its name and profile (text), the parameters (checked by their
-    action's type)."""
-    if not is_e164(values["phone"]):
-        return ActionCommand(**values)
-    return assembled(ActionCommand, **values)
-
-
 def _free_of_credentials(parsed: ParsedBody) -> bool:
     """Whether the body is JSON known to hold no credential field, in its data or in its
     JSON text again (:func:`core.redact.json_free_of_credentials`): neither is masked."""
@@ -181,9 +169,7 @@ def _history(
     # Most bodies are the parsed text itself (UTF-8, no BOM, not cut).
     body_free = free and parsed is not None and body_text == parsed.text
     lead = lead or MappedLead()  # not mapped (yet): every lead column empty
-    # Every value is of its field's type already (an envelope, a mapped lead, our text).
-    return assembled(
-        WebhookHistory,
+    return WebhookHistory(
         request_id=envelope.request_id,
         account_id=envelope.account_id,
         integration_id=envelope.integration_id,
@@ -194,11 +180,11 @@ def _history(
         name=lead.name,
         phone=lead.phone,
         phone_raw=lead.phone_raw,
-        fields=dict(lead.fields),
-        errors=list(errors) if errors is not None else lead.problems,
-        warnings=list(lead.warnings),
+        fields=lead.fields,
+        errors=errors if errors is not None else lead.problems,
+        warnings=lead.warnings,
         content_type=envelope.content_type,
-        headers=dict(envelope.headers),
+        headers=envelope.headers,
         body_format=parsed.format if parsed else "raw",
         body_text=(mask_secrets if body_free else mask_text)(body_text, secrets),
         parsed_json=parsed_json,
@@ -267,7 +253,7 @@ def process_envelope(
                 sending = (event, action)
             command_id_of = command_id_of or command_ids_for(integration.id, delivery_key(envelope))
             commands.append(
-                _command(
+                ActionCommand(
                     command_id=command_id_of(action.id),
                     account_id=envelope.account_id,
                     integration_id=integration.id,
@@ -277,7 +263,7 @@ def process_envelope(
                     type=action.type,
                     phone=lead.phone,
                     lead_name=lead.name,
-                    profile=dict(profile),
+                    profile=profile,
                     params=params,
                 )
             )

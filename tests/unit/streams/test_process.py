@@ -3,11 +3,10 @@
 import json
 
 import pytest
-from pydantic import ValidationError
 
 from core.config.state import ConfigState, secret_hash
 from schemas.actions import Outgoing, parse_params
-from schemas.commands import ActionCommand, command_id_for
+from schemas.commands import command_id_for
 from schemas.config import (
     CONFIG_RECORD,
     Account,
@@ -24,7 +23,7 @@ from schemas.envelope import WebhookEnvelope
 from schemas.leads import LeadState
 from schemas.mapping import Mapping
 from schemas.types import Plan, utcnow
-from streams.process import _command, process_envelope
+from streams.process import process_envelope
 from tests.samples import load_samples
 
 LEAD = LeadState(account_id="acc_1", phone="+5599999999900")
@@ -538,23 +537,3 @@ def test_history_masks_credentials_and_the_secret_however_the_body_is_written() 
         parsed = json.loads(outcome.history.parsed_json)
         assert parsed["hottok"] == parsed["data"]["token"] == "***"
         assert "hot-1" not in outcome.history.body_text
-
-
-def test_commands_are_assembled_only_with_a_phone_the_model_takes() -> None:
-    values = {
-        "command_id": "c1",
-        "account_id": "acc_1",
-        "integration_id": "int_1",
-        "request_id": "r1",
-        "event_id": "conversion_1",
-        "action_id": "action_1",
-        "type": "add_tag",
-        "phone": "+5599999999900",
-        "params": {"tag": "t"},
-    }
-    built = _command(**values)
-    assert built == ActionCommand(**values, created_at=built.created_at)
-    # phonenumbers formats some possible numbers longer than E.164 takes: validated, and
-    # refused, as before.
-    with pytest.raises(ValidationError):
-        _command(**values | {"phone": "+819012345678901234"})
