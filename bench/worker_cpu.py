@@ -8,7 +8,9 @@ What one webhook costs the worker's one core, in the two agents' pure parts:
   encode its 3 commands, its history record and its dedup mark;
 - executor stage (``actions/agent.py``): decode the 3 commands, run them on a new lead
   as ``run_lead`` does (``execute``; for the send: intent, recording channel's answer,
-  outcome), encode the lead (intent and final), the result and message records.
+  outcome), encode the lead (intent and final), the result and message records. With
+  ``--remembered N`` the lead comes back remembering N commands, which it writes with
+  every change.
 
 Config is what ``bench/e2e.py configure()`` writes through the API (a Hotmart
 integration mapping event/name/phone and a custom field, an event with add_tag,
