@@ -3,7 +3,8 @@
 uvloop (libuv, a well-kept drop-in asyncio loop) is the default: the gateway spends a
 third of its CPU in the loop's socket and scheduling code, which uvloop does in C
 (``bench/gateway.py`` measures both). ``asyncio`` keeps the standard loop. The faust
-worker keeps the loop faust makes."""
+worker gets it through the event loop policy, set before faust makes its loops
+(``hookline/cli/worker.py``)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from core.config.view import ConfigView
 from core.journal import Journal, load_key, worker_file
 from core.kafka import new_producer
+from core.loop import settle_gc
 from core.settings import Settings
 from core.worker.store import PartitionStore, StateMirror
 from core.worker.wire import Outputs
@@ -102,6 +103,7 @@ class WorkerServices(mode.Service):
             await store.start(self.producer)
         await self.view.start()
         self.http = aiohttp.ClientSession()
+        settle_gc()  # what exists now lives as long as the process (core/loop.py)
         self.ready.set()
 
     @mode.Service.timer(DEDUP_PRUNE_SECONDS)

@@ -3,6 +3,8 @@ executor agent. Scale out by starting more (partitions bound parallelism)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import click
 import faust
 
@@ -34,4 +36,11 @@ def worker() -> None:
 
     Reads HOOKLINE_BOOTSTRAP_SERVERS; stops cleanly on Ctrl-C / SIGTERM.
     """
-    build_worker(Settings()).execute_from_commandline()
+    settings = Settings()
+    if settings.event_loop == "uvloop":
+        # Before faust makes its loops (the worker's and its consumer thread's): the
+        # policy decides which kind they are.
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    build_worker(settings).execute_from_commandline()
