@@ -6,7 +6,7 @@ declared unstored, fails here."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -198,3 +198,26 @@ async def test_each_record_round_trips_through_its_table(clickhouse: ClickHouse)
 
     [webhook] = await clickhouse.query("SELECT headers_json FROM {db}.webhooks")
     assert json.loads(webhook["headers_json"])["authorization"] != "Bearer s3cret"
+
+
+async def test_a_time_in_another_zone_is_stored_as_the_same_instant(
+    clickhouse: ClickHouse,
+) -> None:
+    brasilia = AT.astimezone(timezone(timedelta(hours=-3)))
+    naive_utc = AT.replace(tzinfo=None)
+    store = HistoryStore(clickhouse)
+    for n, at in enumerate((brasilia, naive_utc)):
+        result = CommandResult(
+            command_id=f"cmd-{n}",
+            account_id=ACCOUNT,
+            integration_id=INTEGRATION,
+            request_id="req-1",
+            phone="+5511999990000",
+            type="add_tag",
+            status="applied",
+            applied_at=at,
+        )
+        table, row = rows_for(result)
+        await store.write(table, [row])
+    rows = await clickhouse.query("SELECT applied_at FROM {db}.commands ORDER BY command_id")
+    assert [r["applied_at"].replace(tzinfo=UTC) for r in rows] == [AT, AT]
