@@ -35,9 +35,11 @@ UTF-8/UTF-16 BOM wins over the declared charset and is stripped.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import Compat32
@@ -81,6 +83,13 @@ class _RawHeaders(Compat32):
 
     def header_fetch_parse(self, name: str, value: str) -> str:
         return value
+
+
+def parsed_once(raw: bytes, content_type: str | None) -> Callable[[], Any]:
+    """A function answering ``parse_body(raw, content_type).data``, parsing on the first
+    call only: the gateway's readers of one body (its delivery id, its partition key)
+    share one parse, and none when no reader needs the body."""
+    return functools.cache(lambda: parse_body(raw, content_type).data)
 
 
 def parse_body(raw: bytes, content_type: str | None) -> ParsedBody:

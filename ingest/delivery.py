@@ -8,9 +8,10 @@ tell them apart from new deliveries."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from core.body import parse_body
+from core.body import parsed_once
 from core.sources import SourceError, read_source
 from platforms import UnknownPlatformError, get_preset
 from schemas.mapping import Source, chain_of
@@ -41,12 +42,11 @@ def _found(
     source: Source,
     headers: Mapping[str, str],
     query: Mapping[str, Sequence[str]],
-    body: bytes,
-    content_type: str | None,
+    data: Callable[[], Any],
 ) -> object:
     # Only an expression reads the body: parse it for those alone.
     reads_body = any(isinstance(member, str) for member in chain_of(source))
-    data = parse_body(body, content_type).data if reads_body else None
+    data = data() if reads_body else None
     try:
         return read_source(source, data, headers, query)
     except SourceError:
@@ -60,14 +60,17 @@ def delivery_id(
     query: Mapping[str, Sequence[str]],
     body: bytes,
     content_type: str | None,
+    data: Callable[[], Any] | None = None,
 ) -> str:
     """The platform's id found at ``source`` (headers keyed lower-case), else the hash.
+    ``data``: the body's parsed data, when the caller parses it for others too
+    (:func:`core.body.parsed_once`).
 
     Only a non-empty string or integer of at most :data:`MAX_ID_LENGTH` characters
     counts as an id; anything else (missing, object, boolean) falls back to the hash.
     """
     if source is not None:
-        value = _found(source, headers, query, body, content_type)
+        value = _found(source, headers, query, data or parsed_once(body, content_type))
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if isinstance(value, str) and 0 < len(value.strip()) <= MAX_ID_LENGTH:

@@ -23,9 +23,10 @@ Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from core.body import parse_body
+from core.body import parsed_once
 from core.sources import SourceError, read_candidates
 from schemas.envelope import WebhookEnvelope
 from schemas.mapping import Mapping, chain_of
@@ -35,21 +36,28 @@ from schemas.mapping import Mapping, chain_of
 LEAD_DIGITS = 8
 
 
-def webhook_key(envelope: WebhookEnvelope, mapping: Mapping | None) -> bytes:
-    """The record key of ``envelope`` on ``hookline.webhooks`` (see the module)."""
+def webhook_key(
+    envelope: WebhookEnvelope, mapping: Mapping | None, data: Callable[[], Any] | None = None
+) -> bytes:
+    """The record key of ``envelope`` on ``hookline.webhooks`` (see the module).
+    ``data``: its body's parsed data, when the caller parses it for others too
+    (:func:`core.body.parsed_once`)."""
     if mapping is not None and envelope.kind == "event":
-        digits = _phone_digits(envelope, mapping)
+        data = data or parsed_once(envelope.body, envelope.content_type)
+        digits = _phone_digits(envelope, mapping, data)
         if digits is not None:
             return f"{envelope.account_id}:{digits}".encode()
     return envelope.integration_id.encode()
 
 
-def _phone_digits(envelope: WebhookEnvelope, mapping: Mapping) -> str | None:
+def _phone_digits(
+    envelope: WebhookEnvelope, mapping: Mapping, data: Callable[[], Any]
+) -> str | None:
     """The last digits of the first candidate phone long enough to be one."""
     reads_body = any(isinstance(member, str) for member in chain_of(mapping.phone))
-    data: Any = parse_body(envelope.body, envelope.content_type).data if reads_body else None
+    body = data() if reads_body else None
     try:
-        values = read_candidates(mapping.phone, data, envelope.headers, envelope.query)
+        values = read_candidates(mapping.phone, body, envelope.headers, envelope.query)
     except SourceError:
         return None
     for value in values:

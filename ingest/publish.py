@@ -19,9 +19,7 @@ from aiokafka.errors import KafkaError
 from core import metrics
 from core.journal import Journal
 from ingest.metadata import refresh_if_stale
-from ingest.partition import webhook_key
 from schemas.envelope import WebhookEnvelope
-from schemas.mapping import Mapping
 from schemas.topics import WEBHOOKS
 
 
@@ -32,16 +30,14 @@ class BrokerUnavailable(Exception):
 async def publish(
     producer: AIOKafkaProducer,
     envelope: WebhookEnvelope,
-    mapping: Mapping | None,
+    key: bytes,
     timeout: float = 5.0,
     journal: Journal | None = None,
     *,
     embedded: bool = False,
 ) -> None:
-    """Write ``envelope`` keyed by its lead, found with its integration's ``mapping``
-    (``ingest/partition.py``)."""
+    """Write ``envelope`` with record ``key`` (its lead's: ``ingest/partition.py``)."""
     started = time.perf_counter()
-    key = webhook_key(envelope, mapping)
     value = WEBHOOKS.encode(envelope)
     try:
         # asyncio.timeout, not wait_for: wait_for wraps the send in a task of its own.

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from core import metrics
+from core.body import parsed_once
 from core.http import LOG_FIELDS, REQUEST_ID
 from ingest import answers
 from ingest.body import BodyTooLarge, read_body
@@ -36,6 +38,7 @@ from ingest.delivery import content_hash, delivery_id, delivery_source
 from ingest.encoding import decode
 from ingest.envelope import build_envelope, query_lists
 from ingest.handshake import handshake
+from ingest.partition import webhook_key
 from ingest.publish import BrokerUnavailable, publish
 from ingest.ratelimit import retry_after
 from ingest.refusal import Refused
@@ -151,12 +154,15 @@ class Webhook:
                 self.integration, {"ok": True, "ping": True, "id": self.request_id}
             )
 
+        content_type = verified.request.headers.get("content-type")
+        data = parsed_once(body, content_type)
         delivery = delivery_id(
             delivery_source(self.integration.platform),
             headers=verified.request.headers,
             query=self.query,
             body=body,
-            content_type=verified.request.headers.get("content-type"),
+            content_type=content_type,
+            data=data,
         )
         key = delivery_key(self.integration.id, delivery)
         # Held while writing: a copy of this delivery arriving meanwhile waits for the
@@ -167,12 +173,16 @@ class Webhook:
                 self.request[LOG_FIELDS] = {**self._ids(), "duplicate_of": first}
                 answer = {"ok": True, "duplicate": True, "id": first}
                 return answers.accepted(self.integration, answer)
-            await self._write(verified, "event", delivery)
+            await self._write(verified, "event", delivery, data)
             self.gateway.recent.add(key, self.request_id)
         return answers.accepted(self.integration, {"ok": True, "id": self.request_id})
 
     async def _write(
-        self, verified: VerifiedRequest, kind: Literal["event", "ping"], delivery: str
+        self,
+        verified: VerifiedRequest,
+        kind: Literal["event", "ping"],
+        delivery: str,
+        data: Callable[[], Any] | None = None,
     ) -> None:
         envelope = build_envelope(
             self.integration,
@@ -186,7 +196,7 @@ class Webhook:
             await publish(
                 self.gateway.producer,
                 envelope,
-                self.gateway.view.state.mapping(self.integration.id),
+                webhook_key(envelope, self.gateway.view.state.mapping(self.integration.id), data),
                 self.gateway.settings.produce_timeout_seconds,
                 self.gateway.journal,
                 embedded=self.gateway.settings.embedded_broker,

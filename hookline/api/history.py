@@ -5,6 +5,7 @@ filtered by the caller's account."""
 from __future__ import annotations
 
 from hookline.api.call import ApiError, Call
+from ingest.partition import webhook_key
 from ingest.publish import BrokerUnavailable, publish
 from schemas.api import (
     DeadLetterList,
@@ -68,7 +69,12 @@ async def replay_deadletters(call: Call) -> ReplayResult:
     replayed = []
     for envelope in envelopes:
         try:
-            await publish(call.runtime.producer, envelope, mapping)
+            await publish(
+                call.runtime.producer,
+                envelope,
+                webhook_key(envelope, mapping),
+                embedded=call.runtime.settings.embedded_broker,
+            )
         except BrokerUnavailable as exc:
             raise ApiError(503, f"broker unavailable after {len(replayed)} replays: {exc}") from exc
         replayed.append(envelope.request_id)
