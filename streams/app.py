@@ -31,7 +31,7 @@ def embedded_profile(settings: Settings) -> dict[str, object]:
 #: tansu answers an idle Fetch only when fetch_max_wait_ms runs out, even after new
 #: records arrive (measured: p50 350 ms per hop at faust's fixed 1500 ms, 30 ms at
 #: 100 ms). Apache Kafka returns as soon as data is there, so this is embedded-only.
-EMBEDDED_FETCH_MAX_WAIT_MS = 100
+EMBEDDED_FETCH_MAX_WAIT_MS = 25
 
 
 def _shorten_fetch_wait() -> None:

@@ -58,6 +58,7 @@ class WorkerServices(mode.Service):
         #: This process's share of the commands topic's partitions: the part of each
         #: account's message rate it may use (``actions/pacing.py``).
         self.commands_share = 1.0
+        self._preload: asyncio.Future[None] | None = None
         # A revoked partition's state may be written by its next owner: forget it.
         app.on_partitions_revoked.connect(self._on_revoked)
         app.on_partitions_assigned.connect(self._on_assigned)
@@ -79,9 +80,25 @@ class WorkerServices(mode.Service):
         return gap < self.settings.dedup_window_seconds
 
     async def _on_assigned(self, sender: Any, assigned: Any, **kwargs: Any) -> None:
-        """``assigned`` is this process's whole assignment after a rebalance."""
+        """``assigned`` is this process's whole assignment after a rebalance. Its store
+        partitions start loading now, in the background, rather than when their first
+        event comes: that event would wait for the load."""
         owned = sum(1 for tp in assigned if tp.topic == COMMANDS.name)
         self.commands_share = max(owned, 1) / COMMANDS.partitions
+        partitions = {
+            store: sorted(tp.partition for tp in assigned if tp.topic == store.source.name)
+            for store in (self.dedup, self.leads)
+        }
+        self._preload = asyncio.ensure_future(self._load_stores(partitions))
+
+    async def _load_stores(self, partitions: dict[PartitionStore[Any], list[int]]) -> None:
+        await self.ready.wait()
+        try:
+            for store, numbers in partitions.items():
+                for partition in numbers:
+                    await store.load(partition)
+        except Exception:  # the agents load what they need themselves, and say why not
+            log.warning("store partitions not loaded ahead", exc_info=True)
 
     async def _on_revoked(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
         for store in (self.dedup, self.leads):
@@ -116,6 +133,8 @@ class WorkerServices(mode.Service):
             await self.journal.forget_state_before(DEDUP.name, expired)
 
     async def on_stop(self) -> None:
+        if self._preload is not None:
+            self._preload.cancel()
         if self.http is not None:
             await self.http.close()
         await self.view.stop()

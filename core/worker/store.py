@@ -129,7 +129,11 @@ class PartitionStore(Generic[V]):
         while True:
             # The high watermark arrives with the first Fetch answer; compare positions
             # only after the batch in hand is applied.
-            batch = await self._loader.getmany(tp, timeout_ms=200, max_records=10_000)
+            # A short wait: an empty partition yields no record, only the watermark (0)
+            # with the first Fetch answer; waiting longer for records only delayed it.
+            batch = await self._loader.getmany(
+                tp, timeout_ms=2 * LOAD_FETCH_WAIT_MS, max_records=10_000
+            )
             for record in batch.get(tp, ()):
                 records += 1
                 key = record.key.decode() if record.key is not None else None
