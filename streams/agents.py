@@ -22,13 +22,14 @@ from functools import partial
 
 import faust
 
+from core.config.state import ConfigState
 from core.worker.services import WorkerServices
 from core.worker.wire import Outputs, decode_event, each_batch, raw_topic
 from schemas.deadletter import DeadLetter
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
 from schemas.topics import COMMANDS, DEADLETTER, HISTORY, WEBHOOKS
-from streams.process import Outcome, delivery_key, process_envelope
+from streams.process import Outcome, delivery_key, process_envelope, unexpected_failure
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +81,14 @@ async def _process(
         mark = None
     duplicate = mark is not None and mark.request_id != envelope.request_id
     view = services.view
-    outcome = process_envelope(envelope, view.state, duplicate=duplicate)
+    outcome = _decide(envelope, view.state, duplicate)
     # Config written just before this webhook was produced (an integration, its
     # mapping or an event created a moment ago, or a mapping fixed right before a
     # replay) may not have reached this worker yet.
     if (outcome.failure or outcome.history.status == "unmatched") and (
         await view.wait_synced(event.message.timestamp)
     ):
-        outcome = process_envelope(envelope, view.state, duplicate=duplicate)
+        outcome = _decide(envelope, view.state, duplicate)
 
     for command in outcome.commands:
         await outputs.send(COMMANDS, command.lead_key, command)
@@ -102,6 +103,20 @@ async def _process(
         marks[(partition, key)] = DedupMark(
             request_id=envelope.request_id, received_at=envelope.received_at
         )
+
+
+def _decide(envelope: WebhookEnvelope, state: ConfigState, duplicate: bool) -> Outcome:
+    """:func:`process_envelope`, with what it raises made a dead letter (a bug met by
+    this payload: ``streams.process.unexpected_failure``). Only the pure decision is
+    guarded: a broker error around it still stops the worker, to run again."""
+    try:
+        return process_envelope(envelope, state, duplicate=duplicate)
+    except Exception as exc:
+        log.exception(
+            "webhook not processed: internal error, sent to the dead letters",
+            extra={"request_id": envelope.request_id, "integration_id": envelope.integration_id},
+        )
+        return unexpected_failure(envelope, state, exc)
 
 
 def _dead_letter(envelope: WebhookEnvelope, outcome: Outcome, event: faust.EventT) -> DeadLetter:

@@ -91,6 +91,11 @@ class _Refused(Exception):
     pass
 
 
+#: ITU-T E.164: a number has at most 15 digits, country code included (phonenumbers
+#: calls some longer ones possible).
+E164_MAX_DIGITS = 15
+
+
 def normalise_phone(raw: Any, region: str = "BR") -> PhoneResult:
     """Normalise ``raw`` to E.164 using ``region`` for national numbers. Never raises."""
     text = _as_text(raw)
@@ -107,6 +112,8 @@ def normalise_phone(raw: Any, region: str = "BR") -> PhoneResult:
     except Exception as exc:  # phonenumbers on hostile input: report, never crash
         return PhoneResult(None, text, f"not a number ({type(exc).__name__})")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(e164) - 1 > E164_MAX_DIGITS:
+        return PhoneResult(None, text, f"longer than E.164 allows ({E164_MAX_DIGITS} digits)")
     return PhoneResult(e164, text, None, _foreign_warning(dialled, number, region))
 
 

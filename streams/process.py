@@ -40,6 +40,27 @@ class Outcome:
     failure: str | None = None
 
 
+def unexpected_failure(envelope: WebhookEnvelope, config: ConfigState, exc: Exception) -> Outcome:
+    """The outcome of a webhook :func:`process_envelope` raised on: a bug this payload
+    meets, so deterministic (processing it again raises again). It becomes a dead letter,
+    replayable once fixed, rather than stopping the worker on it over and over, which
+    would hold back every webhook behind it on its partition. The reason names the
+    error's kind and, for a validation error, where: never the values (a payload's)."""
+    if isinstance(exc, ValidationError):
+        where = "; ".join(
+            f"{'.'.join(map(str, error['loc'])) or 'value'}: {error['type']}"
+            for error in exc.errors()[:5]
+        )
+        reason = f"internal error: {exc.title} invalid ({where})"
+    else:
+        reason = f"internal error: {type(exc).__name__}"
+    integration = config.integration(envelope.integration_id)
+    secret = integration.secret if integration else None
+    return Outcome(
+        _history(envelope, None, "error", errors=[reason], secret=secret), failure=reason
+    )
+
+
 def delivery_key(envelope: WebhookEnvelope) -> str:
     """What identifies one delivery: command ids and the workers' dedup table key on it."""
     return envelope.delivery_id or envelope.request_id

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from core.config.state import ConfigState, secret_hash
 from schemas.actions import Outgoing, parse_params
@@ -23,7 +24,7 @@ from schemas.envelope import WebhookEnvelope
 from schemas.leads import LeadState
 from schemas.mapping import Mapping
 from schemas.types import Plan, utcnow
-from streams.process import process_envelope
+from streams.process import process_envelope, unexpected_failure
 from tests.samples import load_samples
 
 LEAD = LeadState(account_id="acc_1", phone="+5599999999900")
@@ -537,3 +538,30 @@ def test_history_masks_credentials_and_the_secret_however_the_body_is_written() 
         parsed = json.loads(outcome.history.parsed_json)
         assert parsed["hottok"] == parsed["data"]["token"] == "***"
         assert "hot-1" not in outcome.history.body_text
+
+
+def test_a_phone_longer_than_e164_allows_is_a_dead_letter_not_a_crash() -> None:
+    """phonenumbers calls it possible; a command cannot carry it (the worker stopped on
+    this webhook at every restart)."""
+    body = json.loads(_hotmart("PURCHASE_CANCELED"))
+    body["data"]["buyer"]["checkout_phone"] = "+819012345678901234"
+    outcome = process_envelope(_envelope(json.dumps(body).encode()), _config())
+    assert outcome.commands == [] and outcome.history.status == "error"
+    assert outcome.failure and "longer than E.164 allows" in outcome.failure
+
+
+def test_what_processing_raises_becomes_a_dead_letter_without_the_payloads_values() -> None:
+    body = json.loads(_hotmart("PURCHASE_CANCELED"))
+    body["data"]["buyer"]["checkout_phone"] = "+5511999990000"
+    envelope = _envelope(json.dumps(body).encode())
+    try:
+        LeadState(account_id="acc_1", phone="+819012345678901234")
+    except ValidationError as exc:
+        raised = exc
+    outcome = unexpected_failure(envelope, _config(), raised)
+    assert outcome.failure == "internal error: LeadState invalid (phone: string_pattern_mismatch)"
+    assert outcome.history.errors == [outcome.failure] and outcome.history.status == "error"
+    assert "819012345678901234" not in outcome.history.model_dump_json()
+    assert outcome.commands == []
+    other = unexpected_failure(envelope, _config(), KeyError("segredo"))
+    assert other.failure == "internal error: KeyError"
