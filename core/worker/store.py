@@ -20,6 +20,11 @@ topic has as many partitions as the stream's topic), so a worker owns exactly
 the store partitions of the stream partitions it is assigned, as faust tables
 do. A partition is loaded before its first event is processed and forgotten when
 it is revoked: another worker may write it next.
+
+Values are held encoded, as on the topic, and decoded on :meth:`PartitionStore.get`:
+a lead with three remembered commands is 0.7 KB of JSON against 3.6 KB as a model, a
+dedup mark 0.1 KB against 0.7 KB, and the worker holds every lead of its partitions
+(a read costs a decode: about 20 µs for such a lead).
 """
 
 from __future__ import annotations
@@ -73,7 +78,8 @@ class PartitionStore(Generic[V]):
         self._producer: AIOKafkaProducer | None = None
         self._mirror = mirror
         self._keep = keep
-        self._data: dict[int, dict[str, V]] = {}
+        #: partition -> key -> the value encoded (``spec.encode``).
+        self._data: dict[int, dict[str, bytes]] = {}
         #: Bumped on revocation: a load that started before it is thrown away.
         self._epoch: dict[int, int] = {}
         self._lock = asyncio.Lock()
@@ -119,12 +125,12 @@ class PartitionStore(Generic[V]):
                     },
                 )
 
-    async def _read(self, partition: int) -> tuple[dict[str, V], int]:
+    async def _read(self, partition: int) -> tuple[dict[str, bytes], int]:
         assert self._loader is not None, "store not started"
         tp = TopicPartition(self.spec.name, partition)
         self._loader.assign([tp])
         await self._loader.seek_to_beginning(tp)
-        data: dict[str, V] = {}
+        data: dict[str, bytes] = {}
         records = 0
         while True:
             # The high watermark arrives with the first Fetch answer; compare positions
@@ -142,9 +148,8 @@ class PartitionStore(Generic[V]):
                 if record.value is None:
                     data.pop(key, None)
                     continue
-                value = self.spec.decode(record.value)
-                if self._keep is None or self._keep(value):
-                    data[key] = value
+                if self._keep is None or self._keep(self.spec.decode(record.value)):
+                    data[key] = record.value
                 else:
                     data.pop(key, None)
             highwater = self._loader.highwater(tp)
@@ -152,7 +157,9 @@ class PartitionStore(Generic[V]):
                 return data, records
 
     def get(self, partition: int, key: str) -> V | None:
-        return self._data[partition].get(key)
+        """A fresh copy of the value (decoded each time: callers may change it freely)."""
+        raw = self._data[partition].get(key)
+        return None if raw is None else self.spec.decode(raw)
 
     async def put(self, partition: int, key: str, value: V | None) -> None:
         """Write ``value`` (None deletes) and return once the broker acknowledged it."""
@@ -170,14 +177,14 @@ class PartitionStore(Generic[V]):
         takes them in one go)."""
         assert self._producer is not None, "store not started"
         timestamp_ms = int(time.time() * 1000)
-        encoded = [(p, k, v, None if v is None else self.spec.encode(v)) for p, k, v in writes]
+        encoded = [(p, k, None if v is None else self.spec.encode(v)) for p, k, v in writes]
         if self._mirror is not None:
             mirror = self._mirror
             await asyncio.gather(
-                *(mirror.put_state(self.spec.name, p, k, e, timestamp_ms) for p, k, _, e in encoded)
+                *(mirror.put_state(self.spec.name, p, k, e, timestamp_ms) for p, k, e in encoded)
             )
         acknowledged = []
-        for partition, key, value, raw in encoded:
+        for partition, key, raw in encoded:
             sent = await self._producer.send(
                 self.spec.name,
                 key=key.encode(),
@@ -185,11 +192,11 @@ class PartitionStore(Generic[V]):
                 partition=partition,
                 timestamp_ms=timestamp_ms,
             )
-            acknowledged.append(self._acknowledged(sent, partition, key, value))
+            acknowledged.append(self._acknowledged(sent, partition, key, raw))
         return asyncio.gather(*acknowledged)
 
     async def _acknowledged(
-        self, sent: asyncio.Future[Any], partition: int, key: str, value: V | None
+        self, sent: asyncio.Future[Any], partition: int, key: str, value: bytes | None
     ) -> None:
         await sent
         partition_data = self._data.get(partition)
@@ -208,7 +215,7 @@ class PartitionStore(Generic[V]):
         """Forget in-memory values ``keep`` rejects (expired marks); returns how many."""
         dropped = 0
         for data in self._data.values():
-            stale = [key for key, value in data.items() if not keep(value)]
+            stale = [key for key, raw in data.items() if not keep(self.spec.decode(raw))]
             for key in stale:
                 del data[key]
             dropped += len(stale)
