@@ -240,6 +240,9 @@ LEAD_FILTERS = [
     LeadFilter(field=("profile", "email", "p12@example.com")),
     LeadFilter(integration=MAIN),
     LeadFilter(integration=MAIN, limit=2),
+    # Most of the first phones fail the other filter: more windows of phones are read.
+    LeadFilter(integration=MAIN, tag="vip", limit=4),
+    LeadFilter(integration=MAIN, field=("profile", "email", "p29@example.com"), limit=1),
     LeadFilter(integration=SIDE, tag="vip"),
     LeadFilter(integration=SIDE, field=("fields", "produto", "Ebook"), limit=1),
     LeadFilter(integration=OTHER),  # another account's integration
