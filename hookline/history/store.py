@@ -73,7 +73,9 @@ TimelineKey = tuple[datetime, int, str]
 #: Of each kind of timeline entry but webhooks, the lead's latest before a key
 #: (``first``: no key yet); at one instant a webhook ranks first, then its commands,
 #: then its message. Each key's latest version is FINAL's row, found with argMax: FINAL
-#: merged one granule of every part (15 parts: 30 ms) for the few rows of a lead.
+#: merged one granule of every part (15 parts: 30 ms) for the few rows of a lead. Nothing
+#: before ``floor`` can be on the page (``HistoryStore.timeline``); dropping a key's
+#: older versions before it leaves its latest one.
 _TIMELINE = {
     "command": (
         "SELECT command_id, tupleElement(latest, 1) AS integration_id,"
@@ -82,6 +84,7 @@ _TIMELINE = {
         " FROM (SELECT command_id, status, max(applied_at) AS at,"
         "   argMax(tuple(integration_id, request_id, type, detail), applied_at) AS latest"
         "   FROM {db}.commands WHERE account_id = {account:String} AND phone = {phone:String}"
+        "   AND applied_at >= {floor:DateTime64(3, 'UTC')}"
         # A redelivered command's "duplicate" notes say nothing new of the lead.
         "   AND status != 'duplicate' GROUP BY command_id, status)"
         " WHERE {first:Bool} OR (at, 1, command_id)"
@@ -96,7 +99,7 @@ _TIMELINE = {
         " FROM (SELECT command_id, max(sent_at) AS at,"
         "   argMax(tuple(channel, message_type, content, status, reason), sent_at) AS latest"
         "   FROM {db}.messages WHERE account_id = {account:String} AND phone = {phone:String}"
-        "   GROUP BY command_id)"
+        "   AND sent_at >= {floor:DateTime64(3, 'UTC')} GROUP BY command_id)"
         " WHERE {first:Bool} OR (at, 2, command_id)"
         "   < ({at:DateTime64(3, 'UTC')}, {rank:UInt8}, {id:String})"
         " ORDER BY at DESC, command_id DESC LIMIT {limit:UInt32}"
@@ -303,12 +306,17 @@ class HistoryStore:
             "rank": rank,
             "id": entry_id,
         }
+        webhooks = await self._lead_webhooks(scope)
+        # With a page of webhooks, an entry older than the last of them has a page of
+        # entries before it: commands and messages are read from that time (only the
+        # partitions since then).
+        floor = webhooks[-1]["at"] if len(webhooks) == limit else _EARLIEST
         entries: list[dict[str, Any]] = []
         for kind_rank, kind in enumerate(("webhook", "command", "message")):
             if kind == "webhook":
-                rows = await self._lead_webhooks(scope)
+                rows = webhooks
             else:
-                rows = await self.db.query(_TIMELINE[kind], scope)
+                rows = await self.db.query(_TIMELINE[kind], scope | {"floor": floor})
             for row in rows:
                 row = _aware(row)
                 key = (row["at"], kind_rank, row.pop("id"))
