@@ -50,6 +50,7 @@ from actions.executor import (
     message_record,
     result_record,
 )
+from bench.e2e import bodies  # the sample's body, a distinct delivery id and phone each
 from core.config.state import ConfigState, secret_hash
 from schemas.commands import ActionCommand
 from schemas.config import (
@@ -70,9 +71,6 @@ from schemas.topics import COMMANDS, DEDUP, HISTORY, LEADS, WEBHOOKS
 from schemas.types import Plan, utcnow
 from streams.process import process_envelope
 
-SAMPLE = (
-    Path(__file__).resolve().parents[2] / "shared" / "samples" / "hotmart__PURCHASE_CANCELED.json"
-)
 ACCOUNT, INTEGRATION, EVENT = "acc_0be7c4a1", "int_51e2a0b3", "evt_9d04c2e7"
 MAPPING = Mapping(
     event="event",
@@ -132,17 +130,6 @@ def config_state() -> ConfigState:
     for record in records:
         state.apply(record.key, record)
     return state
-
-
-def bodies(count: int) -> list[bytes]:
-    """The sample's body, a distinct delivery id and phone each (as ``bench/e2e.py``)."""
-    template = json.loads(SAMPLE.read_text())["body"]
-    out = []
-    for i in range(count):
-        template["id"] = f"bench-{i}"
-        template["data"]["buyer"]["checkout_phone"] = f"119{i % 100_000_000:08d}"
-        out.append(json.dumps(template).encode())
-    return out
 
 
 def envelopes(payloads: list[bytes]) -> list[bytes]:
