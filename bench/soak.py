@@ -6,8 +6,10 @@ Drives webhooks (three actions each, as ``bench/e2e.py`` configures) as fast as 
 gateway takes them (or at ``--rate`` per second), so the worker runs at its capacity
 throughout, and every ``--every`` seconds prints, for the last window: webhooks
 sent, commands stored in ClickHouse (from /metrics), processed/s, and the resident
-memory of every process of ``hookline dev`` (broker, worker, front). At the end: the
-processed/s of the first and last fifth of the run and each process's memory growth.
+memory of every process of ``hookline dev`` (broker, workers, front). At the end: the
+processed/s of the first and last fifth of the run, exact, from ClickHouse (each
+command counted once, at the time it was first applied: the windows' figures count
+commands run again after a broker recycle twice), and each process's memory growth.
 """
 
 from __future__ import annotations
@@ -25,6 +27,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.e2e import bodies, configure
 from hookline.embedded.devprocess import DevServer, child_processes, query_clickhouse
+
+
+def applied_per_second(data: Path) -> list[int]:
+    """Commands first applied in each second of the run, from its first to its last."""
+    rows = query_clickhouse(
+        data,
+        "SELECT toUInt32(first) AS second, count() AS n FROM (SELECT command_id,"
+        " min(applied_at) AS first FROM hookline.commands FINAL WHERE status = 'applied'"
+        " GROUP BY command_id) GROUP BY second ORDER BY second",
+    )
+    counts = {int(r["second"]): int(r["n"]) for r in rows}
+    return [counts.get(t, 0) for t in range(min(counts), max(counts) + 1)]
+
+
+def fifths(per_second: list[int]) -> tuple[float, float]:
+    """Webhooks processed per second (three commands each) in the first and last fifth."""
+    size = max(1, len(per_second) // 5)
+    return sum(per_second[:size]) / 3 / size, sum(per_second[-size:]) / 3 / size
 
 
 def say(message: str) -> None:
@@ -157,12 +177,6 @@ async def main() -> None:
     finally:
         server.stop()
 
-    fifth = max(1, len(rows) // 5)
-
-    def rate(window: list[tuple[float, int, int, dict[str, float]]]) -> float:
-        (t0, _, c0, _), (t1, _, c1, _) = window[0], window[-1]
-        return (c1 - c0) / 3 / (t1 - t0) if t1 > t0 else 0.0
-
     (applied,) = query_clickhouse(
         data,
         "SELECT count(DISTINCT command_id) AS n FROM hookline.commands FINAL"
@@ -171,7 +185,7 @@ async def main() -> None:
     say(f"commands applied (distinct, in ClickHouse): {applied['n']} of {3 * args.webhooks}")
     recycles = (data / "dev.log").read_text().count("outgrew its memory limit")
     say(f"requests refused and sent again: {refused}; broker recycles: {recycles}")
-    first, last = rate(rows[: fifth + 1]), rate(rows[-fifth - 1 :])
+    first, last = fifths(applied_per_second(data))
     say(f"processed/s, first fifth {first:,.0f}, last fifth {last:,.0f} ({last / first:.2f}x)")
     for name in sorted(rows[0][3]):
         start, end = rows[0][3].get(name, 0.0), rows[-1][3].get(name, 0.0)
