@@ -7,6 +7,8 @@ import asyncio
 import click
 
 from core.logs import setup_logging
+from core.loop import run as run_loop
+from core.loop import settle_gc
 from core.settings import Settings
 
 
@@ -25,10 +27,11 @@ def sink() -> None:
         await clickhouse.migrate()
         sink = HistorySink(settings, HistoryStore(clickhouse))
         await sink.start()
+        settle_gc()  # what exists now lives as long as the process (core/loop.py)
         try:
             await asyncio.Event().wait()
         finally:
             await sink.stop()
             clickhouse.close()
 
-    asyncio.run(run())
+    run_loop(run(), settings.event_loop)
