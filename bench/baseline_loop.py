@@ -18,6 +18,7 @@ import json
 import secrets
 import time
 from collections import defaultdict
+from typing import Any
 
 import jmespath
 import phonenumbers
@@ -32,6 +33,39 @@ def _e164(raw: str) -> str | None:
     except phonenumbers.NumberParseException:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+#: The plain loop's lead: tags and fields in memory.
+Leads = defaultdict[str, dict[str, Any]]
+
+
+def new_leads() -> Leads:
+    return defaultdict(lambda: {"tags": set(), "fields": {}})
+
+
+def map_webhook(
+    paths: dict[str, jmespath.parser.ParsedResult], value: bytes
+) -> tuple[bytes, list[bytes], bytes]:
+    """The plain loop's webhook stage for one record: (lead key, 3 commands, history)."""
+    data = json.loads(value)
+    event = paths["event"].search(data)
+    name = paths["name"].search(data)
+    phone = _e164(str(paths["phone"].search(data)))
+    commands = [
+        json.dumps({"type": action, "phone": phone, "name": name, "event": event}).encode()
+        for action in ("add_tag", "update_field", "send_message")
+    ]
+    return str(phone).encode(), commands, json.dumps({"event": event, "phone": phone}).encode()
+
+
+def apply_command(leads: Leads, value: bytes) -> None:
+    """The plain loop's executor for one command: change the in-memory lead."""
+    command = json.loads(value)
+    lead = leads[command["phone"]]
+    if command["type"] == "add_tag":
+        lead["tags"].add(command["event"])
+    else:
+        lead["fields"][command["type"]] = command["name"]
 
 
 async def _stage(bootstrap: str, source: str, handle, done: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
@@ -91,41 +125,31 @@ async def plain_two_stage(
         await producer.stop()
 
     paths = {name: jmespath.compile(path) for name, path in mapping.items()}
-    leads: dict[str, dict[str, object]] = defaultdict(lambda: {"tags": set(), "fields": {}})
+    leads = new_leads()
     expected = 3 * len(bodies)
     applied = 0
     done = asyncio.Event()
     started = 0.0
 
-    def map_webhook(value: bytes):  # type: ignore[no-untyped-def]
+    def webhook_stage(value: bytes):  # type: ignore[no-untyped-def]
         nonlocal started
         started = started or time.perf_counter()
-        data = json.loads(value)
-        event = paths["event"].search(data)
-        name = paths["name"].search(data)
-        phone = _e164(str(paths["phone"].search(data)))
-        key = str(phone).encode()
-        for action in ("add_tag", "update_field", "send_message"):
-            command = {"type": action, "phone": phone, "name": name, "event": event}
-            yield commands, key, json.dumps(command).encode()
-        yield history, key, json.dumps({"event": event, "phone": phone}).encode()
+        key, produced, record = map_webhook(paths, value)
+        for command in produced:
+            yield commands, key, command
+        yield history, key, record
 
-    def apply_command(value: bytes):  # type: ignore[no-untyped-def]
+    def command_stage(value: bytes):  # type: ignore[no-untyped-def]
         nonlocal applied
-        command = json.loads(value)
-        lead = leads[command["phone"]]
-        if command["type"] == "add_tag":
-            lead["tags"].add(command["event"])  # type: ignore[attr-defined]
-        else:
-            lead["fields"][command["type"]] = command["name"]  # type: ignore[index]
+        apply_command(leads, value)
         applied += 1
         if applied >= expected:
             done.set()
         yield results, value[:16], b'{"status": "applied"}'
 
     stages = [
-        asyncio.create_task(_stage(bootstrap, webhooks, map_webhook, done)),
-        asyncio.create_task(_stage(bootstrap, commands, apply_command, done)),
+        asyncio.create_task(_stage(bootstrap, webhooks, webhook_stage, done)),
+        asyncio.create_task(_stage(bootstrap, commands, command_stage, done)),
     ]
     try:
         await asyncio.wait_for(done.wait(), timeout=600)

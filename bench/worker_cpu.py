@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import jmespath
-import phonenumbers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -50,7 +49,8 @@ from actions.executor import (
     message_record,
     result_record,
 )
-from bench.e2e import bodies  # the sample's body, a distinct delivery id and phone each
+from bench.baseline_loop import apply_command, map_webhook, new_leads
+from bench.e2e import PLAIN_MAPPING, bodies  # the sample's body, a distinct id and phone each
 from core.config.state import ConfigState, secret_hash
 from schemas.commands import ActionCommand
 from schemas.config import (
@@ -206,39 +206,15 @@ def known_leads(raw: list[bytes], remembered: int) -> dict[str, LeadState]:
     return leads
 
 
-# -- the plain loop's bare work (bench/baseline_loop.py map_webhook, apply_command) -----
-def _e164(raw: str) -> str | None:
-    try:
-        number = phonenumbers.parse(raw, "BR")
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
+# -- the plain loop's bare work (bench/baseline_loop.py, without the broker) -----------
 def plain_loop(payloads: list[bytes]) -> int:
-    paths = {
-        "event": jmespath.compile("event"),
-        "name": jmespath.compile("data.buyer.name"),
-        "phone": jmespath.compile("data.buyer.checkout_phone"),
-    }
+    paths = {name: jmespath.compile(path) for name, path in PLAIN_MAPPING.items()}
     commands: list[bytes] = []
     for value in payloads:
-        data = json.loads(value)
-        event = paths["event"].search(data)
-        name = paths["name"].search(data)
-        phone = _e164(str(paths["phone"].search(data)))
-        for action in ("add_tag", "update_field", "send_message"):
-            command = {"type": action, "phone": phone, "name": name, "event": event}
-            commands.append(json.dumps(command).encode())
-        json.dumps({"event": event, "phone": phone}).encode()
-    leads: dict[str, dict[str, Any]] = defaultdict(lambda: {"tags": set(), "fields": {}})
+        commands += map_webhook(paths, value)[1]
+    leads = new_leads()
     for value in commands:
-        command = json.loads(value)
-        lead = leads[command["phone"]]
-        if command["type"] == "add_tag":
-            lead["tags"].add(command["event"])
-        else:
-            lead["fields"][command["type"]] = command["name"]
+        apply_command(leads, value)
     return len(commands)
 
 
