@@ -89,7 +89,16 @@ class WorkerServices(mode.Service):
             store: sorted(tp.partition for tp in assigned if tp.topic == store.source.name)
             for store in (self.dedup, self.leads)
         }
+        self._cancel_preload()
         self._preload = asyncio.ensure_future(self._load_stores(partitions))
+
+    def _cancel_preload(self) -> None:
+        """A preload of an earlier assignment must not go on: a partition it loads after
+        its revocation would stay in memory, stale, while another worker writes it (and
+        be taken as loaded if it came back)."""
+        if self._preload is not None:
+            self._preload.cancel()
+            self._preload = None
 
     async def _load_stores(self, partitions: dict[PartitionStore[Any], list[int]]) -> None:
         await self.ready.wait()
@@ -101,6 +110,7 @@ class WorkerServices(mode.Service):
             log.warning("store partitions not loaded ahead", exc_info=True)
 
     async def _on_revoked(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
+        self._cancel_preload()
         for store in (self.dedup, self.leads):
             store.revoke(tp.partition for tp in revoked if tp.topic == store.source.name)
 
@@ -133,8 +143,7 @@ class WorkerServices(mode.Service):
             await self.journal.forget_state_before(DEDUP.name, expired)
 
     async def on_stop(self) -> None:
-        if self._preload is not None:
-            self._preload.cancel()
+        self._cancel_preload()
         if self.http is not None:
             await self.http.close()
         await self.view.stop()
