@@ -78,6 +78,12 @@ def read_candidates(
     return found
 
 
+def reads_body(source: Source) -> bool:
+    """Whether ``source`` reads the body (an expression does; headers and the query do
+    not): callers parse the body only for those."""
+    return any(isinstance(member, str) for member in chain_of(source))
+
+
 def present(value: Any) -> bool:
     """Whether a value counts as found: not null, not ``false`` (what a guard such as
     ``type == 'invoice' && ...`` yields when it does not apply), not an empty (or blank)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from core.body import parsed_once
-from core.sources import SourceError, read_source
+from core.sources import SourceError, read_source, reads_body
 from platforms import UnknownPlatformError, get_preset
-from schemas.mapping import Source, chain_of
+from schemas.mapping import Source
 
 #: Ids longer than this are not ids; the hash is used instead.
 MAX_ID_LENGTH = 200
@@ -44,11 +44,9 @@ def _found(
     query: Mapping[str, Sequence[str]],
     data: Callable[[], Any],
 ) -> object:
-    # Only an expression reads the body: parse it for those alone.
-    reads_body = any(isinstance(member, str) for member in chain_of(source))
-    data = data() if reads_body else None
+    body = data() if reads_body(source) else None  # parsed only for an expression
     try:
-        return read_source(source, data, headers, query)
+        return read_source(source, body, headers, query)
     except SourceError:
         return None
 

@@ -27,9 +27,9 @@ from collections.abc import Callable
 from typing import Any
 
 from core.body import parsed_once
-from core.sources import SourceError, read_candidates
+from core.sources import SourceError, read_candidates, reads_body
 from schemas.envelope import WebhookEnvelope
-from schemas.mapping import Mapping, chain_of
+from schemas.mapping import Mapping
 
 #: Digits of the phone that pick the partition: a Brazilian subscriber number without
 #: area code or the mobile 9, the part every spelling of the number keeps.
@@ -54,8 +54,7 @@ def _phone_digits(
     envelope: WebhookEnvelope, mapping: Mapping, data: Callable[[], Any]
 ) -> str | None:
     """The last digits of the first candidate phone long enough to be one."""
-    reads_body = any(isinstance(member, str) for member in chain_of(mapping.phone))
-    body = data() if reads_body else None
+    body = data() if reads_body(mapping.phone) else None
     try:
         values = read_candidates(mapping.phone, body, envelope.headers, envelope.query)
     except SourceError:

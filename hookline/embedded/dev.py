@@ -104,8 +104,10 @@ class Workers:
 
     def pids(self) -> tuple[int, ...] | None:
         """Every worker's pid while all run; None while one is down."""
-        pids = tuple(s.pid for s in self.supervisors)
-        return None if None in pids else pids  # type: ignore[return-value]
+        pids = [s.pid for s in self.supervisors]
+        if None in pids:
+            return None
+        return tuple(pid for pid in pids if pid is not None)
 
     @property
     def alive(self) -> bool:
