@@ -135,7 +135,7 @@ class WorkerServices(mode.Service):
 
     @mode.Service.timer(DEDUP_PRUNE_SECONDS)
     async def _prune_dedup(self) -> None:
-        dropped = self.dedup.prune(self.mark_is_current)
+        dropped = self.dedup.prune_oldest(self.mark_is_current)
         if dropped:
             log.info("expired dedup marks dropped", extra={"marks": dropped})
         if self.journal is not None:

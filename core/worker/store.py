@@ -211,11 +211,19 @@ class PartitionStore(Generic[V]):
             self._data.pop(partition, None)
             self._epoch[partition] = self._epoch.get(partition, 0) + 1
 
-    def prune(self, keep: Callable[[V], bool]) -> int:
-        """Forget in-memory values ``keep`` rejects (expired marks); returns how many."""
+    def prune_oldest(self, keep: Callable[[V], bool]) -> int:
+        """Forget in-memory values from the oldest written, while ``keep`` rejects them
+        (expired dedup marks); returns how many. The scan stops at the first value kept:
+        a day's marks are millions, written in about the order they expire (a partition
+        is read in order), and one written out of that order is only kept until a later
+        prune (a mark is checked against its window when read anyway)."""
         dropped = 0
         for data in self._data.values():
-            stale = [key for key, raw in data.items() if not keep(self.spec.decode(raw))]
+            stale = []
+            for key, raw in data.items():
+                if keep(self.spec.decode(raw)):
+                    break
+                stale.append(key)
             for key in stale:
                 del data[key]
             dropped += len(stale)
