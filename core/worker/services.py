@@ -30,7 +30,7 @@ from schemas.types import utcnow
 
 log = logging.getLogger(__name__)
 
-#: How often expired dedup marks are dropped from memory.
+#: How often expired dedup marks are dropped from the store (and the journal).
 DEDUP_PRUNE_SECONDS = 60.0
 
 

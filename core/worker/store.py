@@ -21,10 +21,10 @@ the store partitions of the stream partitions it is assigned, as faust tables
 do. A partition is loaded before its first event is processed and forgotten when
 it is revoked: another worker may write it next.
 
-Values are held encoded, as on the topic, and decoded on :meth:`PartitionStore.get`:
-a lead with three remembered commands is 0.7 KB of JSON against 3.6 KB as a model, a
-dedup mark 0.1 KB against 0.7 KB, and the worker holds every lead of its partitions
-(a read costs a decode: about 20 µs for such a lead).
+Values are held encoded, as on the topic, on local disk (``core/worker/disk.py``: a
+worker's memory no longer grows with its leads and marks), and decoded on
+:meth:`PartitionStore.get` (a fresh copy each time: about 20 µs for a lead with three
+remembered commands, plus about 5 µs to read it).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from core.kafka import MAX_MESSAGE_BYTES
+from core.worker.disk import DiskValues
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,9 @@ class PartitionStore(Generic[V]):
         self._producer: AIOKafkaProducer | None = None
         self._mirror = mirror
         self._keep = keep
-        #: partition -> key -> the value encoded (``spec.encode``).
-        self._data: dict[int, dict[str, bytes]] = {}
+        #: partition -> key -> the value encoded (``spec.encode``), for loaded partitions.
+        self._values: DiskValues | None = None
+        self._loaded: set[int] = set()
         #: Bumped on revocation: a load that started before it is thrown away.
         self._epoch: dict[int, int] = {}
         self._lock = asyncio.Lock()
@@ -88,6 +90,7 @@ class PartitionStore(Generic[V]):
     async def start(self, producer: AIOKafkaProducer) -> None:
         """Writes go through ``producer`` (shared, started by the caller)."""
         self._producer = producer
+        self._values = DiskValues()
         self._loader = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             enable_auto_commit=False,
@@ -100,37 +103,49 @@ class PartitionStore(Generic[V]):
         if self._loader is not None:
             await self._loader.stop()
             self._loader = None
+        if self._values is not None:
+            self._values.close()
+            self._values = None
+        self._loaded.clear()
 
     def loaded(self, partition: int) -> bool:
-        return partition in self._data
+        return partition in self._loaded
 
     async def load(self, partition: int) -> None:
         """Read ``partition`` up to its high watermark, unless it is loaded already."""
-        if partition in self._data:
+        if partition in self._loaded:
             return
         async with self._lock:
-            if partition in self._data:
+            if partition in self._loaded:
                 return
             epoch = self._epoch.get(partition, 0)
-            data, records = await self._read(partition)
-            if self._epoch.get(partition, 0) == epoch:
-                self._data[partition] = data
-                log.info(
-                    "store partition loaded",
-                    extra={
-                        "topic": self.spec.name,
-                        "partition": partition,
-                        "records": records,
-                        "keys": len(data),
-                    },
-                )
+            values = self._started()
+            values.drop(partition)  # what an earlier ownership left, if anything
+            records = await self._read(partition, values)
+            if self._epoch.get(partition, 0) != epoch:
+                values.drop(partition)  # revoked meanwhile: its next owner writes it
+                return
+            self._loaded.add(partition)
+            log.info(
+                "store partition loaded",
+                extra={
+                    "topic": self.spec.name,
+                    "partition": partition,
+                    "records": records,
+                    "keys": values.count(partition),
+                },
+            )
 
-    async def _read(self, partition: int) -> tuple[dict[str, bytes], int]:
+    def _started(self) -> DiskValues:
+        assert self._values is not None, "store not started"
+        return self._values
+
+    async def _read(self, partition: int, values: DiskValues) -> int:
+        """Write ``partition``'s latest values into ``values``; returns the records read."""
         assert self._loader is not None, "store not started"
         tp = TopicPartition(self.spec.name, partition)
         self._loader.assign([tp])
         await self._loader.seek_to_beginning(tp)
-        data: dict[str, bytes] = {}
         records = 0
         while True:
             # The high watermark arrives with the first Fetch answer; compare positions
@@ -140,25 +155,31 @@ class PartitionStore(Generic[V]):
             batch = await self._loader.getmany(
                 tp, timeout_ms=2 * LOAD_FETCH_WAIT_MS, max_records=10_000
             )
-            for record in batch.get(tp, ()):
-                records += 1
-                key = record.key.decode() if record.key is not None else None
-                if key is None:
-                    continue
-                if record.value is None:
-                    data.pop(key, None)
-                    continue
-                if self._keep is None or self._keep(self.spec.decode(record.value)):
-                    data[key] = record.value
-                else:
-                    data.pop(key, None)
+            fetched = batch.get(tp, ())
+            records += len(fetched)
+            values.put_many(
+                partition,
+                (
+                    (record.key.decode(), self._kept(record.value))
+                    for record in fetched
+                    if record.key is not None
+                ),
+            )
             highwater = self._loader.highwater(tp)
             if highwater is not None and await self._loader.position(tp) >= highwater:
-                return data, records
+                return records
+
+    def _kept(self, raw: bytes | None) -> bytes | None:
+        """``raw`` if it is a value to keep, None (a deletion) if not."""
+        if raw is None or self._keep is None or self._keep(self.spec.decode(raw)):
+            return raw
+        return None
 
     def get(self, partition: int, key: str) -> V | None:
         """A fresh copy of the value (decoded each time: callers may change it freely)."""
-        raw = self._data[partition].get(key)
+        if partition not in self._loaded:
+            raise KeyError(f"{self.spec.name} partition {partition} is not loaded")
+        raw = self._started().get(partition, key)
         return None if raw is None else self.spec.decode(raw)
 
     async def put(self, partition: int, key: str, value: V | None) -> None:
@@ -199,36 +220,27 @@ class PartitionStore(Generic[V]):
         self, sent: asyncio.Future[Any], partition: int, key: str, value: bytes | None
     ) -> None:
         await sent
-        partition_data = self._data.get(partition)
-        if partition_data is not None:
-            if value is None:
-                partition_data.pop(key, None)
-            else:
-                partition_data[key] = value
+        if partition in self._loaded:
+            self._started().put(partition, key, value)
 
     def revoke(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
-            self._data.pop(partition, None)
+            if partition in self._loaded:
+                self._loaded.discard(partition)
+                self._started().drop(partition)
             self._epoch[partition] = self._epoch.get(partition, 0) + 1
 
     def prune_oldest(self, keep: Callable[[V], bool]) -> int:
-        """Forget in-memory values from the oldest written, while ``keep`` rejects them
-        (expired dedup marks); returns how many. The scan stops at the first value kept:
-        a day's marks are millions, written in about the order they expire (a partition
-        is read in order), and one written out of that order is only kept until a later
-        prune (a mark is checked against its window when read anyway)."""
-        dropped = 0
-        for data in self._data.values():
-            stale = []
-            for key, raw in data.items():
-                if keep(self.spec.decode(raw)):
-                    break
-                stale.append(key)
-            for key in stale:
-                del data[key]
-            dropped += len(stale)
-        return dropped
+        """Forget values from the oldest written, while ``keep`` rejects them (expired
+        dedup marks); returns how many. The scan stops at the first value kept: a day's
+        marks are millions, written in about the order they expire (a partition is read
+        in order), and one written out of that order is only kept until a later prune (a
+        mark is checked against its window when read anyway)."""
+        values = self._started()
+        return sum(
+            values.prune_oldest(partition, lambda raw: keep(self.spec.decode(raw)))
+            for partition in sorted(self._loaded)
+        )
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        sizes: dict[int, Any] = {p: len(d) for p, d in self._data.items()}
-        return f"PartitionStore({self.spec.name}, {sizes})"
+        return f"PartitionStore({self.spec.name}, loaded={sorted(self._loaded)})"

@@ -1,0 +1,84 @@
+"""The worker store's values on local disk: reads, writes, deletions, write order for
+pruning, partitions apart, and memory bounded by the page cache whatever is stored."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from core.worker.disk import CACHE_KIB, DiskValues
+
+
+def test_values_are_read_written_and_deleted_per_partition() -> None:
+    values = DiskValues()
+    values.put(0, "a", b"1")
+    values.put(1, "a", b"other partition")
+    values.put(0, "a", b"2")
+    assert values.get(0, "a") == b"2"
+    assert values.get(1, "a") == b"other partition"
+    assert values.get(0, "missing") is None
+    values.put(0, "a", None)
+    assert values.get(0, "a") is None
+    values.put(0, "a", None)  # deleting what is not there is no error
+    values.drop(1)
+    assert values.get(1, "a") is None and values.count(1) == 0
+    values.close()
+
+
+def test_a_loaded_batch_applies_in_order_deletions_included() -> None:
+    values = DiskValues()
+    values.put_many(0, [("a", b"1"), ("b", b"1"), ("a", None), ("b", b"2"), ("c", b"1")])
+    assert [values.get(0, k) for k in "abc"] == [None, b"2", b"1"]
+    assert values.count(0) == 2
+
+
+def test_prune_drops_from_the_oldest_write_and_stops_at_the_first_kept() -> None:
+    values = DiskValues()
+    for key, value in [("x", b"old"), ("y", b"old"), ("z", b"new"), ("w", b"old")]:
+        values.put(0, key, value)
+    values.put(1, "p", b"old")
+    values.put(0, "x", b"new")  # rewritten: now the newest write of partition 0
+
+    def keep(value: bytes) -> bool:
+        return value == b"new"
+
+    assert values.prune_oldest(0, keep) == 1  # "y"; "z" is kept and stops the scan
+    assert {k: values.get(0, k) for k in "xyzw"} == {
+        "x": b"new",
+        "y": None,
+        "z": b"new",
+        "w": b"old",
+    }
+    assert values.get(1, "p") == b"old"  # another partition is pruned on its own
+    assert values.prune_oldest(1, keep) == 1 and values.get(1, "p") is None
+
+
+def test_memory_stays_within_the_page_cache_whatever_is_stored() -> None:
+    """About 8x the cache written: the process's peak memory grows by about the cache,
+    not by what is stored (it grew by all of it when the values were a dict)."""
+    stored_mib = 8 * CACHE_KIB // 1024
+    script = textwrap.dedent(
+        f"""
+        import os, resource
+        from core.worker.disk import DiskValues
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        values = DiskValues()
+        value = os.urandom(512).hex().encode()  # 1 KiB
+        for i in range({stored_mib} * 1024):
+            values.put(i % 8, f"account:+55119{{i:08d}}", value)
+        assert values.get(3, "account:+5511900000003") == value
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+        """
+    )
+    grown_mib = int(
+        subprocess.run(
+            [sys.executable, "-c", script],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.getcwd()},
+        ).stdout
+    )
+    assert grown_mib < CACHE_KIB // 1024 + 24, f"grew {grown_mib} MiB storing {stored_mib} MiB"
