@@ -73,6 +73,10 @@ _PATTERNS = (
     # XML: <hottok>value</hottok>
     re.compile(rf"(<((?i:{_NAMES}))>)([^<]*)(?=</\2>)"),
 )
+#: The form pattern inside JSON text (a URL's ``?token=...`` or ``&token=...`` in a string
+#: value): the value ends at the string's closing quote (or an escaped one), not at the
+#: text's end, which hid the rest of the body.
+_FORM_IN_JSON = re.compile(rf'((?:^|[&?])(?i:{_NAMES})=)([^&"\\]*)')
 
 
 def mask_text(text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -81,6 +85,8 @@ def mask_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     if not names_credential(text):  # most bodies
         return text
     json_like, form, multipart, xml = _PATTERNS
+    if text.lstrip()[:1] in ("{", "["):
+        form = _FORM_IN_JSON
     text = json_like.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
     text = form.sub(lambda m: m.group(1) + MASK, text)
     text = multipart.sub(lambda m: m.group(1) + MASK, text)

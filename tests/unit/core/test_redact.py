@@ -65,6 +65,21 @@ def test_other_fields_are_untouched() -> None:
     assert mask_text(text) == text
 
 
+def test_a_url_credential_inside_json_is_masked_up_to_its_strings_end() -> None:
+    """A postback URL in a JSON value: its token is masked, and the rest of the body
+    stays readable (the form pattern used to mask up to the end of the text)."""
+    text = (
+        '{"postback": "https://x.example/cb?token=abc123&b=2&hottok=zz", '
+        '"name": "Bob", "next": "y?a=1&token=q\\"w"}'
+    )
+    assert mask_text(text) == (
+        '{"postback": "https://x.example/cb?token=***&b=2&hottok=***", '
+        '"name": "Bob", "next": "y?a=1&token=***\\"w"}'
+    )
+    # A form body is masked up to the next field, quotes and all.
+    assert mask_text('a=1&token=abc"def&b=2') == "a=1&token=***&b=2"
+
+
 def test_the_integrations_secret_is_masked_wherever_it_is() -> None:
     text = '{"custom_auth": "my-long-secret", "note": "sent my-long-secret twice"}'
     masked = mask_text(text, ["my-long-secret", None])
