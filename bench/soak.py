@@ -187,9 +187,12 @@ async def main() -> None:
     say(f"requests refused and sent again: {refused}; broker recycles: {recycles}")
     first, last = fifths(applied_per_second(data))
     say(f"processed/s, first fifth {first:,.0f}, last fifth {last:,.0f} ({last / first:.2f}x)")
+    # Bounded or growing: memory half-way through the sending beside the end (a store
+    # that grows with leads grows as much in the second half as in the first).
+    halfway = next(row for row in rows if row[1] >= args.webhooks / 2)
     for name in sorted(rows[0][3]):
-        start, end = rows[0][3].get(name, 0.0), rows[-1][3].get(name, 0.0)
-        say(f"RSS {name}: {start:,.0f} -> {end:,.0f} MB")
+        start, half, end = (row[3].get(name, 0.0) for row in (rows[0], halfway, rows[-1]))
+        say(f"RSS {name}: {start:,.0f} -> {half:,.0f} (half sent) -> {end:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -224,10 +224,10 @@ class PartitionStore(Generic[V]):
             self._started().put(partition, key, value)
 
     def revoke(self, partitions: Iterable[int]) -> None:
+        # Its values stay on disk until it is loaded again (a load starts by dropping
+        # them): deleting a large partition's rows here would hold up the rebalance.
         for partition in partitions:
-            if partition in self._loaded:
-                self._loaded.discard(partition)
-                self._started().drop(partition)
+            self._loaded.discard(partition)
             self._epoch[partition] = self._epoch.get(partition, 0) + 1
 
     def prune_oldest(self, keep: Callable[[V], bool]) -> int:

@@ -51,6 +51,8 @@ async def test_values_are_read_fresh_reloaded_and_pruned_from_the_oldest(bootstr
 
         store.revoke([0])
         assert not store.loaded(0)
+        with pytest.raises(KeyError):  # its next owner may be writing it: never read
+            store.get(0, "new-1")
         await store.load(0)
         assert {k: store.get(0, k).request_id for k in ages} == {k: k for k in ages}
 
