@@ -8,12 +8,13 @@ Commands come in batches; the commands of one lead run one after the other, in
 order, and different leads run at the same time (at most ``LEADS_AT_ONCE``).
 
 The order that makes a crash at any instruction harmless:
-- the lead, with the outcomes of its commands in the batch, and their history
-  records are written together, and the commands are done when all are
-  acknowledged (:func:`run_lead`). Killed before the lead is stored, a command runs
-  again (same records); after, it comes again, is recognised, and its records are
-  produced again from the stored outcome (identical). In embedded mode the journal
-  has the lead before any record leaves;
+- the lead, with the outcomes of its commands in the batch, is written, then the
+  history records of every lead of the batch are produced together, and the commands
+  are done when all are acknowledged (:func:`run_lead`, :func:`handle_commands`).
+  Killed before the lead is stored, a command runs again (same records); after, it
+  comes again, is recognised, and its records are produced again from the stored
+  outcome (identical). In embedded mode the journal has the lead before any record
+  leaves;
 - a send waits for its turn (the account's rate, the recipient's gap: paced before
   the intent, so a crash while waiting leaves nothing to settle), stores its intent
   (``sending``), then calls the channel with the command id as idempotency key,
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from functools import partial
 
 import faust
@@ -46,7 +47,7 @@ from actions.executor import (
 )
 from actions.sending import Sender
 from core.worker.services import WorkerServices
-from core.worker.wire import decode_event, each_batch, raw_topic
+from core.worker.wire import Outputs, decode_event, each_batch, raw_topic
 from schemas.commands import ActionCommand
 from schemas.config import Channel
 from schemas.leads import LeadState
@@ -78,26 +79,38 @@ async def handle_commands(
     for partition in {partition for partition, _ in by_lead}:
         await services.leads.load(partition)
     slots = asyncio.Semaphore(LEADS_AT_ONCE)
+    #: The history records of every lead of the batch, produced once all are settled.
+    outputs = services.outputs()
 
-    async def run(partition: int, commands: list[ActionCommand]) -> None:
+    async def run(partition: int, commands: list[ActionCommand]) -> Awaitable[None] | None:
         async with slots:
-            await run_lead(services, sender, partition, commands)
+            return await run_lead(services, sender, partition, commands, outputs)
 
-    await asyncio.gather(*(run(partition, cmds) for (partition, _), cmds in by_lead.items()))
+    stored = await asyncio.gather(
+        *(run(partition, cmds) for (partition, _), cmds in by_lead.items())
+    )
+    await asyncio.gather(outputs.acknowledged(), *(write for write in stored if write))
 
 
 async def run_lead(
-    services: WorkerServices, sender: Sender, partition: int, commands: list[ActionCommand]
-) -> None:
+    services: WorkerServices,
+    sender: Sender,
+    partition: int,
+    commands: list[ActionCommand],
+    outputs: Outputs,
+) -> Awaitable[None] | None:
     """One lead's commands of a batch, in order, worked on one copy of the lead.
 
-    The lead is written once at the end, with every outcome, and with all the
-    commands' history records; a send's intent, which must be stored before its
-    channel is called, carries the changes made before it. Either write may be lost
-    in a crash with the records: the commands whose outcome the stored lead lacks run
-    again, the others are recognised and write their records again from it. (Writing
-    per command took four acknowledged writes for a tag, a field and a message;
-    this takes two.)"""
+    The lead is written once at the end, with every outcome; the commands' history
+    records are added to ``outputs``, which the caller produces once every lead of the
+    batch is written (so the lead is in the journal before its records leave), and
+    the commands are done when the lead's write (returned, None if nothing changed)
+    and the records are acknowledged. A send's intent, which must be stored before
+    its channel is called, carries the changes made before it. Either write may be
+    lost in a crash with the records: the commands whose outcome the stored lead
+    lacks run again, the others are recognised and write their records again from
+    it. (Writing per command took four acknowledged writes for a tag, a field and a
+    message; this takes two.)"""
     key = commands[0].lead_key
     lead = services.leads.get(partition, key)
     changed = False
@@ -114,15 +127,13 @@ async def run_lead(
             lead, changed = execution.lead, True
         settled.append((command, execution))
     stored = await services.leads.stage(partition, key, lead) if changed else None
-    outputs = services.outputs()
     for command, execution in settled:
         if (message := message_record(command, execution.outcome)) is not None:
-            await outputs.send(HISTORY, command.command_id, message)
-        result = result_record(command, execution.outcome)
-        await outputs.send(HISTORY, command.command_id, result)
+            outputs.add(HISTORY, command.command_id, message)
+        outputs.add(HISTORY, command.command_id, result_record(command, execution.outcome))
         if execution.duplicate:
-            await outputs.send(HISTORY, command.command_id, duplicate_record(command))
-    await asyncio.gather(outputs.acknowledged(), *([stored] if stored else []))
+            outputs.add(HISTORY, command.command_id, duplicate_record(command))
+    return stored
 
 
 async def _send(

@@ -65,7 +65,7 @@ class MemoryLeads:
 class EncodedOutputs:
     """Outputs encoded as they would be produced, then dropped."""
 
-    async def send(self, spec: TopicSpec, key: str, value: Any) -> None:
+    def add(self, spec: TopicSpec, key: str, value: Any) -> None:
         spec.encode(value)
 
     async def acknowledged(self) -> None:

@@ -48,6 +48,19 @@ SAMPLE = (
 )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_process(pids: dict[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -218,21 +231,35 @@ async def main() -> None:
                 f"driving {args.webhooks} webhooks at concurrency {args.concurrency}",
                 file=sys.stderr,
             )
-            workers = [pid for name, pid in server.children().items() if name != "broker"]
+            children = server.children()
+            workers = [pid for name, pid in children.items() if name != "broker"]
+            assert server.process is not None
+            processes = {**children, "front": server.process.pid}
             if args.backlog:
                 for pid in workers:
                     os.kill(pid, signal.SIGSTOP)
+            cpu_before = cpu_by_process(processes)
             elapsed, latencies = await drive(url, payloads, args.concurrency, args.rate)
             if args.backlog:
                 print(f"resuming {len(workers)} workers on the backlog", file=sys.stderr)
                 for pid in workers:
                     os.kill(pid, signal.SIGCONT)
+                cpu_before = cpu_by_process(processes)
             await wait_processed(session, server, 3 * args.webhooks, args.timeout)
+            cpu_used = {
+                name: seconds - cpu_before[name]
+                for name, seconds in cpu_by_process(processes).items()
+            }
         bootstrap = next(line.split()[-1] for line in server.output if "broker " in line)
         print("measuring the raw produce baseline ...", file=sys.stderr)
         baseline = await raw_produce_rate(bootstrap, payloads, args.concurrency)
         print("measuring the plain two-stage loop ...", file=sys.stderr)
+        broker_cpu, loop_cpu = cpu_seconds(processes["broker"]), time.process_time()
         plain = await plain_two_stage(bootstrap, payloads, PLAIN_MAPPING)
+        plain_cpu = {
+            "loop": time.process_time() - loop_cpu,
+            "broker": cpu_seconds(processes["broker"]) - broker_cpu,
+        }
     finally:
         server.stop()
 
@@ -274,6 +301,18 @@ async def main() -> None:
     print(
         f"baseline plain two-stage aiokafka loop (same broker): {plain:,.0f} webhooks/s"
         f"  -> worker/plain ratio {processed_rate / plain:.2f}"
+    )
+    # CPU per webhook (user + system), from the resume (without --backlog: the first
+    # request) to the last command stored: a figure that moves less than rates on a shared machine.
+    # The front process holds the gateway (idle with --backlog) and the history sink.
+    per_webhook = {
+        name: f"{seconds * 1e6 / args.webhooks:,.0f}" for name, seconds in cpu_used.items()
+    }
+    workers_us = sum(s for n, s in cpu_used.items() if n.startswith("worker")) * 1e6
+    print(f"CPU us per webhook:  workers {workers_us / args.webhooks:,.0f} ({per_webhook})")
+    print(
+        "plain loop CPU us per webhook: "
+        + ", ".join(f"{n} {s * 1e6 / args.webhooks:,.0f}" for n, s in plain_cpu.items())
     )
 
 

@@ -152,16 +152,35 @@ class StateEntry:
     updated_at: float = 0.0
 
 
+_Statement = tuple[str, tuple[Any, ...], "asyncio.Future[None]"]
+
+
+class _Group:
+    """The statements submitted during one turn of an event loop: handed to the writer
+    thread together, and answered together (one wake-up of the loop for all)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.statements: list[_Statement] = []
+
+
 class _Writer(threading.Thread):
     """Applies writes on its own thread and connection, grouping whatever is queued
-    into one transaction (one commit for many concurrent requests)."""
+    into one transaction (one commit for many concurrent requests).
+
+    What is submitted during one turn of the event loop (a batch of state writes, the
+    requests answered in one turn) crosses to the thread as one group, and is answered
+    with one callback: a hand-over and a wake-up per statement cost more than the
+    statement (each ``call_soon_threadsafe`` writes to the loop's wake-up pipe)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(name=f"journal-writer:{path.name}", daemon=True)
         self._path = path
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Group | None] = queue.SimpleQueue()
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        #: Statements of the loop's current turn, not handed over yet.
+        self._group: _Group | None = None
 
     def open(self) -> None:
         self.start()
@@ -170,13 +189,26 @@ class _Writer(threading.Thread):
             raise self._error
 
     def submit(self, sql: str, params: tuple[Any, ...]) -> asyncio.Future[None]:
+        """A future answered once the statement is committed (each its own: an awaiter
+        cancelled does not cancel the others')."""
         loop = asyncio.get_running_loop()
+        group = self._group
+        if group is None or group.loop is not loop:
+            self._hand_over()
+            group = self._group = _Group(loop)
+            loop.call_soon(self._hand_over)
         future: asyncio.Future[None] = loop.create_future()
-        self._queue.put((sql, params, future, loop))
+        group.statements.append((sql, params, future))
         return future
+
+    def _hand_over(self) -> None:
+        group, self._group = self._group, None
+        if group is not None:
+            self._queue.put(group)
 
     def close(self) -> None:
         if self.is_alive():
+            self._hand_over()
             self._queue.put(None)
             self.join()
 
@@ -194,34 +226,35 @@ class _Writer(threading.Thread):
                 with contextlib.suppress(queue.Empty):
                     while len(batch) < 1000:
                         batch.append(self._queue.get_nowait())
-                done = [item for item in batch if item is not None]
+                done = [group for group in batch if group is not None]
                 self._apply(connection, done)
                 if len(done) < len(batch):
                     return
 
     @staticmethod
-    def _apply(connection: sqlite3.Connection, batch: list[Any]) -> None:
+    def _apply(connection: sqlite3.Connection, groups: list[_Group]) -> None:
         error: BaseException | None = None
         try:
             with connection:
-                for sql, params, _, _ in batch:
-                    connection.execute(sql, params)
+                for group in groups:
+                    for sql, params, _ in group.statements:
+                        connection.execute(sql, params)
         except BaseException as exc:  # reported to every writer of the batch
             error = exc
-        for _, _, future, loop in batch:
-            if error is None:
-                loop.call_soon_threadsafe(_resolve, future, None)
-            else:
-                loop.call_soon_threadsafe(_resolve, future, error)
+        for group in groups:
+            futures = [future for _, _, future in group.statements]
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
+                group.loop.call_soon_threadsafe(_resolve_all, futures, error)
 
 
-def _resolve(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _resolve_all(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # cancelled by its awaiter
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def connect(path: Path) -> sqlite3.Connection:

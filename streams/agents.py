@@ -8,7 +8,8 @@ webhooks in the order they were received:
    batch is about to write): another request already carried it -> a duplicate
    (history only); this same request -> it is being read again after a crash, so
    its outputs are produced again (same command ids: one effect);
-2. every output of the batch is produced, and all are acknowledged;
+2. every output of the batch is produced (together: ``core.worker.wire.Outputs``), and
+   all are acknowledged;
 3. only then the marks are written (a failed mapping writes none, so a retry or a
    replay runs again), and acknowledged;
 4. the batch is left behind (faust may commit its offsets from then on)."""
@@ -71,7 +72,8 @@ async def _process(
     outputs: Outputs,
     marks: dict[tuple[int, str], DedupMark],
 ) -> None:
-    """Decide one webhook and send its outputs (acknowledged with the batch's)."""
+    """Decide one webhook and add its outputs (produced and acknowledged with the
+    batch's)."""
     partition = event.message.partition
     key = dedup_key(envelope)
     mark = None
@@ -91,12 +93,10 @@ async def _process(
         outcome = _decide(envelope, view.state, duplicate)
 
     for command in outcome.commands:
-        await outputs.send(COMMANDS, command.lead_key, command)
-    await outputs.send(HISTORY, envelope.request_id, outcome.history)
+        outputs.add(COMMANDS, command.lead_key, command)
+    outputs.add(HISTORY, envelope.request_id, outcome.history)
     if outcome.failure is not None:
-        await outputs.send(
-            DEADLETTER, envelope.integration_id, _dead_letter(envelope, outcome, event)
-        )
+        outputs.add(DEADLETTER, envelope.integration_id, _dead_letter(envelope, outcome, event))
     # Only a delivery that was acted on counts as seen: one that failed (bad
     # mapping, no mapping yet) must run again when retried or replayed.
     if envelope.kind == "event" and mark is None and outcome.failure is None:

