@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from functools import partial
 
 import faust
@@ -57,6 +57,10 @@ from schemas.topics import COMMANDS, HISTORY
 LEADS_AT_ONCE = 64
 
 
+#: A lead to write: (store partition, lead key, the lead as its commands left it).
+LeadWrite = tuple[int, str, LeadState | None]
+
+
 def register_executor_agent(app: faust.App, services: WorkerServices) -> None:
     sender = Sender(services.settings.send_give_up_seconds)
 
@@ -82,14 +86,16 @@ async def handle_commands(
     #: The history records of every lead of the batch, produced once all are settled.
     outputs = services.outputs()
 
-    async def run(partition: int, commands: list[ActionCommand]) -> Awaitable[None] | None:
+    async def run(partition: int, commands: list[ActionCommand]) -> LeadWrite | None:
         async with slots:
             return await run_lead(services, sender, partition, commands, outputs)
 
-    stored = await asyncio.gather(
+    settled = await asyncio.gather(
         *(run(partition, cmds) for (partition, _), cmds in by_lead.items())
     )
-    await asyncio.gather(outputs.acknowledged(), *(write for write in stored if write))
+    # Every changed lead in one write (journaled when this returns), then its records.
+    stored = await services.leads.stage_many([write for write in settled if write])
+    await asyncio.gather(outputs.acknowledged(), stored)
 
 
 async def run_lead(
@@ -98,14 +104,15 @@ async def run_lead(
     partition: int,
     commands: list[ActionCommand],
     outputs: Outputs,
-) -> Awaitable[None] | None:
+) -> LeadWrite | None:
     """One lead's commands of a batch, in order, worked on one copy of the lead.
 
-    The lead is written once at the end, with every outcome; the commands' history
-    records are added to ``outputs``, which the caller produces once every lead of the
-    batch is written (so the lead is in the journal before its records leave), and
-    the commands are done when the lead's write (returned, None if nothing changed)
-    and the records are acknowledged. A send's intent, which must be stored before
+    The lead is written once at the end, with every outcome: returned (None if nothing
+    changed) for the caller to write with the batch's other leads. The commands'
+    history records are added to ``outputs``, which the caller produces once every
+    lead of the batch is written (so the lead is in the journal before its records
+    leave), and the commands are done when the leads' write and the records are
+    acknowledged. A send's intent, which must be stored before
     its channel is called, carries the changes made before it. Either write may be
     lost in a crash with the records: the commands whose outcome the stored lead
     lacks run again, the others are recognised and write their records again from
@@ -126,14 +133,13 @@ async def run_lead(
         if execution.changed:
             lead, changed = execution.lead, True
         settled.append((command, execution))
-    stored = await services.leads.stage(partition, key, lead) if changed else None
     for command, execution in settled:
         if (message := message_record(command, execution.outcome)) is not None:
             outputs.add(HISTORY, command.command_id, message)
         outputs.add(HISTORY, command.command_id, result_record(command, execution.outcome))
         if execution.duplicate:
             outputs.add(HISTORY, command.command_id, duplicate_record(command))
-    return stored
+    return (partition, key, lead) if changed else None
 
 
 async def _send(

@@ -43,7 +43,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,6 +162,14 @@ class _Group:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.statements: list[_Statement] = []
+
+
+_PUT_STATE = (
+    "INSERT INTO state (topic, partition, key, value, updated_at, timestamp_ms)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (topic, partition, key) DO UPDATE SET"
+    " value = excluded.value, updated_at = excluded.updated_at,"
+    " timestamp_ms = excluded.timestamp_ms"
+)
 
 
 class _Writer(threading.Thread):
@@ -334,13 +342,36 @@ class Journal:
         record's timestamp there. A deletion is kept as a tombstone (an empty value)
         rather than removed: another journal may hold an older value of the key (the
         partition had another worker before), which must not come back on restore."""
-        sealed = self._seal(topic, key, value if value is not None else _TOMBSTONE)
-        await self._submit(
-            "INSERT INTO state (topic, partition, key, value, updated_at, timestamp_ms)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (topic, partition, key) DO UPDATE SET"
-            " value = excluded.value, updated_at = excluded.updated_at,"
-            " timestamp_ms = excluded.timestamp_ms",
-            (topic, partition, key, sealed, time.time(), timestamp_ms),
+        await self.put_states(topic, [(partition, key, value)], timestamp_ms)
+
+    def put_states(
+        self,
+        topic: str,
+        writes: Sequence[tuple[int, str, bytes | None]],
+        timestamp_ms: int | None = None,
+    ) -> asyncio.Future[Any]:
+        """:meth:`put_state` for many ``(partition, key, value)`` at once: submitted now,
+        in order, answered by the returned future once all are committed (no task per
+        write: a worker's batch writes hundreds)."""
+        if self._writer is None:
+            raise RuntimeError(f"journal {self.path} is not open for writing")
+        now = time.time()
+        submit = self._writer.submit
+        return asyncio.gather(
+            *(
+                submit(
+                    _PUT_STATE,
+                    (
+                        topic,
+                        partition,
+                        key,
+                        self._seal(topic, key, value if value is not None else _TOMBSTONE),
+                        now,
+                        timestamp_ms,
+                    ),
+                )
+                for partition, key, value in writes
+            )
         )
 
     async def forget_accepted(self, seqs: list[int]) -> None:

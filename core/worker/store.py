@@ -32,13 +32,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from core.kafka import MAX_MESSAGE_BYTES
 from core.worker.disk import DiskValues
+from core.worker.wire import enqueue_batches
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,14 @@ class StateMirror(Protocol):
     """A second durable copy of store writes (the embedded mode's journal: its broker
     keeps topics in memory only)."""
 
-    async def put_state(
-        self, topic: str, partition: int, key: str, value: bytes | None
-    ) -> None: ...
+    def put_states(
+        self,
+        topic: str,
+        writes: Sequence[tuple[int, str, bytes | None]],
+        timestamp_ms: int | None = None,
+    ) -> Awaitable[Any]:
+        """Queue ``(partition, key, value)`` writes in order; the awaitable answers once
+        all are durable."""
 
 
 class PartitionStore(Generic[V]):
@@ -184,44 +190,46 @@ class PartitionStore(Generic[V]):
 
     async def put(self, partition: int, key: str, value: V | None) -> None:
         """Write ``value`` (None deletes) and return once the broker acknowledged it."""
-        await (await self.stage(partition, key, value))
-
-    async def stage(self, partition: int, key: str, value: V | None) -> Awaitable[None]:
-        """Start a :meth:`put`: the mirror has the value when this returns (it must never
-        lag behind what the records produced alongside let others see), the broker's
-        acknowledgement is what the returned awaitable waits for. Callers awaiting other
-        records too wait for all of them at once."""
-        return await self.stage_many([(partition, key, value)])
+        await (await self.stage_many([(partition, key, value)]))
 
     async def stage_many(self, writes: list[tuple[int, str, V | None]]) -> Awaitable[None]:
-        """:meth:`stage` for many ``(partition, key, value)`` writes at once (the mirror
-        takes them in one go)."""
+        """Start writing many ``(partition, key, value)`` (None deletes): the mirror has
+        them when this returns (it must never lag behind what the records produced
+        alongside let others see), the broker's acknowledgement of them all is what the
+        returned awaitable waits for (callers awaiting other records too wait for all at
+        once). The mirror takes them in one go, the broker a record batch per partition."""
         assert self._producer is not None, "store not started"
         timestamp_ms = int(time.time() * 1000)
-        encoded = [(p, k, None if v is None else self.spec.encode(v)) for p, k, v in writes]
+        by_partition: dict[int, list[tuple[str, bytes | None]]] = {}
+        for partition, key, value in writes:
+            raw = None if value is None else self.spec.encode(value)
+            by_partition.setdefault(partition, []).append((key, raw))
         if self._mirror is not None:
-            mirror = self._mirror
-            await asyncio.gather(
-                *(mirror.put_state(self.spec.name, p, k, e, timestamp_ms) for p, k, e in encoded)
-            )
-        acknowledged = []
-        for partition, key, raw in encoded:
-            sent = await self._producer.send(
+            await self._mirror.put_states(
                 self.spec.name,
-                key=key.encode(),
-                value=raw,
-                partition=partition,
-                timestamp_ms=timestamp_ms,
+                [(p, key, raw) for p, rows in by_partition.items() for key, raw in rows],
+                timestamp_ms,
             )
-            acknowledged.append(self._acknowledged(sent, partition, key, raw))
-        return asyncio.gather(*acknowledged)
+        producer, topic = self._producer, self.spec.name
+        queued = await asyncio.gather(
+            *(
+                enqueue_batches(
+                    producer, topic, p, [(k.encode(), raw) for k, raw in rows], timestamp_ms
+                )
+                for p, rows in by_partition.items()
+            )
+        )
+        return self._acknowledged([ack for acks in queued for ack in acks], by_partition)
 
     async def _acknowledged(
-        self, sent: asyncio.Future[Any], partition: int, key: str, value: bytes | None
+        self,
+        acknowledgements: list[asyncio.Future[Any]],
+        written: dict[int, list[tuple[str, bytes | None]]],
     ) -> None:
-        await sent
-        if partition in self._loaded:
-            self._started().put(partition, key, value)
+        await asyncio.gather(*acknowledgements)
+        for partition, rows in written.items():
+            if partition in self._loaded:  # else revoked meanwhile: its next owner's now
+                self._started().put_many(partition, rows)
 
     def revoke(self, partitions: Iterable[int]) -> None:
         # Its values stay on disk until it is loaded again (a load starts by dropping

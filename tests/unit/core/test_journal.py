@@ -56,6 +56,14 @@ async def test_state_keeps_the_latest_value_per_key_config_first(journal: Journa
     ]
 
 
+async def test_a_batch_of_state_writes_applies_in_order(journal: Journal) -> None:
+    """A worker's batch: queued at once, one future for all, the last write of a key wins."""
+    writes = [(2, "a", b"1"), (2, "b", b"1"), (2, "a", b"2"), (3, "c", b"1"), (2, "b", None)]
+    await journal.put_states("hookline.leads", writes, 1500)
+    states = [(s.partition, s.key, s.value, s.timestamp_ms) for s in journal.states()]
+    assert states == [(2, "a", b"2", 1500), (2, "b", None, 1500), (3, "c", b"1", 1500)]
+
+
 async def test_several_journals_merge_to_the_value_written_last_tombstones_included(
     tmp_path: Path,
 ) -> None:
