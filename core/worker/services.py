@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from core.config.view import ConfigView
 from core.journal import Journal, load_key, worker_file
 from core.kafka import new_producer
-from core.loop import settle_gc
+from core.loop import release_free_memory, settle_gc
 from core.settings import Settings
 from core.worker.store import PartitionStore, StateMirror
 from core.worker.wire import Outputs
@@ -30,8 +30,9 @@ from schemas.types import utcnow
 
 log = logging.getLogger(__name__)
 
-#: How often expired dedup marks are dropped from the store (and the journal).
-DEDUP_PRUNE_SECONDS = 60.0
+#: How often expired dedup marks are dropped from the store (and the journal), and free
+#: memory handed back to the system.
+HOUSEKEEPING_SECONDS = 60.0
 
 
 class WorkerServices(mode.Service):
@@ -133,14 +134,15 @@ class WorkerServices(mode.Service):
         settle_gc()  # what exists now lives as long as the process (core/loop.py)
         self.ready.set()
 
-    @mode.Service.timer(DEDUP_PRUNE_SECONDS)
-    async def _prune_dedup(self) -> None:
+    @mode.Service.timer(HOUSEKEEPING_SECONDS)
+    async def _housekeeping(self) -> None:
         dropped = self.dedup.prune_oldest(self.mark_is_current)
         if dropped:
             log.info("expired dedup marks dropped", extra={"marks": dropped})
         if self.journal is not None:
             expired = time.time() - self.settings.dedup_window_seconds
             await self.journal.forget_state_before(DEDUP.name, expired)
+        release_free_memory()
 
     async def on_stop(self) -> None:
         self._cancel_preload()
