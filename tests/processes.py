@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -60,3 +62,15 @@ def wait_all_dead(pids: list[int], timeout: float) -> list[int]:
             return []
         time.sleep(0.05)
     return [p for p in pids if alive(p)]
+
+
+def python_output(script: str) -> str:
+    """What ``script`` prints, run by a fresh interpreter with the repository on its path
+    (a measure of its own process's memory, untouched by the test run's)."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    ).stdout

@@ -210,7 +210,7 @@ class PartitionStore(Generic[V]):
                 timestamp_ms,
             )
         # One record at a time into the producer's accumulator, not a record batch per
-        # call (core.worker.wire.enqueue_batches): a send intent is a one-record write,
+        # call (as core.worker.wire.Outputs produces): a send intent is a one-record write,
         # and the accumulator joins concurrent ones into shared batches (one-record
         # batches cost the embedded broker about twice the CPU per webhook, measured).
         producer, topic = self._producer, self.spec.name

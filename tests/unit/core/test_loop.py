@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
+
+from tests.processes import python_output
 
 
 def test_a_bursts_freed_memory_leaves_the_process() -> None:
@@ -35,13 +34,7 @@ def test_a_bursts_freed_memory_leaves_the_process() -> None:
         print(peak, rss_mib())
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
-    ).stdout
+    out = python_output(script)
     peak, trimmed = map(int, out.split())
     assert peak > 150, f"the burst did not stay in the heap ({peak} MiB): the test proves nothing"
     assert trimmed < peak / 2, f"{peak} -> {trimmed} MiB"

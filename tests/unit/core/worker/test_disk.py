@@ -3,12 +3,10 @@ pruning, partitions apart, and memory bounded by the page cache whatever is stor
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 
 from core.worker.disk import CACHE_KIB, DiskValues
+from tests.processes import python_output
 
 
 def test_values_are_read_written_and_deleted_per_partition() -> None:
@@ -72,13 +70,5 @@ def test_memory_stays_within_the_page_cache_whatever_is_stored() -> None:
         print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
         """
     )
-    grown_mib = int(
-        subprocess.run(
-            [sys.executable, "-c", script],
-            check=True,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": os.getcwd()},
-        ).stdout
-    )
+    grown_mib = int(python_output(script))
     assert grown_mib < CACHE_KIB // 1024 + 24, f"grew {grown_mib} MiB storing {stored_mib} MiB"
