@@ -160,7 +160,8 @@ class Backlog:
         path = self.directory / f"{name}.seen"
         seen: dict[TopicPartition, list[int]] = defaultdict(list)
         if path.exists():
-            for line in path.read_text().splitlines():
+            # The worker may be writing its last line: only whole lines count.
+            for line in path.read_text().split("\n")[:-1]:
                 topic, partition, offset = line.split()
                 seen[TopicPartition(topic, int(partition))].append(int(offset))
         return seen
