@@ -72,3 +72,26 @@ def test_memory_stays_within_the_page_cache_whatever_is_stored() -> None:
     )
     grown_mib = int(python_output(script))
     assert grown_mib < CACHE_KIB // 1024 + 24, f"grew {grown_mib} MiB storing {stored_mib} MiB"
+
+
+def test_the_file_is_unlinked_while_open_so_nothing_outlives_the_process() -> None:
+    """SQLite's private temporary database: once the values outgrow the page cache they
+    go to a file, which has no name on disk (nothing is left for anyone after SIGKILL)."""
+    script = textwrap.dedent(
+        f"""
+        import os
+        from core.worker.disk import DiskValues
+        values = DiskValues()
+        for i in range(2 * {CACHE_KIB}):
+            values.put(0, str(i), bytes(1024))
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                print(os.readlink(f"/proc/self/fd/{{fd}}"))
+            except OSError:
+                pass
+        """
+    )
+    opened = python_output(script).splitlines()
+    spilled = [path for path in opened if "etilqs" in path]  # SQLite's temporary names
+    assert spilled, f"the values never reached a file: {opened}"
+    assert all(path.endswith("(deleted)") for path in spilled), spilled
