@@ -34,6 +34,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.baseline_loop import plain_two_stage
+from bench.procs import cpu_seconds
 from hookline.embedded.devprocess import DevServer, query_clickhouse
 
 #: What the benchmark integration maps (configure()), for the plain loop.
@@ -46,15 +47,6 @@ PLAIN_MAPPING = {
 SAMPLE = (
     Path(__file__).resolve().parents[2] / "shared" / "samples" / "hotmart__PURCHASE_CANCELED.json"
 )
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a live process has used so far (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_by_process(pids: dict[str, int]) -> dict[str, float]:

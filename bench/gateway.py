@@ -32,7 +32,6 @@ import hmac
 import json
 import logging
 import multiprocessing
-import os
 import secrets
 import shutil
 import statistics
@@ -49,6 +48,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.procs import cpu_seconds
 from core.config.state import secret_hash
 from core.config.view import ConfigView
 from core.config.writer import ConfigWriter
@@ -239,12 +239,6 @@ class Result:
     p50: float  # s
     p99: float  # s
     cpu_us: float  # CPU time of the serving process per request, microseconds
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(

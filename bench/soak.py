@@ -26,6 +26,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.e2e import bodies, configure
+from bench.procs import rss_mb
 from hookline.embedded.devprocess import DevServer, child_processes, query_clickhouse
 
 
@@ -59,13 +60,6 @@ def processes(dev_pid: int) -> dict[int, str]:
         roles[pid] = next((r for r in ("tansu", "worker", "sink") if r in text), argv[0])
         roles[pid] = roles[pid].replace("tansu", "broker")
     return roles
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def progress(session: aiohttp.ClientSession, server: DevServer) -> tuple[int, float]:
