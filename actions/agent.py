@@ -112,12 +112,11 @@ async def run_lead(
     history records are added to ``outputs``, which the caller produces once every
     lead of the batch is written (so the lead is in the journal before its records
     leave), and the commands are done when the leads' write and the records are
-    acknowledged. A send's intent, which must be stored before
-    its channel is called, carries the changes made before it. Either write may be
-    lost in a crash with the records: the commands whose outcome the stored lead
-    lacks run again, the others are recognised and write their records again from
-    it. (Writing per command took four acknowledged writes for a tag, a field and a
-    message; this takes two.)"""
+    acknowledged. A send's intent, which must be stored before its channel is called,
+    carries the changes made before it. Either write may be lost in a crash with the
+    records: the commands whose outcome the stored lead lacks run again, the others
+    are recognised and write their records again from it. (Writing per command took
+    four acknowledged writes for a tag, a field and a message; this takes two.)"""
     key = commands[0].lead_key
     lead = services.leads.get(partition, key)
     changed = False

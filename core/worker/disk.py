@@ -21,7 +21,7 @@ rowid): :meth:`DiskValues.prune_oldest` reads from the oldest write.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 
 #: SQLite's page cache per store: the part of the values in memory.
 CACHE_KIB = 16 * 1024
@@ -54,11 +54,15 @@ class DiskValues:
         else:
             self._db.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (partition, key, value))
 
-    def put_many(self, partition: int, values: Iterable[tuple[str, bytes | None]]) -> None:
-        """:meth:`put` for a loaded batch, in one transaction, in order."""
-        with self._transaction():
-            for key, value in values:
-                self.put(partition, key, value)
+    def put_many(self, partition: int, values: Sequence[tuple[str, bytes | None]]) -> None:
+        """:meth:`put` for a batch, in one transaction, in order. The values come ready
+        (nothing of the caller's runs inside the transaction): with no rollback journal
+        a ROLLBACK is undefined, and only SQLite itself can fail here, which stops the
+        worker."""
+        self._db.execute("BEGIN")
+        for key, value in values:
+            self.put(partition, key, value)
+        self._db.execute("COMMIT")
 
     def drop(self, partition: int) -> None:
         """Forget every value of ``partition``."""
@@ -89,7 +93,3 @@ class DiskValues:
 
     def close(self) -> None:
         self._db.close()
-
-    def _transaction(self) -> sqlite3.Connection:
-        self._db.execute("BEGIN")
-        return self._db  # its context manager commits (or rolls back) what was begun

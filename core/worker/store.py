@@ -162,14 +162,12 @@ class PartitionStore(Generic[V]):
             )
             fetched = batch.get(tp, ())
             records += len(fetched)
-            values.put_many(
-                partition,
-                (
-                    (record.key.decode(), self._kept(record.value))
-                    for record in fetched
-                    if record.key is not None
-                ),
-            )
+            kept = [
+                (record.key.decode(), self._kept(record.value))
+                for record in fetched
+                if record.key is not None
+            ]
+            values.put_many(partition, kept)
             highwater = self._loader.highwater(tp)
             if highwater is not None and await self._loader.position(tp) >= highwater:
                 return records
