@@ -13,7 +13,7 @@ import faust
 
 from core.kafka import MAX_MESSAGE_BYTES
 from core.settings import Settings
-from streams import faust_fix
+from streams import faust_eager, faust_fix
 
 
 def embedded_profile(settings: Settings) -> dict[str, object]:
@@ -54,6 +54,7 @@ def _shorten_fetch_wait() -> None:
 
 def build_app(settings: Settings) -> faust.App:
     faust_fix.apply()  # faust 0.15.3 skips records when a worker starts on a backlog
+    faust_eager.apply()  # and spends four tasks on handing over each record
     if settings.embedded_broker:
         _shorten_fetch_wait()
     return faust.App(
