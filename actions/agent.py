@@ -48,7 +48,7 @@ from actions.executor import (
 from actions.sending import Sender
 from core.worker.services import WorkerServices
 from core.worker.wire import Outputs, decode_event, each_batch, raw_topic
-from schemas.commands import ActionCommand
+from schemas.commands import ActionCommand, commands_of
 from schemas.config import Channel
 from schemas.leads import LeadState
 from schemas.topics import COMMANDS, HISTORY
@@ -77,8 +77,8 @@ async def handle_commands(
 ) -> None:
     by_lead: defaultdict[tuple[int, str], list[ActionCommand]] = defaultdict(list)
     for event in events:
-        command: ActionCommand | None = decode_event(COMMANDS, event)
-        if command is not None:
+        record = decode_event(COMMANDS, event)
+        for command in commands_of(record) if record is not None else ():
             by_lead[(event.message.partition, command.lead_key)].append(command)
     for partition in {partition for partition, _ in by_lead}:
         await services.leads.load(partition)

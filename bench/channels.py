@@ -98,7 +98,7 @@ def events(count: int, run: str) -> list[Any]:
             params={"text": f"Oi Ana, pedido {n}"},
         )
         message = SimpleNamespace(partition=n % COMMANDS.partitions, offset=n)
-        out.append(SimpleNamespace(value=COMMANDS.encode(command), message=message))
+        out.append(SimpleNamespace(value=COMMANDS.encode([command]), message=message))
     return out
 
 

@@ -5,8 +5,8 @@
 What one webhook costs the worker's one core, in the two agents' pure parts:
 
 - webhook stage (``streams/agents.py``): decode the envelope, ``process_envelope``,
-  encode its 3 commands, its history record and its dedup mark;
-- executor stage (``actions/agent.py``): decode the 3 commands, run them on a new lead
+  encode its 3 commands (one record), its history record and its dedup mark;
+- executor stage (``actions/agent.py``): decode the commands, run them on a new lead
   as ``run_lead`` does (``execute``; for the send: intent, recording channel's answer,
   outcome), encode the lead (intent and final), the result and message records. With
   ``--remembered N`` the lead comes back remembering N commands, which it writes with
@@ -52,7 +52,7 @@ from actions.executor import (
 from bench.baseline_loop import apply_command, map_webhook, new_leads
 from bench.e2e import PLAIN_MAPPING, bodies  # the sample's body, a distinct id and phone each
 from core.config.state import ConfigState, secret_hash
-from schemas.commands import ActionCommand
+from schemas.commands import ActionCommand, commands_of
 from schemas.config import (
     Account,
     Action,
@@ -158,7 +158,7 @@ def webhook_stage(raw: list[bytes], state: ConfigState) -> list[bytes]:
     for value in raw:
         envelope = WEBHOOKS.decode(value)
         outcome = process_envelope(envelope, state)
-        commands += (COMMANDS.encode(command) for command in outcome.commands)
+        commands.append(COMMANDS.encode(outcome.commands))  # one lead: one record
         HISTORY.encode(outcome.history)
         DEDUP.encode(DedupMark(request_id=envelope.request_id, received_at=envelope.received_at))
     return commands
@@ -170,8 +170,8 @@ def executor_stage(raw: list[bytes], known: dict[str, LeadState] | None = None) 
     Answers commands applied."""
     by_lead: defaultdict[str, list[ActionCommand]] = defaultdict(list)
     for value in raw:
-        command = COMMANDS.decode(value)
-        by_lead[command.lead_key].append(command)
+        for command in commands_of(COMMANDS.decode(value)):
+            by_lead[command.lead_key].append(command)
     applied = 0
     for key, commands in by_lead.items():
         lead = (known or {}).get(key)
@@ -199,7 +199,7 @@ def known_leads(raw: list[bytes], remembered: int) -> dict[str, LeadState]:
     leads: dict[str, LeadState] = {}
     outcomes = {f"{i:032x}": CommandOutcome(status="applied") for i in range(remembered)}
     for value in raw:
-        command = COMMANDS.decode(value)
+        command = commands_of(COMMANDS.decode(value))[0]
         leads[command.lead_key] = LeadState(
             account_id=command.account_id, phone=command.phone, outcomes=outcomes
         )
@@ -260,7 +260,7 @@ def main() -> None:
         webhook, commands = cpu_us(args.webhooks, webhook_stage, raw, state)
         known = known_leads(commands, args.remembered) if args.remembered else None
         executor, applied = cpu_us(args.webhooks, executor_stage, commands, known)
-        if len(commands) != 3 * args.webhooks or applied != len(commands):
+        if len(commands) != args.webhooks or applied != 3 * args.webhooks:
             raise SystemExit(f"expected {3 * args.webhooks} applied commands, got {applied}")
         figures["plain"].append(plain)
         figures["webhook"].append(webhook)

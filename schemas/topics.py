@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from schemas.commands import ActionCommand
+from schemas.commands import COMMAND_RECORD
 from schemas.config import CONFIG_RECORD
 from schemas.deadletter import DeadLetter
 from schemas.dedup import DedupMark
@@ -56,7 +56,7 @@ WEBHOOKS = TopicSpec(
     retention_days=7,
 )
 COMMANDS = TopicSpec(
-    "hookline.commands", "<account_id>:<phone>", ActionCommand, partitions=8, retention_days=7
+    "hookline.commands", "<account_id>:<phone>", COMMAND_RECORD, partitions=8, retention_days=7
 )
 #: The executor's lead state: written to the partition of the command that changed it.
 LEADS = TopicSpec(

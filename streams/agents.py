@@ -26,6 +26,7 @@ import faust
 from core.config.state import ConfigState
 from core.worker.services import WorkerServices
 from core.worker.wire import Outputs, decode_event, each_batch, raw_topic
+from schemas.commands import ActionCommand
 from schemas.deadletter import DeadLetter
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
@@ -92,8 +93,8 @@ async def _process(
     ):
         outcome = _decide(envelope, view.state, duplicate)
 
-    for command in outcome.commands:
-        outputs.add(COMMANDS, command.lead_key, command)
+    for lead, commands in commands_by_lead(outcome.commands).items():
+        outputs.add(COMMANDS, lead, commands)
     outputs.add(HISTORY, envelope.request_id, outcome.history)
     if outcome.failure is not None:
         outputs.add(DEADLETTER, envelope.integration_id, _dead_letter(envelope, outcome, event))
@@ -103,6 +104,15 @@ async def _process(
         marks[(partition, key)] = DedupMark(
             request_id=envelope.request_id, received_at=envelope.received_at
         )
+
+
+def commands_by_lead(commands: Sequence[ActionCommand]) -> dict[str, list[ActionCommand]]:
+    """A webhook's commands as ``hookline.commands`` records: one per lead (all name the
+    webhook phone's lead today), each in the order the executor runs them."""
+    by_lead: dict[str, list[ActionCommand]] = {}
+    for command in commands:
+        by_lead.setdefault(command.lead_key, []).append(command)
+    return by_lead
 
 
 def _decide(envelope: WebhookEnvelope, state: ConfigState, duplicate: bool) -> Outcome:

@@ -57,7 +57,7 @@ async def _send_again(call: Call, chain: dict[str, Any]) -> RetryOut:
     try:
         await asyncio.wait_for(
             call.runtime.producer.send_and_wait(
-                COMMANDS.name, key=command.lead_key.encode(), value=COMMANDS.encode(command)
+                COMMANDS.name, key=command.lead_key.encode(), value=COMMANDS.encode([command])
             ),
             PRODUCE_TIMEOUT_SECONDS,
         )

@@ -16,7 +16,7 @@ from core.kafka import CompactedTopicReader
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.store import HistoryStore
 from hookline.history.tables import rows_for
-from schemas.commands import ActionCommand
+from schemas.commands import ActionCommand, commands_of
 from schemas.history import MessageSent
 from schemas.topics import COMMANDS
 from schemas.types import utcnow
@@ -83,9 +83,9 @@ class Commands:
         self.reader = CompactedTopicReader(bootstrap, COMMANDS.name, self._on)
 
     def _on(self, key: bytes | None, value: bytes | None) -> None:
-        command = COMMANDS.decode(value) if value else None
-        if command is not None and command.account_id == self.account_id and command.retry_of:
-            self.seen.append(command)
+        for command in commands_of(COMMANDS.decode(value)) if value else ():
+            if command.account_id == self.account_id and command.retry_of:
+                self.seen.append(command)
 
     async def until(self, count: int) -> list[ActionCommand]:
         async with asyncio.timeout(15):

@@ -97,7 +97,7 @@ class Observed:
     async def send(self, *commands: ActionCommand) -> None:
         for c in commands:
             await self._producer.send_and_wait(
-                COMMANDS.name, key=c.lead_key.encode(), value=COMMANDS.encode(c)
+                COMMANDS.name, key=c.lead_key.encode(), value=COMMANDS.encode([c])
             )
 
     async def until(self, condition, timeout: float = 30.0) -> None:

@@ -3,6 +3,7 @@ it is encoded."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from pydantic import BaseModel
 
 from core.config.state import secret_hash
 from schemas.channels import GenericHttpSettings
-from schemas.commands import ActionCommand
+from schemas.commands import ActionCommand, commands_of
 from schemas.config import (
     Account,
     Action,
@@ -75,7 +76,7 @@ ENVELOPE = WebhookEnvelope(
 )
 RECORDS: list[tuple[TopicSpec, BaseModel]] = [
     (WEBHOOKS, ENVELOPE),
-    (COMMANDS, COMMAND),
+    (COMMANDS, COMMAND),  # one command: the record before lists, still read
     (
         DEADLETTER,
         DeadLetter(
@@ -202,6 +203,14 @@ def test_a_record_is_written_as_its_model_writes_it_and_read_back(
     if not isinstance(spec.value, type):
         assert encoded == spec.value.dump_json(record)
     assert spec.decode(encoded) == record
+
+
+def test_a_commands_record_is_one_webhooks_commands_for_a_lead_in_order() -> None:
+    second = COMMAND.model_copy(update={"command_id": "c2", "action_id": "act_2"})
+    encoded = COMMANDS.encode([COMMAND, second])
+    assert json.loads(encoded) == [json.loads(c.model_dump_json()) for c in (COMMAND, second)]
+    assert commands_of(COMMANDS.decode(encoded)) == [COMMAND, second]
+    assert commands_of(COMMANDS.decode(COMMAND.model_dump_json().encode())) == [COMMAND]
 
 
 def test_every_topic_is_covered() -> None:
