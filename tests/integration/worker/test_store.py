@@ -66,3 +66,37 @@ async def test_values_are_read_fresh_reloaded_and_pruned_from_the_oldest(bootstr
     finally:
         await store.stop()
         await producer.stop()
+
+
+async def test_a_calls_many_writes_go_out_in_order_and_reload_as_written(bootstrap: str) -> None:
+    """A key rewritten or deleted later in the same call ends as its last write, in the
+    store and in the topic it is reloaded from (a batch's writes go out together)."""
+    store, producer = await _store(bootstrap)
+    try:
+        for partition in (0, 1):
+            await store.load(partition)
+
+        def mark(tag: str) -> DedupMark:
+            return DedupMark(request_id=tag, received_at=utcnow())
+
+        many: list[tuple[int, str, DedupMark | None]] = [
+            (0, f"k{i}", mark(f"first-{i}")) for i in range(8)
+        ]
+        writes = [*many, (1, "lone", mark("lone")), (0, "k3", mark("second-3")), (0, "k4", None)]
+        await (await store.stage_many(writes))
+
+        expected = {f"k{i}": f"first-{i}" for i in range(8)}
+        expected |= {"k3": "second-3", "k4": None}
+
+        def stored() -> dict[str, str | None]:
+            return {key: getattr(store.get(0, key), "request_id", None) for key in expected}
+
+        assert stored() == expected
+        store.revoke([0, 1])
+        for partition in (0, 1):
+            await store.load(partition)
+        assert stored() == expected
+        assert store.get(1, "lone").request_id == "lone"
+    finally:
+        await store.stop()
+        await producer.stop()
