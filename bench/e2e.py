@@ -25,7 +25,6 @@ import os
 import signal
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.baseline_loop import plain_two_stage
 from bench.procs import cpu_seconds
+from bench.workdir import add_keep_data, work_dir
 from hookline.embedded.devprocess import DevServer, query_clickhouse
 
 #: What the benchmark integration maps (configure()), for the plain loop.
@@ -188,6 +188,12 @@ async def wait_processed(
 
 
 async def main() -> None:
+    args = parse_args()
+    with work_dir("hookline-bench-", args.keep_data) as data:
+        await run(args, data)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--webhooks", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
@@ -207,9 +213,11 @@ async def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=None, help="HOOKLINE_DEV_WORKERS")
     parser.add_argument("--timeout", type=float, default=600)
-    args = parser.parse_args()
+    add_keep_data(parser)
+    return parser.parse_args()
 
-    data = Path(tempfile.mkdtemp(prefix="hookline-bench-"))
+
+async def run(args: argparse.Namespace, data: Path) -> None:
     if args.workers is not None:
         os.environ["HOOKLINE_DEV_WORKERS"] = str(args.workers)
     server = DevServer(data)

@@ -49,6 +49,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.procs import cpu_seconds
+from bench.workdir import add_keep_data, work_dir
 from core.config.state import secret_hash
 from core.config.view import ConfigView
 from core.config.writer import ConfigWriter
@@ -216,12 +217,13 @@ def wrk(base: str, path: str, seconds: float, concurrency: int, size: int, label
     non-2xx answer."""
     body = json.dumps({"event": "PURCHASE_APPROVED", "pad": "x" * max(0, size - 40)}).encode()
     signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    script = Path(tempfile.mkdtemp(prefix="hookline-wrk-")) / "post.lua"
     lua_body = "[==[" + body.decode() + "]==]"
-    script.write_text(WRK_SCRIPT.format(body=lua_body, signature=signature, path=path))
-    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "-s", str(script), base]
-    say(f"{label}: {' '.join(command[:4])} for {seconds} s")
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    with tempfile.TemporaryDirectory(prefix="hookline-wrk-") as tmp:
+        script = Path(tmp) / "post.lua"
+        script.write_text(WRK_SCRIPT.format(body=lua_body, signature=signature, path=path))
+        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "-s", str(script), base]
+        say(f"{label}: {' '.join(command[:4])} for {seconds} s")
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     count, errors, micros, p50, p99, _ = (float(v) for v in line.split()[1:])
     if errors:
@@ -290,6 +292,12 @@ def spread(values: list[float], fmt: str) -> str:
 
 
 async def main() -> None:
+    args = parse_args()
+    with work_dir("hookline-bench-", args.keep_data) as data:
+        await run(args, str(data / "gateway.log"))
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=32)
@@ -307,12 +315,15 @@ async def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=1, help="gateway then baseline, this many times"
     )
+    add_keep_data(parser)
     args = parser.parse_args()
-    wrk_seconds = args.seconds if args.client == "wrk" else 0
-    if wrk_seconds and not shutil.which("wrk"):
+    if args.client == "wrk" and not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
+    return args
 
-    log_path = str(Path(tempfile.mkdtemp(prefix="hookline-bench-")) / "gateway.log")
+
+async def run(args: argparse.Namespace, log_path: str) -> None:
+    wrk_seconds = args.seconds if args.client == "wrk" else 0
     gateway: list[Result] = []
     bare: list[Result] = []
     broker = EmbeddedBroker()
@@ -346,7 +357,7 @@ async def main() -> None:
     print(
         f"POST /hooks/{{token}}: {load}, {args.body_bytes} B JSON bodies (HMAC-signed), "
         f"concurrency {args.concurrency}, {args.rounds} round(s), event loop {args.loop} (both), "
-        f"gateway log level {args.log_level} (log: {log_path})"
+        f"gateway log level {args.log_level} (its log is kept with --keep-data)"
     )
     print("median (min-max) over rounds")
     print(f"{'':26}{'requests/s':>22}{'p50 ms':>20}{'p99 ms':>20}{'CPU us/request':>22}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.e2e import bodies, configure
 from bench.procs import rss_mb
+from bench.workdir import add_keep_data, work_dir
 from hookline.embedded.devprocess import DevServer, child_processes, query_clickhouse
 
 
@@ -76,6 +76,12 @@ async def progress(session: aiohttp.ClientSession, server: DevServer) -> tuple[i
 
 
 async def main() -> None:
+    args = parse_args()
+    with work_dir("hookline-soak-", args.keep_data) as data:
+        await run(args, data)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--webhooks", type=int, default=100_000)
     parser.add_argument(
@@ -83,9 +89,11 @@ async def main() -> None:
     )
     parser.add_argument("--every", type=float, default=30, help="seconds per report line")
     parser.add_argument("--concurrency", type=int, default=32)
-    args = parser.parse_args()
+    add_keep_data(parser)
+    return parser.parse_args()
 
-    data = Path(tempfile.mkdtemp(prefix="hookline-soak-"))
+
+async def run(args: argparse.Namespace, data: Path) -> None:
     server = DevServer(data)
     server.start()
     sent = 0
