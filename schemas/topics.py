@@ -34,9 +34,13 @@ class TopicSpec:
 
     def encode(self, value: Any) -> bytes:
         """The value's JSON, as ``model_dump_json`` writes it (straight to bytes, by the
-        serializer of the value's own model: the union's picks the same one, slower)."""
+        serializer of the value's own model: the union's picks the same one, slower). A
+        list of models (a commands record) is their JSON in a JSON array, the same way."""
         if isinstance(value, BaseModel):
             return value.__pydantic_serializer__.to_json(value)
+        if isinstance(value, list) and all(isinstance(item, BaseModel) for item in value):
+            items = (item.__pydantic_serializer__.to_json(item) for item in value)
+            return b"[" + b",".join(items) + b"]"
         assert isinstance(self.value, TypeAdapter), f"{self.name} takes {self.value.__name__}"
         return self.value.dump_json(value)
 

@@ -209,6 +209,8 @@ def test_a_commands_record_is_one_webhooks_commands_for_a_lead_in_order() -> Non
     second = COMMAND.model_copy(update={"command_id": "c2", "action_id": "act_2"})
     encoded = COMMANDS.encode([COMMAND, second])
     assert json.loads(encoded) == [json.loads(c.model_dump_json()) for c in (COMMAND, second)]
+    assert encoded == COMMANDS.value.dump_json([COMMAND, second])  # pydantic's own bytes
+    assert COMMANDS.encode([]) == b"[]"
     assert commands_of(COMMANDS.decode(encoded)) == [COMMAND, second]
     assert commands_of(COMMANDS.decode(COMMAND.model_dump_json().encode())) == [COMMAND]
 
