@@ -94,11 +94,12 @@ class Observed:
         if isinstance(record, CommandResult) and record.account_id == self.account:
             self.results.append(record)
 
-    async def send(self, *commands: ActionCommand) -> None:
+    async def send(self, *commands: ActionCommand, older_form: bool = False) -> None:
+        """Each command as a record of its own: a list of one, or (``older_form``) the
+        single object the topic held before a record listed a webhook's commands."""
         for c in commands:
-            await self._producer.send_and_wait(
-                COMMANDS.name, key=c.lead_key.encode(), value=COMMANDS.encode([c])
-            )
+            value = COMMANDS.encode(c if older_form else [c])
+            await self._producer.send_and_wait(COMMANDS.name, key=c.lead_key.encode(), value=value)
 
     async def until(self, condition, timeout: float = 30.0) -> None:
         async with asyncio.timeout(timeout):
@@ -166,7 +167,8 @@ async def test_commands_in_quick_succession_all_reach_the_lead(
     bootstrap: str, tmp_path: Path
 ) -> None:
     """Commands for one lead arriving milliseconds apart: each sees the state the
-    previous one wrote (no lost update), whatever the timing of the changelog."""
+    previous one wrote (no lost update), whatever the timing of the changelog and
+    whatever the form of their record (every other one in the older, single form)."""
     account = f"acc_{secrets.token_hex(6)}"
     count = 40
     log = tmp_path / "worker.log"
@@ -175,7 +177,10 @@ async def test_commands_in_quick_succession_all_reach_the_lead(
         try:
             await wait_ready(worker, log, starts=1)
             for i in range(count):
-                await seen.send(command(account, f"{i:x}", "add_tag", tag=f"t{i}"))
+                older_form = i % 2 == 1
+                await seen.send(
+                    command(account, f"{i:x}", "add_tag", tag=f"t{i}"), older_form=older_form
+                )
                 await asyncio.sleep(0.02 * (i % 5))  # bursts and gaps around the fetch wait
             await seen.until(lambda: len(seen.results) >= count, timeout=60)
             assert [r.status for r in seen.results] == ["applied"] * count
