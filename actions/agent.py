@@ -78,7 +78,9 @@ async def handle_commands(
     by_lead: defaultdict[tuple[int, str], list[ActionCommand]] = defaultdict(list)
     for event in events:
         record = decode_event(COMMANDS, event)
-        for command in commands_of(record) if record is not None else ():
+        if record is None:
+            continue
+        for command in commands_of(record):
             by_lead[(event.message.partition, command.lead_key)].append(command)
     for partition in {partition for partition, _ in by_lead}:
         await services.leads.load(partition)
