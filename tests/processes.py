@@ -10,6 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+#: The repository's root (a fresh interpreter imports its packages from there, wherever
+#: pytest was started).
+REPOSITORY = Path(__file__).resolve().parents[1]
+
 
 def _stat(pid: int) -> list[str] | None:
     try:
@@ -72,5 +76,5 @@ def python_output(script: str) -> str:
         check=True,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
     ).stdout
