@@ -170,8 +170,12 @@ async def raw_produce_rate(bootstrap: str, payloads: list[bytes], concurrency: i
 async def wait_processed(
     session: aiohttp.ClientSession, server: DevServer, count: int, timeout: float
 ) -> None:
-    """Poll the dev server's Prometheus metrics until every command result is stored."""
+    """Poll the dev server's Prometheus metrics until every command result is stored,
+    and then until no more rows come (rows count, not commands: a command settled twice,
+    as after the rebalance when paused workers resume, is a second row, so the count
+    can reach ``count`` with results still on their way)."""
     deadline = time.monotonic() + timeout
+    last = -1.0
     while time.monotonic() < deadline:
         async with session.get(server.base + "/metrics") as r:
             text = await r.text()
@@ -181,8 +185,9 @@ async def wait_processed(
             if line.startswith('hookline_history_rows_total{table="commands"}')
         )
         print(f"  command results stored: {int(stored)}/{count}", file=sys.stderr, flush=True)
-        if stored >= count:
+        if stored >= count and stored == last:
             return
+        last = stored
         await asyncio.sleep(1)
     raise TimeoutError(f"only part of {count} commands processed in {timeout} s")
 
