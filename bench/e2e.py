@@ -2,6 +2,7 @@
 
     python bench/e2e.py --webhooks 5000 --concurrency 32
     python bench/e2e.py --webhooks 10000 --backlog --workers 2
+    python bench/e2e.py --webhooks 10000 --backlog --workers 2 --leads 1000  # repeat leads
 
 Figures:
 - accepted/s: webhooks answered 200 by the gateway (each durably in Kafka);
@@ -103,12 +104,16 @@ async def configure(session: aiohttp.ClientSession, server: DevServer) -> tuple[
     return iid, integration["url"]
 
 
-def bodies(count: int) -> list[bytes]:
+def bodies(count: int, leads: int | None = None) -> list[bytes]:
+    """The sample's body, a distinct id each; a distinct phone each, or (``leads``) the
+    same ``leads`` phones in turn: repeat leads, which remember the commands applied to
+    them (up to 500) and write all of it with every change."""
     template = json.loads(SAMPLE.read_text())["body"]
     out = []
     for i in range(count):
         template["id"] = f"bench-{i}"
-        template["data"]["buyer"]["checkout_phone"] = f"119{i % 100_000_000:08d}"
+        lead = i % leads if leads else i
+        template["data"]["buyer"]["checkout_phone"] = f"119{lead % 100_000_000:08d}"
         out.append(json.dumps(template).encode())
     return out
 
@@ -217,6 +222,12 @@ def parse_args() -> argparse.Namespace:
         " sharing the cores",
     )
     parser.add_argument("--workers", type=int, default=None, help="HOOKLINE_DEV_WORKERS")
+    parser.add_argument(
+        "--leads",
+        type=int,
+        default=None,
+        help="send to this many leads in turn (default: a new lead per webhook)",
+    )
     parser.add_argument("--timeout", type=float, default=600)
     add_keep_data(parser)
     return parser.parse_args()
@@ -231,7 +242,7 @@ async def run(args: argparse.Namespace, data: Path) -> None:
     try:
         async with aiohttp.ClientSession() as session:
             integration_id, url = await configure(session, server)
-            payloads = bodies(args.webhooks)
+            payloads = bodies(args.webhooks, args.leads)
             print(
                 f"driving {args.webhooks} webhooks at concurrency {args.concurrency}",
                 file=sys.stderr,
@@ -287,6 +298,7 @@ async def run(args: argparse.Namespace, data: Path) -> None:
     accepted_rate = args.webhooks / elapsed
     pace = f", paced at {args.rate:g}/s" if args.rate else ", unpaced"
     pace += ", worked off as a backlog" if args.backlog else ""
+    pace += f", {args.leads} leads in turn" if args.leads else ""
     print(f"webhooks:            {args.webhooks} (concurrency {args.concurrency}{pace})")
     print(f"accepted/s:          {accepted_rate:,.0f}")
     print(
