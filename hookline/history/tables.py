@@ -185,8 +185,9 @@ TABLES: tuple[Table, ...] = (
             utc("updated_at"),
             same("version"),
         ),
-        # In flight only between two writes of the lead's compacted topic.
-        not_stored=frozenset({"sending"}),
+        # In flight only between two writes of the lead's compacted topic; and the ids
+        # of leads written before outcomes were kept, read into ``outcomes``.
+        not_stored=frozenset({"sending", "legacy_applied"}),
     ),
     Table(
         "config_log",

@@ -53,3 +53,27 @@ def test_outcomes_keep_the_latest_last_and_drop_the_oldest_beyond_the_bound() ->
     assert len(lead.outcomes) == APPLIED_COMMANDS_KEPT and "new" not in lead.outcomes
     small = LeadState(account_id="acc_1", phone="+5511999990000").with_outcome("a", outcome)
     assert small == {"a": outcome}
+
+
+def test_the_applied_ids_of_older_leads_are_read_into_outcomes_and_never_written() -> None:
+    old = LeadState.model_validate_json(
+        '{"account_id": "acc_1", "phone": "+5511999990000", "applied": ["c1", "c2"]}'
+    )
+    assert old.applied == ["c1", "c2"]
+    assert {o.status for o in old.outcomes.values()} == {"applied"}
+    written = old.model_dump_json()
+    assert '"applied":' not in written and "legacy" not in written
+    assert LeadState.model_validate_json(written) == old
+    both = LeadState.model_validate_json(
+        '{"account_id": "acc_1", "phone": "+5511999990000", "applied": ["c1"],'
+        ' "outcomes": {"c9": {"status": "failed"}}}'
+    )
+    assert both.applied == ["c9"]  # outcomes written beside the ids are the lead's
+
+
+def test_no_validator_reshapes_a_leads_input() -> None:
+    """A "before" (or "wrap") model validator has pydantic build a lead's whole JSON as
+    Python objects and validate those: it made every decode take twice as long (a lead
+    is decoded by the executor at each batch, by the history sink at each write)."""
+    validators = LeadState.__pydantic_decorators__.model_validators.values()
+    assert {v.info.mode for v in validators} == {"after"}
