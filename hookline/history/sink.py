@@ -76,8 +76,9 @@ def latest_per_key(records: list[ConsumerRecord]) -> list[ConsumerRecord]:
     what compaction keeps. The leads table keeps a lead's latest version anyway
     (ReplacingMergeTree(version)), and a repeat lead is written several times a fetch
     (an intent and a final state per message), each time with every outcome it
-    remembers (up to 500): decoding each of them tripled the sink's CPU a webhook with
-    100 leads in turn (``bench/e2e.py --leads 100``)."""
+    remembers (up to 500). With 100 leads in turn (``bench/e2e.py --leads 100``) the
+    front's CPU a webhook was 661 µs decoding each (222 with a new lead each), 469
+    reading only the last."""
     last = {record.key: index for index, record in enumerate(records)}
     if len(last) == len(records):
         return records
