@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from schemas.leads import _CONTAINERS, APPLIED_COMMANDS_KEPT, CommandOutcome, LeadState
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from schemas import leads as leads_module
+from schemas.leads import (
+    _CONTAINERS,
+    APPLIED_COMMANDS_KEPT,
+    SPLICED_FROM,
+    CommandOutcome,
+    LeadState,
+    lead_json,
+)
 
 
 def test_leads_stored_before_profiles_existed_load_with_none() -> None:
@@ -77,3 +90,71 @@ def test_no_validator_reshapes_a_leads_input() -> None:
     is decoded by the executor at each batch, by the history sink at each write)."""
     validators = LeadState.__pydantic_decorators__.model_validators.values()
     assert {v.info.mode for v in validators} == {"after"}
+
+
+_TEXT = st.text(max_size=12)  # any character: quotes, backslashes, '"outcomes":{}', ...
+_OUTCOME = st.builds(
+    CommandOutcome,
+    status=st.sampled_from(["applied", "failed", "unknown"]),
+    detail=_TEXT,
+    channel=_TEXT,
+    reason=_TEXT,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.none() | _TEXT,
+    tags=st.lists(st.sampled_from(['"outcomes":{}', "outcomes", "vip"]) | _TEXT, max_size=4),
+    fields=st.dictionaries(st.sampled_from(["outcomes", '"outcomes":{}']) | _TEXT, _TEXT),
+    outcomes=st.dictionaries(_TEXT, _OUTCOME, min_size=SPLICED_FROM, max_size=2 * SPLICED_FROM),
+    sending=st.lists(_TEXT, max_size=2),
+)
+def test_a_lead_is_written_byte_for_byte_as_pydantic_writes_it(
+    name, tags, fields, outcomes, sending
+) -> None:
+    lead = LeadState(
+        account_id="acc_1",
+        phone="+5511999990000",
+        name=name,
+        tags=tags,
+        fields=fields,
+        profile=fields,
+        outcomes=outcomes,
+        sending=sending,
+    )
+    for _ in range(2):  # the second time from the outcomes' JSON made the first
+        assert lead_json(lead) == lead.model_dump_json().encode()
+
+
+def test_an_outcomes_json_is_made_again_for_another_outcome_under_its_id() -> None:
+    ids = [f"c{i}" for i in range(SPLICED_FROM)]
+    lead = LeadState(
+        account_id="acc_1",
+        phone="+5511999990000",
+        outcomes={i: CommandOutcome(status="applied") for i in ids},
+    )
+    assert lead_json(lead) == lead.model_dump_json().encode()
+    # The same id settled again (a message's outcome), a new object: its own JSON.
+    changed = lead.model_copy(
+        update={"outcomes": lead.with_outcome("c0", CommandOutcome(status="failed", detail="x"))}
+    )
+    assert lead_json(changed) == changed.model_dump_json().encode()
+    assert b'"c0":{"status":"failed","detail":"x"' in lead_json(changed)
+
+
+def test_the_outcomes_json_kept_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(leads_module, "OUTCOME_JSON_KEPT", 2 * SPLICED_FROM)
+    for round_ in range(3):
+        lead = LeadState(
+            account_id="acc_1",
+            phone="+5511999990000",
+            outcomes={f"r{round_}-{i}": CommandOutcome(status="applied") for i in range(40)},
+        )
+        assert lead_json(lead) == lead.model_dump_json().encode()
+        assert len(leads_module._OUTCOME_JSON) <= 2 * SPLICED_FROM + 40
+
+
+def test_an_outcome_cannot_be_changed_in_place() -> None:
+    with pytest.raises(ValidationError):
+        CommandOutcome(status="applied").detail = "x"  # type: ignore[misc]
