@@ -261,7 +261,10 @@ def main() -> None:
         known = known_leads(commands, args.remembered) if args.remembered else None
         executor, applied = cpu_us(args.webhooks, executor_stage, commands, known)
         if len(commands) != args.webhooks or applied != 3 * args.webhooks:
-            raise SystemExit(f"expected {3 * args.webhooks} applied commands, got {applied}")
+            raise SystemExit(
+                f"expected {args.webhooks} records and {3 * args.webhooks} applied commands,"
+                f" got {len(commands)} and {applied}"
+            )
         figures["plain"].append(plain)
         figures["webhook"].append(webhook)
         figures["executor"].append(executor)

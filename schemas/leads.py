@@ -116,7 +116,7 @@ _CONTAINERS = tuple(
 #: was most of a repeat lead's encode. Outcomes are frozen, so an entry made for that
 #: very object stays true.
 _OUTCOME_JSON: dict[str, tuple[CommandOutcome, bytes]] = {}
-#: Entries kept (about 300 bytes each); the map is emptied when it holds more.
+#: Entries kept (about 260 bytes each, measured); the map is emptied when it holds more.
 OUTCOME_JSON_KEPT = 50_000
 #: Leads with fewer outcomes are written by pydantic alone: the splice costs more.
 SPLICED_FROM = 32
@@ -137,8 +137,8 @@ def lead_json(lead: LeadState) -> bytes:
         for command_id, outcome in lead.outcomes.items()
     ]
     # The other fields as pydantic writes them, with no outcome. Its first
-    # ``"outcomes":{}`` is the field: the fields before it are strings, lists of strings
-    # and dicts of strings, and a quote inside a string is escaped.
+    # ``"outcomes":{}`` is the field: every other field holds strings, lists or dicts of
+    # strings, numbers or a time (a test keeps it so), and a quote in a string is escaped.
     rest = serializer.to_json(lead.model_copy(update={"outcomes": {}}))
     return rest.replace(b'"outcomes":{}', b'"outcomes":{' + b",".join(entries) + b"}", 1)
 

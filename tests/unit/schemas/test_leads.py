@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -158,3 +160,11 @@ def test_the_outcomes_json_kept_is_bounded(monkeypatch: pytest.MonkeyPatch) -> N
 def test_an_outcome_cannot_be_changed_in_place() -> None:
     with pytest.raises(ValidationError):
         CommandOutcome(status="applied").detail = "x"  # type: ignore[misc]
+
+
+def test_no_other_field_of_a_lead_can_write_an_empty_object() -> None:
+    """``lead_json`` puts the outcomes at the first ``"outcomes":{}`` of the rest of the
+    lead: no other field may hold an object, or that could come first."""
+    scalar = {str, str | None, int, datetime, list[str], list[str] | None, dict[str, str]}
+    for name, field in LeadState.model_fields.items():
+        assert name == "outcomes" or field.annotation in scalar, name
