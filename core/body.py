@@ -46,6 +46,8 @@ from email.policy import Compat32
 from email.utils import collapse_rfc2231_value
 from typing import Any, Literal
 
+from core import jsontext
+
 BodyFormat = Literal["json", "form", "multipart", "xml", "text", "raw", "empty"]
 
 
@@ -207,19 +209,9 @@ def _decode_as(raw: bytes, charset: str | None) -> tuple[str, str]:
     return raw.decode("latin-1"), "latin-1"
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-#: ``json.loads(text, parse_constant=_reject_constant)`` builds one per call.
-_JSON = json.JSONDecoder(parse_constant=_reject_constant)
-
-
 def _load_json(text: str) -> tuple[bool, Any, Exception | None]:
     try:
-        if text.startswith("\ufeff"):  # what json.loads refuses before decoding
-            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        return True, _JSON.decode(text), None
+        return True, jsontext.loads(text), None
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         return False, None, exc
 

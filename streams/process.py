@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core import jsontext
 from core.body import ParsedBody, parse_body
 from core.config.state import ConfigState
 from core.redact import json_free_of_credentials, mask_data, mask_secrets, mask_text
@@ -26,10 +27,6 @@ from streams.templates import MissingValues, TemplateProblem, context_for, rende
 
 #: Bodies kept in history are capped; the full raw body stays on the topic.
 HISTORY_BODY_LIMIT = 64 * 1024
-#: The parsed body as history keeps it (``json.dumps(data, ensure_ascii=False,
-#: default=str)``): one encoder for every webhook, which does not look for circular
-#: references (a quarter of its time): parsed data, and its masked copy, hold none.
-_HISTORY_JSON = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False)
 
 
 @dataclass
@@ -184,7 +181,7 @@ def _history(
     parsed_json = ""
     if parsed is not None and parsed.data is not None:
         data = masked if masked is not None else _masked_data(parsed, free)
-        parsed_json = _HISTORY_JSON.encode(data)[:HISTORY_BODY_LIMIT]
+        parsed_json = jsontext.dumps(data)[:HISTORY_BODY_LIMIT]
         parsed_json = (mask_secrets if free else mask_text)(parsed_json, secrets)
     body_text = envelope.body[:HISTORY_BODY_LIMIT].decode("utf-8", errors="replace")
     # Most bodies are the parsed text itself (UTF-8, no BOM, not cut).
