@@ -14,7 +14,6 @@ maps again."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from core import jsontext
 from core.redact import mask_headers
 from schemas.deadletter import DeadLetter
 from schemas.history import (
@@ -73,14 +73,12 @@ def flag(name: str) -> Column:
 
 def as_json(name: str, column: str) -> Column:
     get = attrgetter(name)
-    return Column(column, lambda r: json.dumps(get(r), ensure_ascii=False, default=str), name)
+    return Column(column, lambda r: jsontext.dumps(get(r)), name)
 
 
 def masked_headers(name: str = "headers") -> Column:
     get = attrgetter(name)
-    return Column(
-        f"{name}_json", lambda r: json.dumps(mask_headers(get(r)), ensure_ascii=False), name
-    )
+    return Column(f"{name}_json", lambda r: jsontext.dumps(mask_headers(get(r))), name)
 
 
 @dataclass(frozen=True)
