@@ -1,7 +1,10 @@
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from streams import phone
 from streams.phone import PhoneResult, normalise_phone
 
 
@@ -147,3 +150,35 @@ def test_refused_unknown_region():
 def test_result_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         normalise_phone("11999999999").e164 = "x"  # type: ignore[misc]
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789+-() .x#abc:", max_size=24),
+        st.integers(min_value=0, max_value=10**16),
+        st.text(max_size=80),
+    ),
+    st.sampled_from(["BR", "br", "US", "PT", "XX", ""]),
+)
+def test_a_remembered_result_is_the_one_computed(raw, region):
+    first = normalise_phone(raw, region)
+    assert normalise_phone(raw, region) == first == phone._normalise(raw, region)
+
+
+def test_remembered_phones_are_bounded_and_long_inputs_not_kept():
+    phone.forget_phones()
+    for n in range(phone.PHONES_REMEMBERED + 50):
+        normalise_phone(f"119{n:08d}")
+    assert phone._remembered.cache_info().currsize == phone.PHONES_REMEMBERED
+    phone.forget_phones()
+    normalise_phone("1" * (phone.REMEMBERED_INPUT_LENGTH + 1))
+    normalise_phone(10**30)
+    assert phone._remembered.cache_info().currsize == 0
+
+
+def test_an_int_is_not_remembered_as_its_text_nor_a_bool_as_an_int():
+    phone.forget_phones()
+    assert normalise_phone("11999999999").e164 == normalise_phone(11999999999).e164
+    assert phone._remembered.cache_info().currsize == 2
+    assert normalise_phone(1).error != normalise_phone(True).error
