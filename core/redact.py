@@ -102,11 +102,26 @@ def mask_secrets(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
+#: The names as bytes, for text past ASCII (:func:`names_credential`).
+_LOWER_NAME_BYTES = tuple(name.encode() for name in _LOWER_NAMES)
+#: The only characters past ASCII whose lower case holds an ASCII character: ``İ``
+#: (``i̇``) and the Kelvin sign (``k``). A test checks every code point.
+_LOWER_TO_ASCII = ("\u0130", "\u212a")
+
+
 def names_credential(text: str) -> bool:
     """Whether ``text`` holds a credential field's name, in any case: :func:`mask_text`'s
-    patterns change no text that holds none."""
-    lowered = text.lower()  # substring checks: far cheaper than a case-blind alternation
-    return any(name in lowered for name in _LOWER_NAMES)
+    patterns change no text that holds none.
+
+    Substring checks of the lower-cased text: far cheaper than a case-blind alternation.
+    Lower-casing text past ASCII looks up each character (20 µs for a 4 KB body with an
+    accent, most Brazilian bodies); its UTF-8 bytes lower-cased (ASCII only) say the
+    same, since the names are ASCII and no other character lowers to one."""
+    if text.isascii() or any(c in text for c in _LOWER_TO_ASCII):
+        lowered = text.lower()
+        return any(name in lowered for name in _LOWER_NAMES)
+    lowered_bytes = text.encode("utf-8", "surrogatepass").lower()
+    return any(name in lowered_bytes for name in _LOWER_NAME_BYTES)
 
 
 def json_free_of_credentials(text: str) -> bool:

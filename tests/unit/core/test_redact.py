@@ -6,12 +6,16 @@ import io
 import json
 import logging
 import random
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pythonjsonlogger.json import JsonFormatter
 
+from core import redact
 from core.logs import Redact
 from core.redact import (
     CREDENTIAL_FIELDS,
@@ -299,3 +303,31 @@ def test_names_credential_finds_every_field_name_in_any_case() -> None:
     for name in CREDENTIAL_FIELDS:
         assert names_credential(f"x {name.upper()} y"), name
     assert not names_credential("origin hot tok ken")
+
+
+def test_only_the_listed_characters_past_ascii_lower_to_ascii() -> None:
+    """What names_credential's byte path relies on: any other character lower-cases to
+    characters past ASCII only, so the ASCII runs of the text are those of its bytes."""
+    lowering_to_ascii = [
+        chr(code)
+        for code in range(128, sys.maxunicode + 1)
+        if not 0xD800 <= code <= 0xDFFF and any(c.isascii() for c in chr(code).lower())
+    ]
+    assert tuple(lowering_to_ascii) == redact._LOWER_TO_ASCII
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(
+        st.sampled_from([*CREDENTIAL_FIELDS, "é", "ç", "—", "İ", "\u212a", "\ud800", "x", "_"])
+        | st.text(max_size=4),
+        max_size=12,
+    ).map("".join),
+    st.booleans(),
+)
+def test_names_credential_answers_as_lower_casing_the_text(text: str, upper: bool) -> None:
+    text = text.upper() if upper else text
+    lowered = text.lower()
+    expected = any(name in lowered for name in redact._LOWER_NAMES)
+    assert names_credential(text) is expected
+    assert names_credential(f"São Paulo {text}") is expected
