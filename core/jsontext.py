@@ -25,7 +25,9 @@ from typing import Any
 import msgspec
 
 _DECODE = msgspec.json.Decoder().decode
-#: Types JSON has no word for are written as their ``str``, as ``default=str`` does.
+#: Types neither JSON nor msgspec knows are written as their ``str``, as ``default=str``
+#: has ``json`` do. msgspec writes a few more itself (datetimes in ISO form, bytes in
+#: base64), which the data written here, decoded bodies and their fields, never holds.
 _ENCODE = msgspec.json.Encoder(enc_hook=str).encode
 _REFERENCE_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False)
 

@@ -126,10 +126,10 @@ def names_credential(text: str) -> bool:
 
 def json_free_of_credentials(text: str) -> bool:
     """Whether JSON ``text`` is known, without decoding it, to decode to data with no
-    credential field, and to a JSON text again (``json.dumps``, ``ensure_ascii=False``)
-    naming none: :func:`mask_data` returns such data as is, and :func:`mask_text` does
-    to its JSON text only what :func:`mask_secrets` does. False says nothing (walk the
-    data).
+    credential field, and to a JSON text again (``core.jsontext.dumps``, which escapes
+    as ``json.dumps`` with ``ensure_ascii=False``) naming none: :func:`mask_data`
+    returns such data as is, and :func:`mask_text` does to its JSON text only what
+    :func:`mask_secrets` does. False says nothing (walk the data).
 
     True when ``text`` names no credential and each of its ``\\uXXXX`` escapes stands
     for a printable character that is no letter or ``_`` in lower case (``\\u00e9``;
