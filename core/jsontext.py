@@ -15,7 +15,11 @@ Writing differs from ``json.dumps(data, ensure_ascii=False)`` only in layout: no
 after ``,`` and ``:``, and floats in their shortest form (``1e100``, not ``1e+100``); a
 non-finite float is ``null`` (``json`` writes ``Infinity``, which is not JSON). Every
 character is escaped as ``json`` escapes it (all code points checked). A value msgspec
-cannot write (a str holding a lone surrogate) is written by ``json``."""
+cannot write (a str holding a lone surrogate) is written by ``json``.
+
+Why msgspec and not orjson: orjson reads an integer past 64 bits as a float, with no
+error to fall back on (``123456789012345678901234567890`` comes back as ``1.23e+29``),
+and cannot write one; a body's big ints must stay ints (``core/body.py``)."""
 
 from __future__ import annotations
 
