@@ -3,6 +3,7 @@
     python bench/e2e.py --webhooks 5000 --concurrency 32
     python bench/e2e.py --webhooks 10000 --backlog --workers 2
     python bench/e2e.py --webhooks 10000 --backlog --workers 2 --leads 1000  # repeat leads
+    python bench/e2e.py --webhooks 10000 --backlog --workers 2 --rounds 5  # median of 5
 
 Figures:
 - accepted/s: webhooks answered 200 by the gateway (each durably in Kafka);
@@ -15,6 +16,11 @@ Figures:
   (acks=all), beside the gateway's accepted/s; and a plain two-stage aiokafka loop
   (``bench/baseline_loop.py``: webhook -> 3 commands + history, commands -> results, no
   framework, no state, no crash-safety) beside the worker's processed/s.
+
+With ``--rounds N`` the whole run (a new ``hookline dev``, its baselines in the same
+round) is repeated N times and the key figures are summed up as median (min-max) and
+each round's value: the plain loop's own rate moves by ±7% from one round to the next,
+as much as the ratio's distance to its target.
 """
 
 from __future__ import annotations
@@ -199,8 +205,44 @@ async def wait_processed(
 
 async def main() -> None:
     args = parse_args()
-    with work_dir("hookline-bench-", args.keep_data) as data:
-        await run(args, data)
+    rounds: list[dict[str, float]] = []
+    failed = 0
+    for round_ in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"\n## round {round_}/{args.rounds}", flush=True)
+        with work_dir("hookline-bench-", args.keep_data) as data:
+            try:
+                rounds.append(await run(args, data))
+            except Exception as exc:  # a round that fails is reported, and counted
+                failed += 1
+                print(f"round {round_} failed: {type(exc).__name__}: {exc}", flush=True)
+                if args.rounds == 1:
+                    raise
+    if args.rounds > 1:
+        print_rounds(rounds, failed)
+
+
+#: The figures summed up over rounds: (key, label, format).
+ROUND_FIGURES = (
+    ("processed", "processed/s", "{:,.0f}"),
+    ("plain", "plain loop webhooks/s", "{:,.0f}"),
+    ("ratio", "worker/plain ratio", "{:.3f}"),
+    ("workers_us", "workers CPU us a webhook", "{:,.0f}"),
+    ("e2e_p99_ms", "end-to-end p99 ms", "{:,.0f}"),
+)
+
+
+def print_rounds(rounds: list[dict[str, float]], failed: int) -> None:
+    print(f"\n## over {len(rounds)} rounds" + (f" ({failed} failed)" if failed else ""))
+    if not rounds:
+        return
+    for key, label, form in ROUND_FIGURES:
+        values = [r[key] for r in rounds]
+        each = ", ".join(form.format(v) for v in values)
+        median, low, high = (
+            form.format(v) for v in (statistics.median(values), min(values), max(values))
+        )
+        print(f"{label + ':':26} median {median}  ({low}-{high})  rounds: {each}")
 
 
 def parse_args() -> argparse.Namespace:
@@ -229,11 +271,15 @@ def parse_args() -> argparse.Namespace:
         help="send to this many leads in turn (default: a new lead per webhook)",
     )
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="repeat the whole run; sum up the rounds"
+    )
     add_keep_data(parser)
     return parser.parse_args()
 
 
-async def run(args: argparse.Namespace, data: Path) -> None:
+async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
+    """One round: print its figures and return those :data:`ROUND_FIGURES` sums up."""
     if args.workers is not None:
         os.environ["HOOKLINE_DEV_WORKERS"] = str(args.workers)
     server = DevServer(data)
@@ -331,6 +377,13 @@ async def run(args: argparse.Namespace, data: Path) -> None:
         "plain loop CPU us per webhook: "
         + ", ".join(f"{n} {s * 1e6 / args.webhooks:,.0f}" for n, s in plain_cpu.items())
     )
+    return {
+        "processed": processed_rate,
+        "plain": plain,
+        "ratio": processed_rate / plain,
+        "workers_us": workers_us / args.webhooks,
+        "e2e_p99_ms": percentile(e2e, 0.99) * 1000,
+    }
 
 
 if __name__ == "__main__":
