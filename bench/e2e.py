@@ -33,6 +33,7 @@ import signal
 import statistics
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import aiohttp
@@ -213,11 +214,13 @@ async def main() -> None:
         with work_dir("hookline-bench-", args.keep_data) as data:
             try:
                 rounds.append(await run(args, data))
-            except Exception as exc:  # a round that fails is reported, and counted
-                failed += 1
-                print(f"round {round_} failed: {type(exc).__name__}: {exc}", flush=True)
+            except Exception as exc:
                 if args.rounds == 1:
                     raise
+                # Reported (its traceback on stderr) and counted; the other rounds go on.
+                failed += 1
+                traceback.print_exc()
+                print(f"round {round_} failed: {type(exc).__name__}: {exc}", flush=True)
     if args.rounds > 1:
         print_rounds(rounds, failed)
 
