@@ -82,15 +82,24 @@ async def handle_commands(
             continue
         for command in commands_of(record):
             by_lead[(event.message.partition, command.lead_key)].append(command)
-    for partition in {partition for partition, _ in by_lead}:
+    keys: defaultdict[int, list[str]] = defaultdict(list)
+    for partition, key in by_lead:
+        keys[partition].append(key)
+    #: The batch's leads as stored, read at once (each lead is worked on by one
+    #: ``run_lead`` of this batch, which reads it before writing it).
+    stored: dict[tuple[int, str], LeadState] = {}
+    for partition, wanted in keys.items():
         await services.leads.load(partition)
+        found = services.leads.get_many(partition, wanted)
+        stored.update(((partition, key), lead) for key, lead in found.items())
     slots = asyncio.Semaphore(LEADS_AT_ONCE)
     #: The history records of every lead of the batch, produced once all are settled.
     outputs = services.outputs()
 
     async def run(partition: int, commands: list[ActionCommand]) -> LeadWrite | None:
         async with slots:
-            return await run_lead(services, sender, partition, commands, outputs)
+            lead = stored.get((partition, commands[0].lead_key))
+            return await run_lead(services, sender, partition, commands, lead, outputs)
 
     settled = await asyncio.gather(
         *(run(partition, cmds) for (partition, _), cmds in by_lead.items())
@@ -105,9 +114,11 @@ async def run_lead(
     sender: Sender,
     partition: int,
     commands: list[ActionCommand],
+    lead: LeadState | None,
     outputs: Outputs,
 ) -> LeadWrite | None:
-    """One lead's commands of a batch, in order, worked on one copy of the lead.
+    """One lead's commands of a batch, in order, worked on one copy of the lead (``lead``,
+    as stored when the batch began; None: a new lead).
 
     The lead is written once at the end, with every outcome: returned (None if nothing
     changed) for the caller to write with the batch's other leads. The commands'
@@ -120,7 +131,6 @@ async def run_lead(
     are recognised and write their records again from it. (Writing per command took
     four acknowledged writes for a tag, a field and a message; this takes two.)"""
     key = commands[0].lead_key
-    lead = services.leads.get(partition, key)
     changed = False
     settled: list[tuple[ActionCommand, Execution]] = []
     for command in commands:

@@ -51,14 +51,15 @@ class MemoryLeads:
     async def load(self, partition: int) -> None:
         pass
 
-    def get(self, partition: int, key: str) -> Any:
-        return self.leads.get(key)
+    def get_many(self, partition: int, keys: Any) -> dict[str, Any]:
+        return {key: self.leads[key] for key in keys if key in self.leads}
 
     async def put(self, partition: int, key: str, value: Any) -> None:
         self.leads[key] = value
 
-    async def stage(self, partition: int, key: str, value: Any) -> Any:
-        self.leads[key] = value
+    async def stage_many(self, writes: list[tuple[int, str, Any]]) -> Any:
+        for _, key, value in writes:
+            self.leads[key] = value
         return asyncio.sleep(0)
 
 
@@ -79,6 +80,7 @@ def services(session: aiohttp.ClientSession, channel: Channel | None) -> Any:
         outputs=EncodedOutputs,
         view=SimpleNamespace(state=state),
         http=session,
+        commands_share=1.0,  # this process runs every partition's commands
     )
 
 

@@ -152,7 +152,8 @@ class StateEntry:
     updated_at: float = 0.0
 
 
-_Statement = tuple[str, tuple[Any, ...], "asyncio.Future[None]"]
+#: A statement, the rows it runs over (``executemany``), and who waits for it.
+_Statement = tuple[str, Sequence[tuple[Any, ...]], "asyncio.Future[None]"]
 
 
 class _Group:
@@ -196,9 +197,9 @@ class _Writer(threading.Thread):
         if self._error is not None:
             raise self._error
 
-    def submit(self, sql: str, params: tuple[Any, ...]) -> asyncio.Future[None]:
-        """A future answered once the statement is committed (each its own: an awaiter
-        cancelled does not cancel the others')."""
+    def submit(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> asyncio.Future[None]:
+        """A future answered once ``sql``, run over each of ``rows`` in order, is
+        committed (each its own: an awaiter cancelled does not cancel the others')."""
         loop = asyncio.get_running_loop()
         group = self._group
         if group is None or group.loop is not loop:
@@ -206,7 +207,7 @@ class _Writer(threading.Thread):
             group = self._group = _Group(loop)
             loop.call_soon(self._hand_over)
         future: asyncio.Future[None] = loop.create_future()
-        group.statements.append((sql, params, future))
+        group.statements.append((sql, rows, future))
         return future
 
     def _hand_over(self) -> None:
@@ -245,8 +246,8 @@ class _Writer(threading.Thread):
         try:
             with connection:
                 for group in groups:
-                    for sql, params, _ in group.statements:
-                        connection.execute(sql, params)
+                    for sql, rows, _ in group.statements:
+                        connection.executemany(sql, rows)
         except BaseException as exc:  # reported to every writer of the batch
             error = exc
         for group in groups:
@@ -351,28 +352,28 @@ class Journal:
         timestamp_ms: int | None = None,
     ) -> asyncio.Future[Any]:
         """:meth:`put_state` for many ``(partition, key, value)`` at once: submitted now,
-        in order, answered by the returned future once all are committed (no task per
-        write: a worker's batch writes hundreds)."""
+        in order, as one statement over their rows, answered by the returned future once
+        all are committed (a worker's batch writes hundreds: one future, not one each)."""
         if self._writer is None:
             raise RuntimeError(f"journal {self.path} is not open for writing")
         now = time.time()
-        submit = self._writer.submit
-        return asyncio.gather(
-            *(
-                submit(
-                    _PUT_STATE,
-                    (
-                        topic,
-                        partition,
-                        key,
-                        self._seal(topic, key, value if value is not None else _TOMBSTONE),
-                        now,
-                        timestamp_ms,
-                    ),
-                )
-                for partition, key, value in writes
+        seal = self._seal
+        rows = [
+            (
+                topic,
+                partition,
+                key,
+                seal(topic, key, value if value is not None else _TOMBSTONE),
+                now,
+                timestamp_ms,
             )
-        )
+            for partition, key, value in writes
+        ]
+        if not rows:  # nothing to wait for (a batch of duplicates writes no mark)
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return self._writer.submit(_PUT_STATE, rows)
 
     async def forget_accepted(self, seqs: list[int]) -> None:
         for start in range(0, len(seqs), 500):
@@ -387,7 +388,7 @@ class Journal:
     async def _submit(self, sql: str, params: tuple[Any, ...]) -> None:
         if self._writer is None:
             raise RuntimeError(f"journal {self.path} is not open for writing")
-        await self._writer.submit(sql, params)
+        await self._writer.submit(sql, [params])
 
     # -- reads (any thread; a connection of their own) --------------------------
     def accepted(

@@ -52,12 +52,18 @@ async def handle_webhooks(services: WorkerServices, events: Sequence[faust.Event
     for partition in {event.message.partition for event in events}:
         await services.dedup.load(partition)
     outputs = services.outputs()
+    webhooks = [
+        (event, envelope)
+        for event in events
+        if (envelope := decode_event(WEBHOOKS, event)) is not None
+    ]
+    #: The stored marks of the batch's deliveries, read at once (nothing else writes
+    #: marks while the batch runs: this agent handles one batch at a time).
+    stored = _stored_marks(services, webhooks)
     #: Marks this batch writes once its outputs are acknowledged, by (partition, key).
     marks: dict[tuple[int, str], DedupMark] = {}
-    for event in events:
-        envelope = decode_event(WEBHOOKS, event)
-        if envelope is not None:
-            await _process(services, event, envelope, outputs, marks)
+    for event, envelope in webhooks:
+        await _process(services, event, envelope, outputs, stored, marks)
     await outputs.acknowledged()
     await (await services.dedup.stage_many([(p, k, mark) for (p, k), mark in marks.items()]))
     log.debug(
@@ -66,11 +72,27 @@ async def handle_webhooks(services: WorkerServices, events: Sequence[faust.Event
     )
 
 
+def _stored_marks(
+    services: WorkerServices, webhooks: Sequence[tuple[faust.EventT, WebhookEnvelope]]
+) -> dict[tuple[int, str], DedupMark]:
+    """The dedup marks stored for the deliveries (not pings) of ``webhooks``."""
+    keys: dict[int, list[str]] = {}
+    for event, envelope in webhooks:
+        if envelope.kind == "event":
+            keys.setdefault(event.message.partition, []).append(dedup_key(envelope))
+    return {
+        (partition, key): mark
+        for partition, wanted in keys.items()
+        for key, mark in services.dedup.get_many(partition, wanted).items()
+    }
+
+
 async def _process(
     services: WorkerServices,
     event: faust.EventT,
     envelope: WebhookEnvelope,
     outputs: Outputs,
+    stored: dict[tuple[int, str], DedupMark],
     marks: dict[tuple[int, str], DedupMark],
 ) -> None:
     """Decide one webhook and add its outputs (produced and acknowledged with the
@@ -79,7 +101,7 @@ async def _process(
     key = dedup_key(envelope)
     mark = None
     if envelope.kind == "event":
-        mark = marks.get((partition, key)) or services.dedup.get(partition, key)
+        mark = marks.get((partition, key)) or stored.get((partition, key))
     if mark is not None and not services.within_window(mark, envelope):
         mark = None
     duplicate = mark is not None and mark.request_id != envelope.request_id

@@ -20,11 +20,19 @@ rowid): :meth:`DiskValues.prune_oldest` reads from the oldest write.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 #: SQLite's page cache per store: the part of the values in memory.
 CACHE_KIB = 16 * 1024
+#: Keys asked for in one query by :meth:`DiskValues.get_many` (SQLite allows 32,766
+#: parameters since 3.32; the Python build's own may be older).
+KEYS_PER_QUERY = 500
+
+_GET = "SELECT value FROM kv WHERE part = ? AND key = ?"
+_REPLACE = "INSERT OR REPLACE INTO kv VALUES (?, ?, ?)"
+_DELETE = "DELETE FROM kv WHERE part = ? AND key = ?"
 
 
 class DiskValues:
@@ -42,26 +50,40 @@ class DiskValues:
         self._db.execute("CREATE INDEX kv_written ON kv (part)")
 
     def get(self, partition: int, key: str) -> bytes | None:
-        row = self._db.execute(
-            "SELECT value FROM kv WHERE part = ? AND key = ?", (partition, key)
-        ).fetchone()
+        row = self._db.execute(_GET, (partition, key)).fetchone()
         return None if row is None else row[0]
+
+    def get_many(self, partition: int, keys: Iterable[str]) -> dict[str, bytes]:
+        """The stored values of ``keys`` (those not stored are left out), a few queries
+        for a batch: a query costs more than finding a key in it (a worker's batch
+        asks for hundreds)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), KEYS_PER_QUERY):
+            chunk = wanted[start : start + KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT key, value FROM kv WHERE part = ? AND key IN ({marks})"  # noqa: S608 - placeholders only
+            found.update(self._db.execute(query, (partition, *chunk)))
+        return found
 
     def put(self, partition: int, key: str, value: bytes | None) -> None:
         """Write ``value``; None deletes the key."""
         if value is None:
-            self._db.execute("DELETE FROM kv WHERE part = ? AND key = ?", (partition, key))
+            self._db.execute(_DELETE, (partition, key))
         else:
-            self._db.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (partition, key, value))
+            self._db.execute(_REPLACE, (partition, key, value))
 
     def put_many(self, partition: int, values: Sequence[tuple[str, bytes | None]]) -> None:
-        """:meth:`put` for a batch, in one transaction, in order. The values come ready
-        (nothing of the caller's runs inside the transaction): with no rollback journal
-        a ROLLBACK is undefined, and only SQLite itself can fail here, which stops the
-        worker."""
+        """:meth:`put` for a batch, in one transaction, in order: each run of writes, or
+        of deletions, as one statement run over its rows. The values come ready (nothing
+        of the caller's runs inside the transaction): with no rollback journal a ROLLBACK
+        is undefined, and only SQLite itself can fail here, which stops the worker."""
         self._db.execute("BEGIN")
-        for key, value in values:
-            self.put(partition, key, value)
+        for deleting, run in itertools.groupby(values, key=lambda row: row[1] is None):
+            if deleting:
+                self._db.executemany(_DELETE, [(partition, key) for key, _ in run])
+            else:
+                self._db.executemany(_REPLACE, [(partition, key, value) for key, value in run])
         self._db.execute("COMMIT")
 
     def drop(self, partition: int) -> None:

@@ -180,10 +180,19 @@ class PartitionStore(Generic[V]):
 
     def get(self, partition: int, key: str) -> V | None:
         """A fresh copy of the value (decoded each time: callers may change it freely)."""
+        raw = self._loaded_values(partition).get(partition, key)
+        return None if raw is None else self.spec.decode(raw)
+
+    def get_many(self, partition: int, keys: Iterable[str]) -> dict[str, V]:
+        """:meth:`get` for many keys of a partition at once (the stored ones: a key
+        missing from the answer has no value)."""
+        found = self._loaded_values(partition).get_many(partition, keys)
+        return {key: self.spec.decode(raw) for key, raw in found.items()}
+
+    def _loaded_values(self, partition: int) -> DiskValues:
         if partition not in self._loaded:
             raise KeyError(f"{self.spec.name} partition {partition} is not loaded")
-        raw = self._started().get(partition, key)
-        return None if raw is None else self.spec.decode(raw)
+        return self._started()
 
     async def put(self, partition: int, key: str, value: V | None) -> None:
         """Write ``value`` (None deletes) and return once the broker acknowledged it."""

@@ -49,10 +49,17 @@ async def test_values_are_read_fresh_reloaded_and_pruned_from_the_oldest(bootstr
         first.request_id = "changed by the caller"
         assert store.get(0, "new-1").request_id == "new-1"  # a fresh copy each time
 
+        many = store.get_many(0, ["new-1", "missing", "old-2", "new-1"])
+        assert {k: v.request_id for k, v in many.items()} == {"new-1": "new-1", "old-2": "old-2"}
+        many["new-1"].request_id = "changed by the caller"
+        assert store.get_many(0, ["new-1"])["new-1"].request_id == "new-1"
+
         store.revoke([0])
         assert not store.loaded(0)
         with pytest.raises(KeyError):  # its next owner may be writing it: never read
             store.get(0, "new-1")
+        with pytest.raises(KeyError):
+            store.get_many(0, ["new-1"])
         await store.load(0)
         assert {k: store.get(0, k).request_id for k in ages} == {k: k for k in ages}
 

@@ -64,6 +64,13 @@ async def test_a_batch_of_state_writes_applies_in_order(journal: Journal) -> Non
     assert states == [(2, "a", b"2", 1500), (2, "b", None, 1500), (3, "c", b"1", 1500)]
 
 
+async def test_an_empty_batch_of_state_writes_is_answered_at_once(journal: Journal) -> None:
+    done = journal.put_states("hookline.leads", [], 1500)
+    assert done.done()
+    await done
+    assert list(journal.states()) == []
+
+
 async def test_several_journals_merge_to_the_value_written_last_tombstones_included(
     tmp_path: Path,
 ) -> None:

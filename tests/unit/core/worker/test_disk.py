@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from core.worker.disk import CACHE_KIB, DiskValues
+from core.worker.disk import CACHE_KIB, KEYS_PER_QUERY, DiskValues
 from tests.processes import python_output
 
 
@@ -25,11 +25,26 @@ def test_values_are_read_written_and_deleted_per_partition() -> None:
     values.close()
 
 
+def test_many_keys_are_read_at_once_in_chunks_missing_ones_left_out() -> None:
+    values = DiskValues()
+    keys = [f"k{n}" for n in range(2 * KEYS_PER_QUERY + 7)]  # three queries
+    values.put_many(0, [(key, key.encode()) for key in keys[::2]])
+    values.put(1, "k1", b"other partition")
+    found = values.get_many(0, [*keys, "k0", "never"])  # a key twice, one never written
+    assert found == {key: key.encode() for key in keys[::2]}
+    assert values.get_many(1, ["k0", "k1"]) == {"k1": b"other partition"}
+    assert values.get_many(0, []) == {}
+    values.close()
+
+
 def test_a_loaded_batch_applies_in_order_deletions_included() -> None:
     values = DiskValues()
     values.put_many(0, [("a", b"1"), ("b", b"1"), ("a", None), ("b", b"2"), ("c", b"1")])
     assert [values.get(0, k) for k in "abc"] == [None, b"2", b"1"]
     assert values.count(0) == 2
+    # Runs of deletions and writes, a key written again after its deletion.
+    values.put_many(0, [("c", None), ("b", None), ("c", b"2"), ("d", b"1"), ("d", None)])
+    assert [values.get(0, k) for k in "abcd"] == [None, None, b"2", None]
 
 
 def test_prune_drops_from_the_oldest_write_and_stops_at_the_first_kept() -> None:
