@@ -238,7 +238,7 @@ class PartitionStore(Generic[V]):
         await asyncio.gather(*acknowledgements)
         for partition, rows in written.items():
             if partition in self._loaded:  # else revoked meanwhile: its next owner's now
-                self._started().put_many(partition, rows)
+                self._started().put_soon(partition, rows)
 
     def revoke(self, partitions: Iterable[int]) -> None:
         # Its values stay on disk until it is loaded again (a load starts by dropping

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from core.worker.disk import CACHE_KIB, KEYS_PER_QUERY, DiskValues
+from core.worker.disk import CACHE_KIB, KEYS_PER_QUERY, PENDING_ROWS, DiskValues
 from tests.processes import python_output
 
 
@@ -45,6 +45,33 @@ def test_a_loaded_batch_applies_in_order_deletions_included() -> None:
     # Runs of deletions and writes, a key written again after its deletion.
     values.put_many(0, [("c", None), ("b", None), ("c", b"2"), ("d", b"1"), ("d", None)])
     assert [values.get(0, k) for k in "abcd"] == [None, None, b"2", None]
+
+
+def test_writes_held_for_later_are_seen_by_every_read() -> None:
+    values = DiskValues()
+    values.put(0, "kept", b"1")
+    values.put_soon(0, [("a", b"1"), ("kept", None), ("b", b"1")])
+    assert values.get(0, "a") == b"1" and values.get(0, "kept") is None
+    values.put_soon(0, [("a", b"2")])
+    assert values.get_many(0, ["a", "b", "kept"]) == {"a": b"2", "b": b"1"}
+    values.put_soon(1, [("c", b"1")])
+    assert values.count(1) == 1
+    values.put_soon(1, [("c", None)])
+    values.drop(1)  # a held write of a dropped partition does not come back
+    assert values.get(1, "c") is None and values.count(1) == 0
+    values.close()
+
+
+def test_held_writes_keep_the_write_order_and_stay_bounded() -> None:
+    values = DiskValues()
+    values.put_soon(0, [("x", b"old"), ("y", b"old")])
+    values.put_soon(0, [("x", b"new")])  # rewritten: now the newest write
+    values.put_soon(0, [("z", b"old")])
+    assert values.prune_oldest(0, lambda value: value == b"new") == 1  # "y", then "x" kept
+    assert values.get_many(0, "xyz") == {"x": b"new", "z": b"old"}
+    values.put_soon(0, [(f"k{n}", b"v") for n in range(PENDING_ROWS)])
+    assert values._pending == {}  # written once that many are held
+    values.close()
 
 
 def test_prune_drops_from_the_oldest_write_and_stops_at_the_first_kept() -> None:
