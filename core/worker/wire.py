@@ -98,20 +98,33 @@ class Outputs:
         )
 
 
+async def enqueue_batches(
+    producer: AIOKafkaProducer,
+    topic: str,
+    partition: int,
+    rows: Sequence[tuple[bytes, bytes | None]],
+    timestamp_ms: int | None = None,
+) -> list[asyncio.Future[Any]]:
+    """Hand ``(key, value)`` rows for one partition to ``producer`` as few record batches
+    as fit, in order (None values are tombstones); returns the batches'
+    acknowledgements, once every row is queued behind what was queued before."""
+    acknowledgements = []
+    batch = producer.create_batch()
+    for key, value in rows:
+        if batch.append(key=key, value=value, timestamp=timestamp_ms) is None:  # full
+            acknowledgements.append(await producer.send_batch(batch, topic, partition=partition))
+            batch = producer.create_batch()
+            batch.append(key=key, value=value, timestamp=timestamp_ms)
+    acknowledgements.append(await producer.send_batch(batch, topic, partition=partition))
+    return acknowledgements
+
+
 async def produce_batches(
     producer: AIOKafkaProducer, topic: str, partition: int, rows: Sequence[tuple[bytes, bytes]]
 ) -> None:
     """Produce ``(key, value)`` rows to one partition as few record batches as fit, in
     order, and wait until the broker has them all."""
-    acknowledgements = []
-    batch = producer.create_batch()
-    for key, value in rows:
-        if batch.append(key=key, value=value, timestamp=None) is None:  # full
-            acknowledgements.append(await producer.send_batch(batch, topic, partition=partition))
-            batch = producer.create_batch()
-            batch.append(key=key, value=value, timestamp=None)
-    acknowledgements.append(await producer.send_batch(batch, topic, partition=partition))
-    await asyncio.gather(*acknowledgements)
+    await asyncio.gather(*await enqueue_batches(producer, topic, partition, rows))
 
 
 #: Events handed to an agent at once, and how long a batch waits to fill: a batch's
