@@ -68,7 +68,10 @@ def register_executor_agent(app: faust.App, services: WorkerServices) -> None:
     async def execute_commands(stream: faust.StreamT) -> None:
         await services.ready.wait()
         await each_batch(
-            stream, partial(handle_commands, services, sender), "commands not executed"
+            stream,
+            partial(handle_commands, services, sender),
+            "commands not executed",
+            services.settings.worker_batch_wait_ms / 1000,
         )
 
 

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     #: or more); 2,000 took the sink about 40% more CPU per webhook on a backlog.
     history_batch_size: int = Field(default=10_000, ge=1)
     history_flush_seconds: float = Field(default=0.5, gt=0)
+    #: How long a worker's agent waits for more events before working on what it has
+    #: (a batch's writes share one acknowledgement, so bigger batches cost less CPU per
+    #: webhook): latency against throughput. Measured (docs/performance.md, stop 21)
+    #: with the gateway on the same two cores: 5 ms, 920-1,003 webhooks/s, p50 at 100/s
+    #: 29-32 ms; 20 ms, 1,015-1,133/s, p50 at 100/s 51-52 ms.
+    worker_batch_wait_ms: float = Field(default=5.0, gt=0, le=1000)
     #: /readyz answers 503 while the worker group (hookline-worker) is more than this many
     #: records behind on hookline.webhooks or on hookline.commands.
     ready_max_lag: int = Field(default=10_000, ge=0)

@@ -44,7 +44,12 @@ def register_webhook_agent(app: faust.App, services: WorkerServices) -> None:
     @app.agent(raw_topic(app, WEBHOOKS.name), name="process-webhooks")
     async def process_webhooks(stream: faust.StreamT) -> None:
         await services.ready.wait()
-        await each_batch(stream, partial(handle_webhooks, services), "webhooks not processed")
+        await each_batch(
+            stream,
+            partial(handle_webhooks, services),
+            "webhooks not processed",
+            services.settings.worker_batch_wait_ms / 1000,
+        )
 
 
 async def handle_webhooks(services: WorkerServices, events: Sequence[faust.EventT]) -> None:

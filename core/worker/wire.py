@@ -127,21 +127,23 @@ async def produce_batches(
     await asyncio.gather(*await enqueue_batches(producer, topic, partition, rows))
 
 
-#: Events handed to an agent at once, and how long a batch waits to fill: a batch's
-#: writes are acknowledged together (one round trip per batch, not per event).
+#: Events handed to an agent at once: a batch's writes are acknowledged together (one
+#: round trip per batch, not per event). How long a batch waits to fill is a setting
+#: (``worker_batch_wait_ms``).
 BATCH_EVENTS = 500
-BATCH_WAIT_SECONDS = 0.005
 
 
 async def each_batch(
     stream: faust.StreamT,
     handle: Callable[[Sequence[faust.EventT]], Awaitable[None]],
     what: str,
+    wait_seconds: float,
 ) -> None:
-    """Run ``handle`` on the events of ``stream``, a batch at a time, in order. Faust
-    acknowledges a batch once ``handle`` returns; if it fails, the worker stops before
-    that can happen (:func:`fatal`) and the batch is read again after the restart."""
-    async for events in stream.take_events(BATCH_EVENTS, BATCH_WAIT_SECONDS):
+    """Run ``handle`` on the events of ``stream``, a batch at a time, in order: up to
+    :data:`BATCH_EVENTS`, or what came within ``wait_seconds``. Faust acknowledges a
+    batch once ``handle`` returns; if it fails, the worker stops before that can happen
+    (:func:`fatal`) and the batch is read again after the restart."""
+    async for events in stream.take_events(BATCH_EVENTS, wait_seconds):
         try:
             await handle(events)
         except Exception:

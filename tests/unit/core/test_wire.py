@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
+from pydantic import ValidationError
 
-from core.worker.wire import Outputs
+from core.settings import Settings
+from core.worker.wire import BATCH_EVENTS, Outputs, each_batch
 from schemas.dedup import DedupMark
 from schemas.topics import DEDUP
 from schemas.types import utcnow
@@ -93,3 +95,38 @@ async def test_a_record_not_acknowledged_fails_the_whole() -> None:
     outputs.add(DEDUP, "k", _mark(1))
     with pytest.raises(RuntimeError):
         await outputs.acknowledged()
+
+
+class TakingStream:
+    """A stream that records what ``take_events`` was asked for and yields its batches."""
+
+    def __init__(self, batches: list[list[str]]) -> None:
+        self.batches = batches
+        self.asked: list[tuple[int, float]] = []
+
+    async def take_events(self, max_: int, within: float) -> Any:
+        self.asked.append((max_, within))
+        for batch in self.batches:
+            yield batch
+
+
+async def test_each_batch_waits_as_long_as_it_is_told_and_keeps_the_order() -> None:
+    stream = TakingStream([["a", "b"], ["c"]])
+    handled: list[list[str]] = []
+
+    async def handle(events: Any) -> None:
+        handled.append(list(events))
+
+    await each_batch(stream, handle, "test events", 0.02)  # type: ignore[arg-type]
+    assert stream.asked == [(BATCH_EVENTS, 0.02)]
+    assert handled == [["a", "b"], ["c"]]
+
+
+def test_the_workers_batch_wait_is_a_setting_in_milliseconds(monkeypatch: Any) -> None:
+    assert Settings().worker_batch_wait_ms == 5.0
+    monkeypatch.setenv("HOOKLINE_WORKER_BATCH_WAIT_MS", "20")
+    assert Settings().worker_batch_wait_ms == 20.0
+    for wrong in ("0", "-1", "1001"):  # no wait at all, or one an operator mistyped
+        monkeypatch.setenv("HOOKLINE_WORKER_BATCH_WAIT_MS", wrong)
+        with pytest.raises(ValidationError):
+            Settings()
