@@ -4,8 +4,9 @@ private temporary SQLite database.
 Why on disk: a worker owns every lead of its partitions and every dedup mark of the
 window (a day). Held in memory, that grew without bound with distinct leads (the soak
 took two workers from 185 to 375 MB over 100,000 leads; a day of marks at a sustained
-100 webhooks/s is over a GB). Here memory is SQLite's page cache (:data:`CACHE_KIB`),
-and a read or a write costs about 5 µs.
+100 webhooks/s is over a GB). Here memory is SQLite's page cache (:data:`CACHE_KIB`)
+and the writes held for the next transaction (below, at most :data:`PENDING_BYTES`), and
+a read or a write costs about 5 µs.
 
 Why a *private temporary* database (``sqlite3.connect("")``): the values are a cache of
 the compacted topic, rebuilt from it whenever a partition is assigned, so nothing in
@@ -34,8 +35,10 @@ CACHE_KIB = 16 * 1024
 #: Keys asked for in one query by :meth:`DiskValues.get_many` (SQLite allows 32,766
 #: parameters since 3.32; the Python build's own may be older).
 KEYS_PER_QUERY = 500
-#: Writes :meth:`DiskValues.put_soon` holds at most (a worker's batch is up to 500 events).
+#: Writes :meth:`DiskValues.put_soon` holds at most: rows (a worker's batch is up to 500
+#: events) and bytes of values (a repeat lead remembering 500 outcomes is tens of KB).
 PENDING_ROWS = 2000
+PENDING_BYTES = 8 * 1024 * 1024
 
 _GET = "SELECT value FROM kv WHERE part = ? AND key = ?"
 _REPLACE = "INSERT OR REPLACE INTO kv VALUES (?, ?, ?)"
@@ -55,8 +58,10 @@ class DiskValues:
         )
         # A partition's rows in write order: what a prune reads, and what a revocation drops.
         self._db.execute("CREATE INDEX kv_written ON kv (part)")
-        #: Writes of :meth:`put_soon` not in SQLite yet, in write order (None: a deletion).
+        #: Writes of :meth:`put_soon` not in SQLite yet, in write order (None: a deletion),
+        #: and the bytes of their values.
         self._pending: dict[tuple[int, str], bytes | None] = {}
+        self._pending_bytes = 0
 
     def get(self, partition: int, key: str) -> bytes | None:
         self.flush()
@@ -92,19 +97,21 @@ class DiskValues:
         larger than a row's (about 25 µs with the page cache above, measured), and the
         executor writes a send's intent alone, then the same lead again with its batch:
         held here, the intent is replaced before it is ever written, and a batch's writes
-        share one transaction. At most :data:`PENDING_ROWS` are held."""
+        share one transaction. At most :data:`PENDING_ROWS` and :data:`PENDING_BYTES`
+        are held."""
         pending = self._pending
         for key, value in values:
-            pending.pop((partition, key), None)  # a rewritten key moves to the end
+            replaced = pending.pop((partition, key), None)  # a rewritten key moves to the end
             pending[(partition, key)] = value
-        if len(pending) >= PENDING_ROWS:
+            self._pending_bytes += len(value or b"") - len(replaced or b"")
+        if len(pending) >= PENDING_ROWS or self._pending_bytes >= PENDING_BYTES:
             self.flush()
 
     def flush(self) -> None:
         """Write what :meth:`put_soon` holds."""
         if self._pending:
             rows = [(partition, key, value) for (partition, key), value in self._pending.items()]
-            self._pending = {}
+            self._pending, self._pending_bytes = {}, 0
             self._write(rows)
 
     def _write(self, rows: Sequence[tuple[int, str, bytes | None]]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from core.worker.disk import CACHE_KIB, KEYS_PER_QUERY, PENDING_ROWS, DiskValues
+from core.worker.disk import CACHE_KIB, KEYS_PER_QUERY, PENDING_BYTES, PENDING_ROWS, DiskValues
 from tests.processes import python_output
 
 
@@ -71,6 +71,13 @@ def test_held_writes_keep_the_write_order_and_stay_bounded() -> None:
     assert values.get_many(0, "xyz") == {"x": b"new", "z": b"old"}
     values.put_soon(0, [(f"k{n}", b"v") for n in range(PENDING_ROWS)])
     assert values._pending == {}  # written once that many are held
+    big = b"x" * (PENDING_BYTES // 4)
+    for _ in range(8):  # the same key rewritten: its old value no longer counts
+        values.put_soon(0, [("big", big)])
+    assert values._pending == {(0, "big"): big}
+    values.put_soon(0, [(f"big{n}", big) for n in range(3)])
+    assert values._pending == {}  # written once that many bytes are held
+    assert values.count(0) == 2 + PENDING_ROWS + 4
     values.close()
 
 
