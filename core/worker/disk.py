@@ -40,7 +40,6 @@ KEYS_PER_QUERY = 500
 PENDING_ROWS = 2000
 PENDING_BYTES = 8 * 1024 * 1024
 
-_GET = "SELECT value FROM kv WHERE part = ? AND key = ?"
 _REPLACE = "INSERT OR REPLACE INTO kv VALUES (?, ?, ?)"
 _DELETE = "DELETE FROM kv WHERE part = ? AND key = ?"
 
@@ -62,11 +61,6 @@ class DiskValues:
         #: and the bytes of their values.
         self._pending: dict[tuple[int, str], bytes | None] = {}
         self._pending_bytes = 0
-
-    def get(self, partition: int, key: str) -> bytes | None:
-        self.flush()
-        row = self._db.execute(_GET, (partition, key)).fetchone()
-        return None if row is None else row[0]
 
     def get_many(self, partition: int, keys: Iterable[str]) -> dict[str, bytes]:
         """The stored values of ``keys`` (those not stored are left out), a few queries

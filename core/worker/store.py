@@ -23,7 +23,7 @@ it is revoked: another worker may write it next.
 
 Values are held encoded, as on the topic, on local disk (``core/worker/disk.py``: a
 worker's memory no longer grows with its leads and marks), and decoded on
-:meth:`PartitionStore.get` (a fresh copy each time: about 20 µs for a lead with three
+:meth:`PartitionStore.get_many` (a fresh copy each time: about 20 µs for a lead with three
 remembered commands, plus about 5 µs to read it).
 """
 
@@ -179,21 +179,14 @@ class PartitionStore(Generic[V]):
             return raw
         return None
 
-    def get(self, partition: int, key: str) -> V | None:
-        """A fresh copy of the value (decoded each time: callers may change it freely)."""
-        raw = self._loaded_values(partition).get(partition, key)
-        return None if raw is None else self.spec.decode(raw)
-
     def get_many(self, partition: int, keys: Iterable[str]) -> dict[str, V]:
-        """:meth:`get` for many keys of a partition at once (the stored ones: a key
-        missing from the answer has no value)."""
-        found = self._loaded_values(partition).get_many(partition, keys)
-        return {key: self.spec.decode(raw) for key, raw in found.items()}
-
-    def _loaded_values(self, partition: int) -> DiskValues:
+        """The values of ``keys`` in ``partition`` (a key missing from the answer has
+        none), read at once: agents ask for a batch's keys together. Fresh copies,
+        decoded each time: callers may change them freely."""
         if partition not in self._loaded:
             raise KeyError(f"{self.spec.name} partition {partition} is not loaded")
-        return self._started()
+        found = self._started().get_many(partition, keys)
+        return {key: self.spec.decode(raw) for key, raw in found.items()}
 
     async def put(self, partition: int, key: str, value: V | None) -> None:
         """Write ``value`` (None deletes) and return once the broker acknowledged it."""
