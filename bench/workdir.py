@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -21,12 +22,20 @@ def add_keep_data(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _exit_on_term(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @contextlib.contextmanager
 def work_dir(prefix: str, keep: bool) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix=prefix))
+    # A SIGTERM (``timeout``, ``kill``) ends the run through the ``finally`` below, as
+    # Ctrl-C does: by default it ended the process there and then, and left the directory.
+    previous = signal.signal(signal.SIGTERM, _exit_on_term)
     try:
         yield path
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if keep:
             print(f"data kept in {path}", file=sys.stderr)
         else:
