@@ -34,7 +34,6 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ from aiokafka import ConsumerRecord
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.workdir import work_dir
 from core.kafka import ensure_topics
 from core.loop import settle_gc
 from core.settings import Settings
@@ -819,7 +819,7 @@ async def settle_merges(clickhouse: ClickHouse, seconds: float) -> list[dict[str
 # -- main ----------------------------------------------------------------------------------
 async def run(args: argparse.Namespace) -> None:
     batch = args.batch or Settings().history_batch_size
-    with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp, EmbeddedBroker() as broker:
+    with work_dir("bench-history-", keep=False) as tmp, EmbeddedBroker() as broker:
         progress(f"chdb in {tmp}, broker {broker}")
         clickhouse = ClickHouse.open(f"chdb://{tmp}", "hookline")
         try:

@@ -12,12 +12,12 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.workdir import work_dir
 from core.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
 from core.kafka import ensure_topics, new_producer
 from hookline.embedded.broker import EmbeddedBroker
@@ -45,8 +45,7 @@ async def main() -> None:
     args = parser.parse_args()
     body = os.urandom(1024).hex().encode()  # 2 KB, incompressible
 
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as bootstrap:
-        directory = Path(tmp)
+    with work_dir("bench-journal-", keep=False) as directory, EmbeddedBroker() as bootstrap:
         key = load_key(directory)
         journal = Journal(directory / FRONT_FILE, key).open_for_writing()
         await ensure_topics(bootstrap, [WEBHOOKS])
@@ -79,7 +78,7 @@ async def main() -> None:
                 f"  ({journal_s / produce_s:.2f}x the produce)"
             )
             journal.close()
-            files = directory.glob("*.sqlite*")  # noqa: ASYNC240 - after the timed part
+            files = directory.glob("*.sqlite*")
             size = sum(p.stat().st_size for p in files)
             print(f"journal size:              {size / args.records:,.0f} B per record")
 
