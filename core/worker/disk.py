@@ -66,7 +66,7 @@ class DiskValues:
         """The stored values of ``keys`` (those not stored are left out), a few queries
         for a batch: a query costs more than finding a key in it (a worker's batch
         asks for hundreds)."""
-        self.flush()
+        self._flush()
         wanted = list(dict.fromkeys(keys))
         found: dict[str, bytes] = {}
         for start in range(0, len(wanted), KEYS_PER_QUERY):
@@ -76,13 +76,10 @@ class DiskValues:
             found.update(self._db.execute(query, (partition, *chunk)))
         return found
 
-    def put(self, partition: int, key: str, value: bytes | None) -> None:
-        """Write ``value``; None deletes the key."""
-        self.put_many(partition, [(key, value)])
-
     def put_many(self, partition: int, values: Sequence[tuple[str, bytes | None]]) -> None:
-        """:meth:`put` for a batch (a partition's load), in one transaction, in order."""
-        self.flush()
+        """Write ``(key, value)`` rows (None deletes the key) in one transaction, in order:
+        a partition's load."""
+        self._flush()
         self._write([(partition, key, value) for key, value in values])
 
     def put_soon(self, partition: int, values: Sequence[tuple[str, bytes | None]]) -> None:
@@ -99,9 +96,9 @@ class DiskValues:
             pending[(partition, key)] = value
             self._pending_bytes += len(value or b"") - len(replaced or b"")
         if len(pending) >= PENDING_ROWS or self._pending_bytes >= PENDING_BYTES:
-            self.flush()
+            self._flush()
 
-    def flush(self) -> None:
+    def _flush(self) -> None:
         """Write what :meth:`put_soon` holds."""
         if self._pending:
             rows = [(partition, key, value) for (partition, key), value in self._pending.items()]
@@ -124,11 +121,11 @@ class DiskValues:
 
     def drop(self, partition: int) -> None:
         """Forget every value of ``partition``."""
-        self.flush()
+        self._flush()
         self._db.execute("DELETE FROM kv WHERE part = ?", (partition,))
 
     def count(self, partition: int) -> int:
-        self.flush()
+        self._flush()
         query = "SELECT count(*) FROM kv WHERE part = ?"
         (count,) = self._db.execute(query, (partition,)).fetchone()
         return int(count)
@@ -136,7 +133,7 @@ class DiskValues:
     def prune_oldest(self, partition: int, keep: Callable[[bytes], bool]) -> int:
         """Delete ``partition``'s values from the oldest written while ``keep`` rejects
         them; stop at the first kept. Returns how many went."""
-        self.flush()
+        self._flush()
         last_stale, dropped = None, 0
         rows = self._db.execute(
             "SELECT rowid, value FROM kv WHERE part = ? ORDER BY rowid", (partition,)

@@ -15,15 +15,15 @@ def one(values: DiskValues, partition: int, key: str) -> bytes | None:
 
 def test_values_are_read_written_and_deleted_per_partition() -> None:
     values = DiskValues()
-    values.put(0, "a", b"1")
-    values.put(1, "a", b"other partition")
-    values.put(0, "a", b"2")
+    values.put_many(0, [("a", b"1")])
+    values.put_many(1, [("a", b"other partition")])
+    values.put_many(0, [("a", b"2")])
     assert one(values, 0, "a") == b"2"
     assert one(values, 1, "a") == b"other partition"
     assert one(values, 0, "missing") is None
-    values.put(0, "a", None)
+    values.put_many(0, [("a", None)])
     assert one(values, 0, "a") is None
-    values.put(0, "a", None)  # deleting what is not there is no error
+    values.put_many(0, [("a", None)])  # deleting what is not there is no error
     values.drop(1)
     assert one(values, 1, "a") is None and values.count(1) == 0
     values.close()
@@ -33,7 +33,7 @@ def test_many_keys_are_read_at_once_in_chunks_missing_ones_left_out() -> None:
     values = DiskValues()
     keys = [f"k{n}" for n in range(2 * KEYS_PER_QUERY + 7)]  # three queries
     values.put_many(0, [(key, key.encode()) for key in keys[::2]])
-    values.put(1, "k1", b"other partition")
+    values.put_many(1, [("k1", b"other partition")])
     found = values.get_many(0, [*keys, "k0", "never"])  # a key twice, one never written
     assert found == {key: key.encode() for key in keys[::2]}
     assert values.get_many(1, ["k0", "k1"]) == {"k1": b"other partition"}
@@ -53,7 +53,7 @@ def test_a_loaded_batch_applies_in_order_deletions_included() -> None:
 
 def test_writes_held_for_later_are_seen_by_every_read() -> None:
     values = DiskValues()
-    values.put(0, "kept", b"1")
+    values.put_many(0, [("kept", b"1")])
     values.put_soon(0, [("a", b"1"), ("kept", None), ("b", b"1")])
     assert one(values, 0, "a") == b"1" and one(values, 0, "kept") is None
     values.put_soon(0, [("a", b"2")])
@@ -88,9 +88,9 @@ def test_held_writes_keep_the_write_order_and_stay_bounded() -> None:
 def test_prune_drops_from_the_oldest_write_and_stops_at_the_first_kept() -> None:
     values = DiskValues()
     for key, value in [("x", b"old"), ("y", b"old"), ("z", b"new"), ("w", b"old")]:
-        values.put(0, key, value)
-    values.put(1, "p", b"old")
-    values.put(0, "x", b"new")  # rewritten: now the newest write of partition 0
+        values.put_many(0, [(key, value)])
+    values.put_many(1, [("p", b"old")])
+    values.put_many(0, [("x", b"new")])  # rewritten: now the newest write of partition 0
 
     def keep(value: bytes) -> bool:
         return value == b"new"
@@ -118,7 +118,7 @@ def test_memory_stays_within_the_page_cache_whatever_is_stored() -> None:
         values = DiskValues()
         value = os.urandom(512).hex().encode()  # 1 KiB
         for i in range({stored_mib} * 1024):
-            values.put(i % 8, f"account:+55119{{i:08d}}", value)
+            values.put_many(i % 8, [(f"account:+55119{{i:08d}}", value)])
         key = "account:+5511900000003"
         assert values.get_many(3, [key]) == {{key: value}}
         print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
@@ -137,7 +137,7 @@ def test_the_file_is_unlinked_while_open_so_nothing_outlives_the_process() -> No
         from core.worker.disk import DiskValues
         values = DiskValues()
         for i in range(2 * {CACHE_KIB}):
-            values.put(0, str(i), bytes(1024))
+            values.put_many(0, [(str(i), bytes(1024))])
         for fd in os.listdir("/proc/self/fd"):
             try:
                 print(os.readlink(f"/proc/self/fd/{{fd}}"))
