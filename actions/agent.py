@@ -85,16 +85,9 @@ async def handle_commands(
             continue
         for command in commands_of(record):
             by_lead[(event.message.partition, command.lead_key)].append(command)
-    keys: defaultdict[int, list[str]] = defaultdict(list)
-    for partition, key in by_lead:
-        keys[partition].append(key)
     #: The batch's leads as stored, read at once (each lead is worked on by one
     #: ``run_lead`` of this batch, which reads it before writing it).
-    stored: dict[tuple[int, str], LeadState] = {}
-    for partition, wanted in keys.items():
-        await services.leads.load(partition)
-        found = services.leads.get_many(partition, wanted)
-        stored.update(((partition, key), lead) for key, lead in found.items())
+    stored = await services.leads.read(by_lead)
     slots = asyncio.Semaphore(LEADS_AT_ONCE)
     #: The history records of every lead of the batch, produced once all are settled.
     outputs = services.outputs()

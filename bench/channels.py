@@ -48,11 +48,8 @@ class MemoryLeads:
     def __init__(self) -> None:
         self.leads: dict[str, Any] = {}
 
-    async def load(self, partition: int) -> None:
-        pass
-
-    def get_many(self, partition: int, keys: Any) -> dict[str, Any]:
-        return {key: self.leads[key] for key in keys if key in self.leads}
+    async def read(self, keys: Any) -> dict[tuple[int, str], Any]:
+        return {(p, key): self.leads[key] for p, key in keys if key in self.leads}
 
     async def put(self, partition: int, key: str, value: Any) -> None:
         self.leads[key] = value

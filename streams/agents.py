@@ -54,17 +54,19 @@ def register_webhook_agent(app: faust.App, services: WorkerServices) -> None:
 
 async def handle_webhooks(services: WorkerServices, events: Sequence[faust.EventT]) -> None:
     started = time.perf_counter()
-    for partition in {event.message.partition for event in events}:
-        await services.dedup.load(partition)
     outputs = services.outputs()
     webhooks = [
         (event, envelope)
         for event in events
         if (envelope := decode_event(WEBHOOKS, event)) is not None
     ]
-    #: The stored marks of the batch's deliveries, read at once (nothing else writes
-    #: marks while the batch runs: this agent handles one batch at a time).
-    stored = _stored_marks(services, webhooks)
+    #: The stored marks of the batch's deliveries (not pings), read at once (nothing
+    #: else writes marks while the batch runs: this agent handles one batch at a time).
+    stored = await services.dedup.read(
+        (event.message.partition, dedup_key(envelope))
+        for event, envelope in webhooks
+        if envelope.kind == "event"
+    )
     #: Marks this batch writes once its outputs are acknowledged, by (partition, key).
     marks: dict[tuple[int, str], DedupMark] = {}
     for event, envelope in webhooks:
@@ -75,21 +77,6 @@ async def handle_webhooks(services: WorkerServices, events: Sequence[faust.Event
         "webhooks processed",
         extra={"events": len(events), "ms": round((time.perf_counter() - started) * 1000, 2)},
     )
-
-
-def _stored_marks(
-    services: WorkerServices, webhooks: Sequence[tuple[faust.EventT, WebhookEnvelope]]
-) -> dict[tuple[int, str], DedupMark]:
-    """The dedup marks stored for the deliveries (not pings) of ``webhooks``."""
-    keys: dict[int, list[str]] = {}
-    for event, envelope in webhooks:
-        if envelope.kind == "event":
-            keys.setdefault(event.message.partition, []).append(dedup_key(envelope))
-    return {
-        (partition, key): mark
-        for partition, wanted in keys.items()
-        for key, mark in services.dedup.get_many(partition, wanted).items()
-    }
 
 
 async def _process(

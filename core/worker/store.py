@@ -179,6 +179,20 @@ class PartitionStore(Generic[V]):
             return raw
         return None
 
+    async def read(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], V]:
+        """The values of ``(partition, key)`` pairs (a pair missing from the answer has
+        none), each partition loaded first and read in one go: what an agent's batch
+        asks for before it works."""
+        wanted: dict[int, list[str]] = {}
+        for partition, key in keys:
+            wanted.setdefault(partition, []).append(key)
+        found: dict[tuple[int, str], V] = {}
+        for partition, partition_keys in wanted.items():
+            await self.load(partition)
+            values = self.get_many(partition, partition_keys)
+            found.update(((partition, key), value) for key, value in values.items())
+        return found
+
     def get_many(self, partition: int, keys: Iterable[str]) -> dict[str, V]:
         """The values of ``keys`` in ``partition`` (a key missing from the answer has
         none), read at once: agents ask for a batch's keys together. Fresh copies,
