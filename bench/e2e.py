@@ -34,6 +34,7 @@ import statistics
 import sys
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -41,6 +42,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.baseline_loop import plain_two_stage
+from bench.loadgen import Connection
 from bench.procs import cpu_seconds
 from bench.workdir import add_keep_data, work_dir
 from hookline.embedded.devprocess import DevServer, query_clickhouse
@@ -126,9 +128,15 @@ def bodies(count: int, leads: int | None = None) -> list[bytes]:
 
 
 async def drive(
-    url: str, payloads: list[bytes], concurrency: int, rate: float | None = None
+    url: str,
+    payloads: list[bytes],
+    concurrency: int,
+    rate: float | None = None,
+    client: str = "raw",
 ) -> tuple[float, list[float]]:
-    """Send every payload; with ``rate``, request i starts no earlier than i/rate s in."""
+    """Send every payload; with ``rate``, request i starts no earlier than i/rate s in.
+    ``client``: ``raw`` (bench/loadgen.py, a connection per concurrent request) or
+    ``aiohttp`` (its client session, as a platform would send)."""
     queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
     for item in enumerate(payloads):
         queue.put_nowait(item)
@@ -136,27 +144,49 @@ async def drive(
     done = 0
     step = max(1, len(payloads) // 10)
 
-    async def client(session: aiohttp.ClientSession) -> None:
+    async def send(post: Callable[[bytes], Awaitable[int]]) -> None:
         nonlocal done
         while not queue.empty():
             index, body = queue.get_nowait()
             if rate:
                 await asyncio.sleep(max(0.0, t0 + index / rate - time.perf_counter()))
             started = time.perf_counter()
-            async with session.post(
-                url, data=body, headers={"Content-Type": "application/json"}
-            ) as r:
-                await r.read()
-                assert r.status == 200, r.status
+            status = await post(body)
+            assert status == 200, status
             latencies.append(time.perf_counter() - started)
             done += 1
             if done % step == 0:
                 print(f"  sent {done}/{len(payloads)}", file=sys.stderr, flush=True)
 
+    if client == "raw":
+        opened = [await Connection.open(url) for _ in range(concurrency)]
+
+        def raw_post(connection: Connection, head: bytes) -> Callable[[bytes], Awaitable[int]]:
+            async def post(body: bytes) -> int:
+                return (await connection.post(head, body))[0]
+
+            return post
+
+        try:
+            t0 = time.perf_counter()
+            await asyncio.gather(*(send(raw_post(c, head)) for c, head in opened))
+            return time.perf_counter() - t0, latencies
+        finally:
+            for connection, _ in opened:
+                connection.close()
+
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def aiohttp_post(body: bytes) -> int:
+            async with session.post(
+                url, data=body, headers={"Content-Type": "application/json"}
+            ) as r:
+                await r.read()
+                return r.status
+
         t0 = time.perf_counter()
-        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+        await asyncio.gather(*(send(aiohttp_post) for _ in range(concurrency)))
         return time.perf_counter() - t0, latencies
 
 
@@ -232,6 +262,7 @@ ROUND_FIGURES = (
     ("ratio", "worker/plain ratio", "{:.3f}"),
     ("workers_us", "workers CPU us a webhook", "{:,.0f}"),
     ("e2e_p99_ms", "end-to-end p99 ms", "{:,.0f}"),
+    ("client_us", "load generator CPU us a request", "{:,.0f}"),
 )
 
 
@@ -267,6 +298,13 @@ def parse_args() -> argparse.Namespace:
         " sharing the cores",
     )
     parser.add_argument("--workers", type=int, default=None, help="HOOKLINE_DEV_WORKERS")
+    parser.add_argument(
+        "--client",
+        choices=("raw", "aiohttp"),
+        default="raw",
+        help="load generator: raw (bench/loadgen.py, the cheapest: it shares the cores with"
+        " the pipeline) or aiohttp's client session",
+    )
     parser.add_argument(
         "--leads",
         type=int,
@@ -304,7 +342,11 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
                 for pid in workers:
                     os.kill(pid, signal.SIGSTOP)
             cpu_before = cpu_by_process(processes)
-            elapsed, latencies = await drive(url, payloads, args.concurrency, args.rate)
+            client_cpu = time.process_time()
+            elapsed, latencies = await drive(
+                url, payloads, args.concurrency, args.rate, args.client
+            )
+            client_cpu = time.process_time() - client_cpu
             if args.backlog:
                 print(f"resuming {len(workers)} workers on the backlog", file=sys.stderr)
                 for pid in workers:
@@ -351,6 +393,10 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
     print(f"webhooks:            {args.webhooks} (concurrency {args.concurrency}{pace})")
     print(f"accepted/s:          {accepted_rate:,.0f}")
     print(
+        f"load generator:      {client_cpu * 1e6 / args.webhooks:,.0f} us CPU a request"
+        f" ({args.client} client, this process)"
+    )
+    print(
         f"accept latency:      p50 {percentile(latencies, 0.5) * 1000:.1f} ms"
         f"  p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
     )
@@ -386,6 +432,7 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
         "ratio": processed_rate / plain,
         "workers_us": workers_us / args.webhooks,
         "e2e_p99_ms": percentile(e2e, 0.99) * 1000,
+        "client_us": client_cpu * 1e6 / args.webhooks,
     }
 
 
