@@ -52,6 +52,11 @@ HISTORY_FLUSH_SECONDS = Histogram(
 HISTORY_FAILURES = Counter(
     "hookline_history_failures_total", "Failed ClickHouse batch writes (retried)"
 )
+#: Embedded broker only (core/kafka_holes.py).
+FETCH_HOLES_SKIPPED = Counter(
+    "hookline_fetch_holes_skipped_total",
+    "Holes in fetched partitions read past after waiting for them to fill (embedded broker)",
+)
 
 PROCESS_RESTARTS = Counter(
     "hookline_process_restarts_total",

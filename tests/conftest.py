@@ -11,12 +11,17 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from core import kafka_holes
 from core.settings import Settings
 from hookline.embedded.broker import BrokerUnavailable, EmbeddedBroker
 from hookline.history.clickhouse import ClickHouse, ClickHouseUnavailable
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from tests.ci import unavailable
+
+#: Every broker of the tests is the embedded one: this process's consumers (sinks,
+#: config views, stores started by the tests) read it as hookline's processes do.
+kafka_holes.apply(Settings(embedded_broker=True))
 
 
 def started_broker(port: int | None = None) -> EmbeddedBroker:
