@@ -89,7 +89,7 @@ class _UpToHole:
         since = _waiting.setdefault(key, now)
         if now - since < HOLE_WAIT_SECONDS:
             return False
-        del _waiting[key]
+        _waiting.pop(key, None)  # pop: a worker's faust consumer runs on its own thread
         metrics.FETCH_HOLES_SKIPPED.inc()
         log.error(
             "offsets never appeared in a fetched partition; reading past them",
