@@ -144,15 +144,15 @@ async def drive(
     done = 0
     step = max(1, len(payloads) // 10)
 
-    async def send(post: Callable[[bytes], Awaitable[int]]) -> None:
+    async def send(post: Callable[[bytes], Awaitable[tuple[int, bytes]]]) -> None:
         nonlocal done
         while not queue.empty():
             index, body = queue.get_nowait()
             if rate:
                 await asyncio.sleep(max(0.0, t0 + index / rate - time.perf_counter()))
             started = time.perf_counter()
-            status = await post(body)
-            assert status == 200, status
+            status, answer = await post(body)
+            assert status == 200, (status, answer)
             latencies.append(time.perf_counter() - started)
             done += 1
             if done % step == 0:
@@ -160,30 +160,22 @@ async def drive(
 
     if client == "raw":
         opened = [await Connection.open(url) for _ in range(concurrency)]
-
-        def raw_post(connection: Connection, head: bytes) -> Callable[[bytes], Awaitable[int]]:
-            async def post(body: bytes) -> int:
-                return (await connection.post(head, body))[0]
-
-            return post
-
         try:
             t0 = time.perf_counter()
-            await asyncio.gather(*(send(raw_post(c, head)) for c, head in opened))
+            await asyncio.gather(*(send(connection.post) for connection in opened))
             return time.perf_counter() - t0, latencies
         finally:
-            for connection, _ in opened:
+            for connection in opened:
                 connection.close()
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def aiohttp_post(body: bytes) -> int:
+        async def aiohttp_post(body: bytes) -> tuple[int, bytes]:
             async with session.post(
                 url, data=body, headers={"Content-Type": "application/json"}
             ) as r:
-                await r.read()
-                return r.status
+                return r.status, await r.read()
 
         t0 = time.perf_counter()
         await asyncio.gather(*(send(aiohttp_post) for _ in range(concurrency)))

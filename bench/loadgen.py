@@ -22,23 +22,27 @@ from urllib.parse import urlsplit
 class Connection(asyncio.Protocol):
     """One kept-alive connection, one request at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, head: bytes) -> None:
+        #: The request line and headers of every POST, less Content-Length.
+        self._head = head
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._answer: asyncio.Future[tuple[int, bytes]] | None = None
         self._lost: BaseException | None = None
 
     @classmethod
-    async def open(cls, url: str) -> tuple[Connection, bytes]:
-        """A connection to ``url``'s host and the request head for POSTs to its path."""
+    async def open(cls, url: str) -> Connection:
+        """A connection to ``url``'s host, for POSTs to its path."""
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname or not parts.port:
             raise ValueError(f"an http://host:port/ URL is needed, not {url!r}")
-        loop = asyncio.get_running_loop()
-        _, connection = await loop.create_connection(cls, parts.hostname, parts.port)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         head = f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
-        return connection, head.encode()
+        loop = asyncio.get_running_loop()
+        _, connection = await loop.create_connection(
+            lambda: cls(head.encode()), parts.hostname, parts.port
+        )
+        return connection
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -72,13 +76,13 @@ class Connection(asyncio.Protocol):
         del self._buffer[: end + 4 + length]
         answer.set_result((int(head.split(" ", 2)[1]), body))
 
-    async def post(self, head: bytes, body: bytes) -> tuple[int, bytes]:
-        """(status, body) of POSTing ``body`` with ``head`` (from :meth:`open`)."""
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        """(status, body) of POSTing ``body``."""
         if self._lost is not None:
             raise self._lost
         assert self._transport is not None
         self._answer = asyncio.get_running_loop().create_future()
-        self._transport.write(b"%sContent-Length: %d\r\n\r\n%s" % (head, len(body), body))
+        self._transport.write(b"%sContent-Length: %d\r\n\r\n%s" % (self._head, len(body), body))
         try:
             return await self._answer
         finally:

@@ -74,11 +74,11 @@ async def _read_request(reader: asyncio.StreamReader) -> bytes:
 
 async def test_answers_come_back_in_order_on_one_connection(echo: Echo) -> None:
     url, seen = echo
-    connection, head = await Connection.open(url)
+    connection = await Connection.open(url)
     try:
-        assert await connection.post(head, b'{"a": 1}') == (200, b'{"got": 8}')
-        assert await connection.post(head, b"") == (400, b'{"got": 0}')
-        assert await connection.post(head, b"x" * 100_000) == (200, b'{"got": 100000}')
+        assert await connection.post(b'{"a": 1}') == (200, b'{"got": 8}')
+        assert await connection.post(b"") == (400, b'{"got": 0}')
+        assert await connection.post(b"x" * 100_000) == (200, b'{"got": 100000}')
     finally:
         connection.close()
     assert [(path, body[:8]) for path, body, _ in seen] == [
@@ -99,10 +99,10 @@ async def test_an_answer_in_pieces_is_read_whole(raw_server: StartServer) -> Non
                 await asyncio.sleep(0.01)
         writer.close()
 
-    connection, head = await Connection.open(await raw_server(handler))
+    connection = await Connection.open(await raw_server(handler))
     try:
-        assert await connection.post(head, b"{}") == (201, b"hello")
-        assert await connection.post(head, b"{}") == (201, b"hello")
+        assert await connection.post(b"{}") == (201, b"hello")
+        assert await connection.post(b"{}") == (201, b"hello")
     finally:
         connection.close()
 
@@ -122,21 +122,21 @@ def answer_once(answer: bytes, then_close: bool) -> Handler:
 
 async def test_an_answer_without_content_length_is_an_error(raw_server: StartServer) -> None:
     chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
-    connection, head = await Connection.open(await raw_server(answer_once(chunked, False)))
+    connection = await Connection.open(await raw_server(answer_once(chunked, False)))
     try:
         with pytest.raises(ValueError, match="without Content-Length"):
-            await connection.post(head, b"{}")
+            await connection.post(b"{}")
     finally:
         connection.close()
 
 
 async def test_a_closed_connection_fails_the_request_and_the_next(raw_server: StartServer) -> None:
     cut_short = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"
-    connection, head = await Connection.open(await raw_server(answer_once(cut_short, True)))
+    connection = await Connection.open(await raw_server(answer_once(cut_short, True)))
     with pytest.raises(ConnectionError):
-        await connection.post(head, b"{}")
+        await connection.post(b"{}")
     with pytest.raises(ConnectionError):
-        await connection.post(head, b"{}")
+        await connection.post(b"{}")
 
 
 @pytest.mark.parametrize(
