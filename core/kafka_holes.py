@@ -12,9 +12,8 @@ whose commands were never applied, with nothing logged. It showed in
 
 Apache Kafka never lets a consumer read past a record it cannot read yet (the high
 watermark only moves past records every replica has), so this is the embedded
-profile's alone: every process that may talk to the embedded broker calls
-:func:`apply` with its settings as it starts (``hookline dev``, the worker, the
-sink, the HTTP servers), and it does nothing on another broker.
+profile's alone (``core/embedded_fetch.py`` applies it in every process that may
+talk to the embedded broker), and :func:`apply` does nothing on another broker.
 
 :func:`apply` makes aiokafka's ``PartitionRecords`` read the batches of a fetched
 partition through :class:`_UpToHole`: the first batch must hold the fetch offset and

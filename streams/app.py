@@ -11,7 +11,7 @@ from pathlib import Path
 
 import faust
 
-from core import kafka_holes
+from core import embedded_fetch
 from core.kafka import MAX_MESSAGE_BYTES
 from core.settings import Settings
 from streams import faust_eager, faust_fix
@@ -58,7 +58,7 @@ def build_app(settings: Settings) -> faust.App:
     faust_eager.apply()  # and spends four tasks on handing over each record
     if settings.embedded_broker:
         _shorten_fetch_wait()
-    kafka_holes.apply(settings)  # the embedded broker's fetches can skip records
+    embedded_fetch.apply(settings)  # the embedded broker's fetch quirks (holes, cost)
     return faust.App(
         "hookline-worker",
         broker=[f"kafka://{server}" for server in settings.bootstrap_list],

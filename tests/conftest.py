@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from core import kafka_holes
+from core import embedded_fetch
 from core.settings import Settings
 from hookline.embedded.broker import BrokerUnavailable, EmbeddedBroker
 from hookline.history.clickhouse import ClickHouse, ClickHouseUnavailable
@@ -21,7 +21,7 @@ from tests.ci import unavailable
 
 #: Every broker of the tests is the embedded one: this process's consumers (sinks,
 #: config views, stores started by the tests) read it as hookline's processes do.
-kafka_holes.apply(Settings(embedded_broker=True))
+embedded_fetch.apply(Settings(embedded_broker=True))
 
 
 def started_broker(port: int | None = None) -> EmbeddedBroker:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from aiohttp import web
 
-from core import kafka_holes
+from core import embedded_fetch
 from core.logs import setup_logging
 from core.loop import new_event_loop, settle_gc_on_startup
 from core.settings import Settings
@@ -19,7 +19,7 @@ def _serve(gateway: bool, api: bool, host: str, port: int) -> None:
 
     settings = Settings()
     setup_logging(settings.log_level)
-    kafka_holes.apply(settings)
+    embedded_fetch.apply(settings)
     clickhouse = ClickHouse.open(settings.clickhouse_dsn) if api else None
 
     async def app() -> web.Application:

@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from core import kafka_holes
+from core import embedded_fetch
 from core.logs import setup_logging
 from core.loop import run as run_loop
 from core.loop import settle_gc
@@ -22,7 +22,7 @@ def sink() -> None:
 
     settings = Settings()
     setup_logging(settings.log_level)
-    kafka_holes.apply(settings)
+    embedded_fetch.apply(settings)
 
     async def run() -> None:
         clickhouse = ClickHouse.open(settings.clickhouse_dsn)

@@ -38,7 +38,7 @@ from aiohttp import web
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import SecretStr
 
-from core import kafka_holes, serverkey
+from core import embedded_fetch, serverkey
 from core.journal import FRONT_FILE, Journal, load_key, worker_files
 from core.kafka import ensure_topics, new_producer
 from core.loop import settle_gc
@@ -234,7 +234,7 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
             "journal_dir": journal_dir,
         }
     )
-    kafka_holes.apply(settings)  # this process's consumers: sink, config view, restore
+    embedded_fetch.apply(settings)  # this process's consumers: sink, config view, restore
     workers: Workers | None = None
     status = 1  # unless stopped by a signal
     runner: web.AppRunner | None = None
