@@ -1,11 +1,11 @@
 """Embedded profile: a consumer with nothing to read asks the broker less often.
 
-The embedded broker (tansu 0.6.0) holds every Fetch for its whole max wait, records
-or not (its fetch handler sleeps out what is left of the wait after each read), so
-the embedded profile's consumers wait briefly to keep each hop short: the worker's
-25 ms (``streams/app.py``), the sink's and config views' 100 ms. And each Fetch costs
-that broker about 1 ms of CPU for 8 partitions, empty or not: 4 idle consumers of 8
-partitions took it 17.8% of a core at 25 ms and 4.2% at 100 ms. An idle ``hookline
+The embedded broker (tansu 0.6.0) holds a Fetch that finds nothing for its whole max
+wait, even when records arrive meanwhile, so the embedded profile's consumers wait
+briefly to keep each hop short: the worker's 25 ms (``streams/app.py``), the sink's
+and config views' 100 ms. And each empty Fetch costs that broker about 1 ms of CPU for
+8 partitions: 4 idle consumers of 8 partitions took it 17.8% of a core at 25 ms and
+4.2% at 100 ms. An idle ``hookline
 dev`` therefore kept the broker at 14-16% of a core and each worker at 7-10%, polling.
 
 A fetcher that has read nothing for :data:`IDLE_AFTER_SECONDS` asks with
