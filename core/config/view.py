@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 
 #: Once the reader has been caught up this long after a moment, every config
 #: record acknowledged before that moment has been applied: idle fetches return
-#: at least every 100 ms (fetch_max_wait_ms), the rest covers clock skew.
+#: at least every 100 ms (fetch_max_wait_ms; 200 ms on the embedded broker once
+#: quiet, core/kafka_idle.py), and a Fetch held that long reports the high watermark
+#: it read when it came in; the rest covers clock skew.
 SYNC_LAG_SECONDS = 0.5
 
 
