@@ -10,6 +10,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from core import embedded_fetch
 from core.settings import Settings
@@ -72,6 +73,18 @@ async def clickhouse(clickhouse_server: ClickHouse) -> AsyncIterator[ClickHouse]
 
 def unique_topic(prefix: str = "test") -> str:
     return f"{prefix}.{secrets.token_hex(6)}"
+
+
+async def new_topic(bootstrap: str, prefix: str, partitions: int) -> str:
+    """A topic of its own for one test, created with ``partitions``."""
+    topic = unique_topic(prefix)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        await admin.close()
+    return topic
 
 
 def new_sink(

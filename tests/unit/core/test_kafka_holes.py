@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
-import sys
 from dataclasses import dataclass
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from core import kafka_holes, metrics
 from core.settings import Settings
-from tests.conftest import unique_topic
-from tests.processes import REPOSITORY
+from tests.conftest import new_topic
+from tests.processes import python_output
 
 TP = TopicPartition("t", 0)
 
@@ -99,10 +96,7 @@ def _patched_after(code: str) -> bool:
         f"{code}\nfrom aiokafka.consumer import fetcher\n"
         "print(getattr(fetcher.PartitionRecords.__init__, 'hookline_up_to_hole', False))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", check], cwd=REPOSITORY, capture_output=True, text=True, check=True
-    )
-    return out.stdout.strip() == "True"
+    return python_output(check).strip() == "True"
 
 
 def test_only_the_embedded_profile_is_guarded_and_the_worker_takes_it() -> None:
@@ -125,13 +119,7 @@ async def test_a_consumer_tailing_a_partition_written_by_many_producers_misses_n
     of six runs (one to eight holes of two offsets); with it, every offset comes once."""
     kafka_holes.apply(Settings(embedded_broker=True))
     bootstrap = broker.bootstrap  # type: ignore[attr-defined]
-    topic = unique_topic("holes")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 1, 1)])
-    finally:
-        await admin.close()
+    topic = await new_topic(bootstrap, "holes", partitions=1)
     producers = [AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all") for _ in range(8)]
     per_producer = 2000
     total = len(producers) * per_producer

@@ -4,18 +4,15 @@ then a real consumer on the broker going quiet and getting records again."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.consumer.fetcher import Fetcher
 
 from core import kafka_idle
 from core.settings import Settings
-from tests.conftest import unique_topic
-from tests.processes import REPOSITORY
+from tests.conftest import new_topic
+from tests.processes import python_output
 
 IDLE_MS = Settings.model_fields["embedded_idle_fetch_wait_ms"].default
 
@@ -48,10 +45,7 @@ def _paced_after(code: str) -> bool:
         "from aiokafka.consumer.fetcher import Fetcher\n"
         "print(getattr(Fetcher._proc_fetch_request, 'hookline_idle_pace', False))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", check], cwd=REPOSITORY, capture_output=True, text=True, check=True
-    )
-    return out.stdout.strip() == "True"
+    return python_output(check).strip() == "True"
 
 
 def test_only_the_embedded_profile_is_paced_and_the_worker_takes_it() -> None:
@@ -97,13 +91,7 @@ async def test_a_quiet_consumer_polls_less_then_reads_the_next_record_and_speeds
     monkeypatch.setattr(kafka_idle, "IDLE_AFTER_SECONDS", 1.0)
     fetches = FetchCount(monkeypatch)
     bootstrap = broker.bootstrap  # type: ignore[attr-defined]
-    topic = unique_topic("idle")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 4, 1)])
-    finally:
-        await admin.close()
+    topic = await new_topic(bootstrap, "idle", partitions=4)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, fetch_max_wait_ms=25, auto_offset_reset="earliest"
     )
