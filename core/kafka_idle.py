@@ -5,8 +5,8 @@ wait, even when records arrive meanwhile, so the embedded profile's consumers wa
 briefly to keep each hop short: the worker's 25 ms (``streams/app.py``), the sink's
 and config views' 100 ms. And each empty Fetch costs that broker about 1 ms of CPU for
 8 partitions: 4 idle consumers of 8 partitions took it 17.8% of a core at 25 ms and
-4.2% at 100 ms. An idle ``hookline
-dev`` therefore kept the broker at 14-16% of a core and each worker at 7-10%, polling.
+4.2% at 100 ms. An idle ``hookline dev`` therefore kept 28-30% of a core busy polling:
+the broker 12-13%, each worker 7% (``bench/idle.py``; 14-16% with this).
 
 A fetcher that has read nothing for :data:`IDLE_AFTER_SECONDS` asks with
 ``Settings.embedded_idle_fetch_wait_ms`` instead of its own wait, and goes back to its

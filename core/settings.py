@@ -36,9 +36,9 @@ class Settings(BaseSettings):
     embedded_broker: bool = False
     #: Embedded mode only: a consumer that has read nothing for 5 s waits this long per
     #: Fetch instead of its own 25-100 ms, back to its own with the first records
-    #: (``core/kafka_idle.py``). Idle ``hookline dev``: the broker took 14-16% of a core
-    #: and each worker 7-10%, polling. The first webhook after a quiet spell waits up to
-    #: this long at each hop. 0: never.
+    #: (``core/kafka_idle.py``). An idle ``hookline dev`` took 28-30% of a core polling,
+    #: 14-16% with this; the first webhook after a quiet spell waits up to this long more
+    #: at each hop. 0: never.
     embedded_idle_fetch_wait_ms: int = Field(default=200, ge=0, lt=250)
     #: Duplicate deliveries inside this window produce no second set of commands (workers),
     #: and are answered ``"duplicate": true`` without a second write (each gateway process).
