@@ -93,7 +93,7 @@ class HistorySink:
         self.store = store
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
-        group_timing = (
+        embedded_options = (
             {
                 "session_timeout_ms": 6000,
                 "heartbeat_interval_ms": 1000,
@@ -113,7 +113,7 @@ class HistorySink:
             "enable_auto_commit": False,
             "auto_offset_reset": "earliest",
             "max_partition_fetch_bytes": MAX_MESSAGE_BYTES,
-            **group_timing,
+            **embedded_options,
         }
 
     async def start(self) -> None:
