@@ -201,6 +201,20 @@ async def raw_produce_rate(bootstrap: str, payloads: list[bytes], concurrency: i
         await producer.stop()
 
 
+def applied_webhooks(data: Path, integration_id: str) -> list[dict]:
+    """From ``hookline dev``'s ClickHouse in ``data`` (after it stopped): each webhook of
+    the integration whose commands were applied, as ``received`` (gateway) and
+    ``applied`` (its last command) epoch seconds, in the order received."""
+    return query_clickhouse(
+        data,
+        "SELECT toFloat64(w.received_at) AS received, toFloat64(max(c.applied_at)) AS applied"
+        " FROM hookline.webhooks AS w FINAL INNER JOIN hookline.commands AS c FINAL"
+        " ON c.request_id = w.request_id"
+        f" WHERE w.integration_id = '{integration_id}' AND c.status = 'applied'"
+        " GROUP BY w.request_id, w.received_at ORDER BY received",
+    )
+
+
 async def wait_processed(
     session: aiohttp.ClientSession, server: DevServer, count: int, timeout: float
 ) -> None:
@@ -362,17 +376,7 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
     finally:
         server.stop()
 
-    rows = query_clickhouse(
-        data,
-        (
-            "SELECT w.request_id AS id, toFloat64(w.received_at) AS received,"
-            " toFloat64(max(c.applied_at)) AS applied"
-            " FROM hookline.webhooks AS w FINAL INNER JOIN hookline.commands AS c FINAL"
-            " ON c.request_id = w.request_id"
-            f" WHERE w.integration_id = '{integration_id}' AND c.status = 'applied'"
-            " GROUP BY w.request_id, w.received_at"
-        ),
-    )
+    rows = applied_webhooks(data, integration_id)
     e2e = [r["applied"] - r["received"] for r in rows]
     # Backlog: from the first webhook done to the last (the workers were paused while
     # the webhooks arrived, and rejoin their group when resumed), as the plain loop is.

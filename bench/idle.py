@@ -26,10 +26,10 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.e2e import bodies, configure, cpu_by_process, wait_processed
+from bench.e2e import applied_webhooks, bodies, configure, cpu_by_process, wait_processed
 from bench.workdir import add_keep_data, work_dir
 from core import kafka_idle
-from hookline.embedded.devprocess import DevServer, query_clickhouse
+from hookline.embedded.devprocess import DevServer
 
 OFF = "HOOKLINE_EMBEDDED_IDLE_FETCH_WAIT_MS"
 MODES = {"paced": None, "unpaced": "0"}  # the env value of OFF for each
@@ -85,14 +85,7 @@ async def run(args: argparse.Namespace, mode: str, data: Path) -> tuple[dict[str
                 await send_one()
     finally:
         server.stop()
-    rows = query_clickhouse(
-        data,
-        "SELECT toFloat64(w.received_at) AS received, toFloat64(max(c.applied_at)) AS applied"
-        " FROM hookline.webhooks AS w FINAL INNER JOIN hookline.commands AS c FINAL"
-        " ON c.request_id = w.request_id"
-        f" WHERE w.integration_id = '{integration_id}' AND c.status = 'applied'"
-        " GROUP BY w.request_id, w.received_at ORDER BY received",
-    )
+    rows = applied_webhooks(data, integration_id)
     latencies = [r["applied"] - r["received"] for r in rows[1:]]  # not the warm-up
     return idle, latencies
 
