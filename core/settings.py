@@ -61,9 +61,10 @@ class Settings(BaseSettings):
     #: or more); 2,000 took the sink about 40% more CPU per webhook on a backlog.
     history_batch_size: int = Field(default=10_000, ge=1)
     history_flush_seconds: float = Field(default=0.5, gt=0)
-    #: How long a worker's agent waits for more events before working on what it has
-    #: (a batch's writes share one acknowledgement, so bigger batches cost less CPU per
-    #: webhook): latency against throughput. Measured (docs/performance.md, stop 21)
+    #: How long a worker's batch waits for more events after its first one before it is
+    #: worked on (a batch's writes share one acknowledgement, so bigger batches cost less
+    #: CPU per webhook): latency against throughput. An idle agent waits for its next
+    #: event without a clock (core/worker/batches.py). Measured (docs/performance.md, stop 21)
     #: with the gateway on the same two cores: 5 ms, 920-1,003 webhooks/s, p50 at 100/s
     #: 29-32 ms; 20 ms, 1,015-1,133/s, p50 at 100/s 51-52 ms.
     worker_batch_wait_ms: float = Field(default=5.0, gt=0, le=1000)

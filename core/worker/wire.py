@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
 from core.kafka import partition_for
+from core.worker.batches import take_batches
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,9 @@ async def each_batch(
     """Run ``handle`` on the events of ``stream``, a batch at a time, in order: up to
     :data:`BATCH_EVENTS`, or what came within ``wait_seconds``. Faust acknowledges a
     batch once ``handle`` returns; if it fails, the worker stops before that can happen
-    (:func:`fatal`) and the batch is read again after the restart."""
-    async for events in stream.take_events(BATCH_EVENTS, wait_seconds):
+    (:func:`fatal`) and the batch is read again after the restart. An idle agent waits
+    for its next event without waking (:mod:`core.worker.batches`)."""
+    async for events in take_batches(stream, BATCH_EVENTS, wait_seconds):
         try:
             await handle(events)
         except Exception:

@@ -11,6 +11,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from pydantic import ValidationError
 
 from core.settings import Settings
+from core.worker import wire
 from core.worker.wire import BATCH_EVENTS, Outputs, each_batch
 from schemas.dedup import DedupMark
 from schemas.topics import DEDUP
@@ -97,28 +98,25 @@ async def test_a_record_not_acknowledged_fails_the_whole() -> None:
         await outputs.acknowledged()
 
 
-class TakingStream:
-    """A stream that records what ``take_events`` was asked for and yields its batches."""
+async def test_each_batch_takes_batches_as_told_and_hands_them_over_in_order(
+    monkeypatch: Any,
+) -> None:
+    asked: list[tuple[object, int, float]] = []
 
-    def __init__(self, batches: list[list[str]]) -> None:
-        self.batches = batches
-        self.asked: list[tuple[int, float]] = []
-
-    async def take_events(self, max_: int, within: float) -> Any:
-        self.asked.append((max_, within))
-        for batch in self.batches:
+    async def take_batches(stream: object, max_events: int, wait_seconds: float) -> Any:
+        asked.append((stream, max_events, wait_seconds))
+        for batch in (["a", "b"], ["c"]):
             yield batch
 
-
-async def test_each_batch_waits_as_long_as_it_is_told_and_keeps_the_order() -> None:
-    stream = TakingStream([["a", "b"], ["c"]])
+    monkeypatch.setattr(wire, "take_batches", take_batches)
     handled: list[list[str]] = []
 
     async def handle(events: Any) -> None:
         handled.append(list(events))
 
+    stream = object()
     await each_batch(stream, handle, "test events", 0.02)  # type: ignore[arg-type]
-    assert stream.asked == [(BATCH_EVENTS, 0.02)]
+    assert asked == [(stream, BATCH_EVENTS, 0.02)]
     assert handled == [["a", "b"], ["c"]]
 
 
