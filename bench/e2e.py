@@ -4,6 +4,7 @@
     python bench/e2e.py --webhooks 10000 --backlog --workers 2
     python bench/e2e.py --webhooks 10000 --backlog --workers 2 --leads 1000  # repeat leads
     python bench/e2e.py --webhooks 10000 --backlog --workers 2 --rounds 5  # median of 5
+    python bench/e2e.py --webhooks 3000 --rate 100 --unmatched 0.5  # half match nothing
 
 Figures:
 - accepted/s: webhooks answered 200 by the gateway (each durably in Kafka);
@@ -113,13 +114,26 @@ async def configure(session: aiohttp.ClientSession, server: DevServer) -> tuple[
     return iid, integration["url"]
 
 
-def bodies(count: int, leads: int | None = None) -> list[bytes]:
+#: An event of the sample's platform that configure() gives no conversion event.
+UNMATCHED_EVENT = "PURCHASE_PROTEST"
+
+
+def unmatched(index: int, fraction: float) -> bool:
+    """Whether webhook ``index`` is one of the ``fraction`` no conversion event matches
+    (spread evenly: 0.5 is every other one)."""
+    return int((index + 1) * fraction) > int(index * fraction)
+
+
+def bodies(count: int, leads: int | None = None, unmatched_fraction: float = 0.0) -> list[bytes]:
     """The sample's body, a distinct id each; a distinct phone each, or (``leads``) the
     same ``leads`` phones in turn: repeat leads, which remember the commands applied to
-    them (up to 500) and write all of it with every change."""
+    them (up to 500) and write all of it with every change. ``unmatched_fraction`` of
+    them carry an event nothing matches: no action, as a platform's other events."""
     template = json.loads(SAMPLE.read_text())["body"]
+    event = template["event"]
     out = []
     for i in range(count):
+        template["event"] = UNMATCHED_EVENT if unmatched(i, unmatched_fraction) else event
         template["id"] = f"bench-{i}"
         lead = i % leads if leads else i
         template["data"]["buyer"]["checkout_phone"] = f"119{lead % 100_000_000:08d}"
@@ -317,6 +331,14 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="send to this many leads in turn (default: a new lead per webhook)",
     )
+    parser.add_argument(
+        "--unmatched",
+        type=float,
+        default=0.0,
+        help="this fraction of the webhooks (0-1) carry an event no conversion event"
+        " matches, as a platform's other events do (latency and processed/s count the"
+        " matched ones)",
+    )
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument(
         "--rounds", type=int, default=1, help="repeat the whole run; sum up the rounds"
@@ -335,7 +357,8 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
     try:
         async with aiohttp.ClientSession() as session:
             integration_id, url = await configure(session, server)
-            payloads = bodies(args.webhooks, args.leads)
+            payloads = bodies(args.webhooks, args.leads, args.unmatched)
+            matched = sum(not unmatched(i, args.unmatched) for i in range(args.webhooks))
             print(
                 f"driving {args.webhooks} webhooks at concurrency {args.concurrency}",
                 file=sys.stderr,
@@ -358,7 +381,7 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
                 for pid in workers:
                     os.kill(pid, signal.SIGCONT)
                 cpu_before = cpu_by_process(processes)
-            await wait_processed(session, server, 3 * args.webhooks, args.timeout)
+            await wait_processed(session, server, 3 * matched, args.timeout)
             cpu_used = {
                 name: seconds - cpu_before[name]
                 for name, seconds in cpu_by_process(processes).items()
@@ -386,6 +409,7 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
     pace = f", paced at {args.rate:g}/s" if args.rate else ", unpaced"
     pace += ", worked off as a backlog" if args.backlog else ""
     pace += f", {args.leads} leads in turn" if args.leads else ""
+    pace += f", {args.webhooks - matched} of them unmatched" if args.unmatched else ""
     print(f"webhooks:            {args.webhooks} (concurrency {args.concurrency}{pace})")
     print(f"accepted/s:          {accepted_rate:,.0f}")
     print(
@@ -396,7 +420,10 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
         f"accept latency:      p50 {percentile(latencies, 0.5) * 1000:.1f} ms"
         f"  p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
     )
-    print(f"processed/s:         {len(rows) / span:,.0f}  ({len(rows)} webhooks, 3 actions each)")
+    print(
+        f"processed/s:         {len(rows) / span:,.0f}  ({len(rows)} webhooks, 3 actions each"
+        + (", the unmatched ones not counted)" if args.unmatched else ")")
+    )
     print(
         f"end-to-end latency:  p50 {statistics.median(e2e) * 1000:.0f} ms"
         f"  p99 {percentile(e2e, 0.99) * 1000:.0f} ms"

@@ -144,11 +144,19 @@ class CompactedTopicReader:
         self._topic = topic
         self._handler = handler
         self._consumer: AIOKafkaConsumer | None = None
+        #: Asks for end offsets on a connection of its own: a broker answers a
+        #: connection's requests in order (Apache Kafka and tansu alike), so on the
+        #: reader's they waited out its long-poll Fetch (100-200 ms, measured on tansu).
+        self._offsets: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._failure: BaseException | None = None
         #: partition -> next offset to apply; lets writers wait to read their own writes.
         self._applied: dict[int, int] = {}
+        #: partition -> the reader's position once its last fetched records were applied:
+        #: every record below it has been handed to ``handler``.
+        self._through: dict[int, int] = {}
+        self._tps: list[TopicPartition] = []
         self._progress = asyncio.Condition()
         #: Wall-clock time of the last Fetch answer that found every partition applied up
         #: to its high watermark (advances with every poll while caught up and the broker
@@ -178,6 +186,9 @@ class CompactedTopicReader:
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         self._consumer = consumer
+        self._tps = tps
+        self._offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap)
+        await self._offsets.start()
         self._task = asyncio.create_task(self._run(tps), name=f"reader:{self._topic}")
         await self.wait_ready(ready_timeout)
 
@@ -192,7 +203,7 @@ class CompactedTopicReader:
                 raise RuntimeError(f"reading {self._topic} failed: {self._failure}")
             raise TimeoutError(f"not caught up with {self._topic} after {timeout} s")
 
-    async def _caught_up(self, tps: list[TopicPartition]) -> float | None:
+    def _caught_up(self, tps: list[TopicPartition]) -> float | None:
         """When the reader was last known caught up: the oldest of the partitions' last
         Fetch answers, if each had been read to the high watermark it gave; None if not.
         (A Fetch answer's time, not the clock: while the broker is unreachable nothing
@@ -204,7 +215,7 @@ class CompactedTopicReader:
             answered = self._consumer.last_poll_timestamp(tp)
             if highwater is None or answered is None:
                 return None
-            if await self._consumer.position(tp) < highwater:
+            if self._through[tp.partition] < highwater:
                 return None
             oldest = answered / 1000 if oldest is None else min(oldest, answered / 1000)
         return oldest
@@ -213,22 +224,26 @@ class CompactedTopicReader:
         assert self._consumer is not None
         try:
             while True:
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
+                # Every record fetched, never a part: a record batch is handed whole, which
+                # :meth:`wait_read_to_end` relies on (the embedded broker's end offset is
+                # the last batch's first offset + 1).
+                batches = await self._consumer.getmany(timeout_ms=200)
                 for tp, records in batches.items():
                     for record in records:
                         outcome = self._handler(record.key, record.value)
                         if outcome is not None:
                             await outcome
                     if records:
-                        async with self._progress:
-                            self._applied[tp.partition] = records[-1].offset + 1
-                            self._progress.notify_all()
+                        self._applied[tp.partition] = records[-1].offset + 1
                 # Checked here, after the whole batch is applied, never mid-batch.
-                moment = await self._caught_up(tps)
-                if moment is not None:
-                    async with self._progress:
+                for tp in tps:
+                    self._through[tp.partition] = await self._consumer.position(tp)
+                moment = self._caught_up(tps)
+                async with self._progress:
+                    if moment is not None:
                         self.caught_up_at = max(self.caught_up_at, moment)
-                        self._progress.notify_all()
+                    self._progress.notify_all()
+                if moment is not None:
                     self._ready.set()
         except asyncio.CancelledError:
             raise
@@ -244,17 +259,29 @@ class CompactedTopicReader:
                 self._progress.wait_for(lambda: self._applied.get(partition, 0) > offset), timeout
             )
 
-    async def wait_caught_up_after(self, moment: float, timeout: float = 10.0) -> None:
-        """Wait until the reader has been caught up at some wall-clock time >= ``moment``."""
-        async with self._progress:
-            await asyncio.wait_for(
-                self._progress.wait_for(lambda: self.caught_up_at >= moment), timeout
-            )
+    async def wait_read_to_end(self, timeout: float = 10.0) -> bool:
+        """Wait until every record the topic held when this was called has been handed
+        to the handler: one ListOffsets round trip, then a wait only if there are
+        records still to read. False when there were none."""
+        assert self._offsets is not None
+        async with asyncio.timeout(timeout):
+            offsets = await self._offsets.end_offsets(self._tps)
+            ends = {tp.partition: end for tp, end in offsets.items()}
+
+            def read() -> bool:
+                return all(self._through.get(p, 0) >= end for p, end in ends.items())
+
+            if read():
+                return False
+            async with self._progress:
+                await self._progress.wait_for(read)
+        return True
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
+        for consumer in (self._consumer, self._offsets):
+            if consumer is not None:
+                await consumer.stop()

@@ -69,8 +69,9 @@ async def handle_webhooks(services: WorkerServices, events: Sequence[faust.Event
     )
     #: Marks this batch writes once its outputs are acknowledged, by (partition, key).
     marks: dict[tuple[int, str], DedupMark] = {}
+    read_at = time.monotonic()  # every webhook of the batch is in hand
     for event, envelope in webhooks:
-        await _process(services, event, envelope, outputs, stored, marks)
+        await _process(services, event, envelope, outputs, stored, marks, read_at)
     await outputs.acknowledged()
     await (await services.dedup.stage_many([(p, k, mark) for (p, k), mark in marks.items()]))
     log.debug(
@@ -86,9 +87,10 @@ async def _process(
     outputs: Outputs,
     stored: dict[tuple[int, str], DedupMark],
     marks: dict[tuple[int, str], DedupMark],
+    read_at: float,
 ) -> None:
     """Decide one webhook and add its outputs (produced and acknowledged with the
-    batch's)."""
+    batch's). ``read_at``: ``time.monotonic()`` when the webhook was in hand."""
     partition = event.message.partition
     key = dedup_key(envelope)
     mark = None
@@ -103,7 +105,7 @@ async def _process(
     # mapping or an event created a moment ago, or a mapping fixed right before a
     # replay) may not have reached this worker yet.
     if (outcome.failure or outcome.history.status == "unmatched") and (
-        await view.wait_synced(event.message.timestamp)
+        await view.wait_synced(event.message.timestamp, read_at)
     ):
         outcome = _decide(envelope, view.state, duplicate)
 

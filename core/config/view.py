@@ -3,7 +3,6 @@ compacted config topic. Not ready until it has read up to the high watermark."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -19,7 +18,8 @@ log = logging.getLogger(__name__)
 #: record acknowledged before that moment has been applied: idle fetches return
 #: at least every 100 ms (fetch_max_wait_ms; 200 ms on the embedded broker once
 #: quiet, core/kafka_idle.py), and a Fetch held that long reports the high watermark
-#: it read when it came in; the rest covers clock skew.
+#: it read when it came in; the rest covers clock skew. Past it, :meth:`wait_synced`
+#: needs no round trip (a backlog); before it, it asks the broker.
 SYNC_LAG_SECONDS = 0.5
 
 
@@ -27,6 +27,9 @@ class ConfigView:
     def __init__(self, bootstrap: str) -> None:
         self.state = ConfigState()
         self._reader = CompactedTopicReader(bootstrap, CONFIG.name, self._on_record)
+        #: ``time.monotonic()`` when the last completed :meth:`wait_synced` asked the
+        #: broker: a webhook read before then is covered by it.
+        self._synced_from = float("-inf")
 
     @property
     def ready(self) -> bool:
@@ -49,17 +52,23 @@ class ConfigView:
     async def start(self, ready_timeout: float = 30.0) -> None:
         await self._reader.start(ready_timeout)
 
-    async def wait_synced(self, moment: float, timeout: float = 5.0) -> bool:
-        """Make sure config written before ``moment`` (e.g. a webhook's receive time,
-        from another process) is applied here. False when it already was."""
-        target = moment + SYNC_LAG_SECONDS
-        if self._reader.caught_up_at >= target:
+    async def wait_synced(self, moment: float, read_at: float, timeout: float = 5.0) -> bool:
+        """Make sure config written before ``moment`` (a webhook's receive time, from
+        another process) is applied here; False when it already was. ``read_at``: this
+        process's ``time.monotonic()`` when it had the webhook in hand.
+
+        Nothing is asked when the reader has been caught up long since ``moment`` (a
+        backlog), nor when a sync asked after ``read_at`` (for an earlier webhook of the
+        same batch): the webhook was received before either. Otherwise one ListOffsets
+        round trip, and a wait only for config written since the reader's last fetch.
+        (Sleeping until the reader had been caught up SYNC_LAG_SECONDS after ``moment``
+        held every fresh unmatched webhook, and the rest of its batch, half a second.)"""
+        if self._reader.caught_up_at >= moment + SYNC_LAG_SECONDS or self._synced_from >= read_at:
             return False
-        delay = target - time.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        await self._reader.wait_caught_up_after(target, timeout)
-        return True
+        asked = time.monotonic()
+        applied = await self._reader.wait_read_to_end(timeout)
+        self._synced_from = max(self._synced_from, asked)
+        return applied
 
     async def wait_applied(self, partition: int, offset: int, timeout: float = 10.0) -> None:
         await self._reader.wait_applied(partition, offset, timeout)

@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from core.config.view import ConfigView
+from core.config.writer import ConfigWriter
 from core.kafka import CompactedTopicReader, ensure_topics, new_producer
+from schemas.config import Account
 from schemas.topics import WEBHOOKS, TopicSpec
+from schemas.types import Plan, new_id
 from tests.conftest import unique_topic
 
 pytestmark = [pytest.mark.kafka]
@@ -74,11 +79,14 @@ async def test_compacted_reader_catches_up_and_sees_tombstones(bootstrap: str) -
         metadata = await producer.send_and_wait(topic, key=b"k9", value=b"late")
         await reader.wait_applied(metadata.partition, metadata.offset, timeout=10)
         assert state[b"k9"] == b"late"
-        # The sync barrier: caught up again at a moment after a later write.
-        await producer.send_and_wait(topic, key=b"k10", value=b"later")
-        written = time.time()
-        await reader.wait_caught_up_after(written, timeout=10)
-        assert reader.caught_up_at >= written and state[b"k10"] == b"later"
+        # Read to the end: what the topic held when asked is applied on return, records
+        # sent together too (the embedded broker's end offset is then the first one's + 1).
+        for i in range(5):
+            await producer.send(topic, key=f"m{i}".encode(), value=b"together")
+        await producer.flush()
+        await reader.wait_read_to_end(timeout=10)
+        assert [state.get(f"m{i}".encode()) for i in range(5)] == [b"together"] * 5
+        assert not await reader.wait_read_to_end(timeout=10)  # nothing since: no wait
     finally:
         await producer.stop()
         await reader.stop()
@@ -96,3 +104,45 @@ async def test_clickhouse_write_and_read(clickhouse) -> None:
         {"acc": "acc_1"},
     )
     assert rows == [{"name": "Ana", "tags": ["vip"], "fields": {"a": "1"}}]
+
+
+async def test_a_config_view_applies_config_written_before_a_webhook_and_asks_only_if_needed(
+    bootstrap: str,
+) -> None:
+    """A worker meeting an unmatched webhook asks its view for the config written before
+    the webhook came (streams/agents.py): written just before, it is there on return;
+    nothing written since, the answer comes from one ListOffsets, no waiting out a
+    margin; the broker is not asked again for the rest of a batch, nor for an old
+    webhook (a backlog)."""
+    producer = new_producer(bootstrap)
+    writers_view, view = ConfigView(bootstrap), ConfigView(bootstrap)
+    await producer.start()
+    await writers_view.start()
+    await view.start()
+    consumer = view._reader._offsets
+    assert consumer is not None
+    asked = 0
+    end_offsets = consumer.end_offsets
+
+    async def counted(partitions: Any) -> Any:
+        nonlocal asked
+        asked += 1
+        return await end_offsets(partitions)
+
+    consumer.end_offsets = counted  # type: ignore[method-assign]
+    try:
+        account = Account(id=new_id("acc"), name="Loja", plan=Plan.elite, api_key_hash="0" * 64)
+        await ConfigWriter(producer, writers_view).put(account)
+        await view.wait_synced(time.time(), time.monotonic())
+        assert view.state.account(account.id) == account
+        assert asked == 1
+        read_at = time.monotonic()  # a batch in hand
+        assert not await view.wait_synced(time.time(), read_at)  # nothing written since
+        assert asked == 2
+        assert not await view.wait_synced(time.time(), read_at)  # the same batch
+        assert not await view.wait_synced(time.time() - 60, time.monotonic())  # an old one
+        assert asked == 2
+    finally:
+        await view.stop()
+        await writers_view.stop()
+        await producer.stop()
