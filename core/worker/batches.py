@@ -17,9 +17,11 @@ has handled them. While a batch is out, the processor holds the next event, so e
 not taken yet stay in faust's queues (a rebalance clears those).
 
 One difference, on purpose: faust acknowledges a batch in a ``finally``, so a batch
-whose handling was cancelled (the worker stopping mid-batch) was acknowledged too, and
-its offsets could be committed. Here an abandoned batch is never acknowledged; whoever
-reads the partition next handles it again (outputs carry stable ids: one effect)."""
+abandoned mid-way (its agent cancelled) would count as done. Here it is never
+acknowledged; whoever reads the partition next handles it again (outputs carry stable
+ids: one effect). A graceful stop does not abandon one either way: faust waits for
+every event in flight to be acknowledged before it stops the agents
+(``test_worker_stopped_under_load_exits_and_loses_nothing``)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import signal
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -270,6 +272,43 @@ async def test_worker_killed_twice_under_load(tmp_path: Path) -> None:
             result = await wait_complete(account, list(load.accepted), timeout=240)
             print(
                 f"\nworker SIGKILL x2 during {webhooks} webhooks: {result};"
+                f" {channel_calls(provider)}",
+                flush=True,
+            )
+            assert not result.partial and not result.missing, (
+                f"{result}: partial {result.partial[:5]}, missing {result.missing[:5]}"
+            )
+            assert_sent_at_most_once(provider, load, result)
+
+
+async def test_worker_stopped_under_load_exits_and_loses_nothing(tmp_path: Path) -> None:
+    """SIGTERM, as an operator's ``kill`` or a container stop, to each worker under
+    load: it finishes the batches in hand (faust waits for every event in flight to be
+    acknowledged before it stops the agents), exits, is replaced, and every webhook is
+    acted on once."""
+    webhooks = 1200
+    async with ProviderStandIn() as provider, dev_server(tmp_path / "dev") as server:
+        async with aiohttp.ClientSession() as session:
+            account = Account(session, server)
+            url = await account.create(provider.url)
+            load = Load()
+            driving = asyncio.create_task(drive(url, range(webhooks), load, concurrency=16))
+            for share, name in ((0.3, "worker"), (0.65, "worker-1")):
+                while load.sent < share * webhooks and not driving.done():
+                    await asyncio.sleep(0.05)
+                pid = worker_pid(server, name)
+                os.kill(pid, signal.SIGTERM)
+                # In a thread: the provider stand-in answering the worker's sends runs on
+                # this event loop, which a blocking wait would hold (a graceful stop
+                # finishes the batch in hand).
+                left = await asyncio.to_thread(wait_all_dead, [pid], 30)
+                assert not left, f"{name} still running 30 s after SIGTERM"
+                await wait_new_worker(server, name, pid)
+            await driving
+            assert len(load.accepted) == webhooks, f"refused: {load.refused}"
+            result = await wait_complete(account, list(load.accepted), timeout=240)
+            print(
+                f"\nworker SIGTERM x2 during {webhooks} webhooks: {result};"
                 f" {channel_calls(provider)}",
                 flush=True,
             )
