@@ -3,7 +3,7 @@
 faust-streaming 0.15.3's ``Stream.take_events(max_, within)`` waits ``within`` for its
 buffer to fill, and when nothing came, waits again: with the workers' 5 ms batch wait
 each agent woke 200 times a second on an idle ``hookline dev``. An idle worker took
-4.9% of a core, 1.4-1.7% with the wait at 1 s (``bench/idle.py``, one run each).
+4.9-6.4% of a core with it, 1.4-1.8% with this (``bench/idle.py``, four runs each).
 
 :func:`take_batches` gives the same batches, acknowledged the same way, except that an
 empty buffer waits for its first event however long that takes; from that event the

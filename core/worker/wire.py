@@ -2,12 +2,13 @@
 :mod:`schemas.topics` (faust never serialises our records), and outputs produced
 through our own producer and awaited before the input counts as done.
 
-Faust acknowledges events when the agent is done with them (even when the
-agent's body raised: its iterators ack in a ``finally``), and commits
-acknowledged offsets in the background. So an agent must never be done with an
-event whose outputs are not all acknowledged by the broker, and must never let an
-exception unwind past one: :func:`fatal` ends the process on the spot instead,
-and the events are read again by whoever takes the partition next."""
+A batch's events are acknowledged when the agent comes back for the next batch
+(:mod:`core.worker.batches`; faust's own iterators ack even when the agent's body
+raised, in a ``finally``), and faust commits acknowledged offsets in the background.
+So an agent must never be done with an event whose outputs are not all acknowledged
+by the broker, and must never let an exception unwind past one: :func:`fatal` ends
+the process on the spot instead, and the events are read again by whoever takes the
+partition next."""
 
 from __future__ import annotations
 
@@ -141,8 +142,8 @@ async def each_batch(
     wait_seconds: float,
 ) -> None:
     """Run ``handle`` on the events of ``stream``, a batch at a time, in order: up to
-    :data:`BATCH_EVENTS`, or what came within ``wait_seconds``. Faust acknowledges a
-    batch once ``handle`` returns; if it fails, the worker stops before that can happen
+    :data:`BATCH_EVENTS`, or what came within ``wait_seconds``. A batch is acknowledged
+    once ``handle`` returns; if it fails, the worker stops before that can happen
     (:func:`fatal`) and the batch is read again after the restart. An idle agent waits
     for its next event without waking (:mod:`core.worker.batches`)."""
     async for events in take_batches(stream, BATCH_EVENTS, wait_seconds):
