@@ -18,7 +18,7 @@ from tests.integration.faults.test_faults import (
     Account,
     Load,
     _body,
-    assert_sent_at_most_once,
+    assert_acted_on_once,
     channel_calls,
     dev_server,
     drive,
@@ -94,7 +94,4 @@ async def test_dev_recycles_an_outgrown_broker_and_loses_nothing(
                 f" {dict(load.refused)}; {channel_calls(provider)}",
                 flush=True,
             )
-            assert not result.partial and not result.missing, (
-                f"{result}: partial {result.partial[:5]}, missing {result.missing[:5]}"
-            )
-            assert_sent_at_most_once(provider, load, result)
+            assert_acted_on_once(provider, load, result)
