@@ -344,7 +344,10 @@ def parse_args() -> argparse.Namespace:
         "--rounds", type=int, default=1, help="repeat the whole run; sum up the rounds"
     )
     add_keep_data(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if not 0 <= args.unmatched < 1:
+        parser.error("--unmatched is a fraction from 0 up to (not including) 1")
+    return args
 
 
 async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
