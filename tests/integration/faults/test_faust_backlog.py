@@ -186,6 +186,9 @@ class Backlog:
             "BACKLOG_CHANGELOG": self.changelog if self.table else "",
             "BACKLOG_SEEN": str(self.directory / f"{name}.seen"),
             "BACKLOG_AGENT_SECONDS": AGENT_SECONDS,
+            # faust's data directory is under the temporary directory: the test's own,
+            # not /tmp (each run's random app id left one behind there).
+            "TMPDIR": str(self.directory),
         }
         with open(self.directory / f"{name}.log", "ab") as log:
             return subprocess.Popen(
