@@ -10,14 +10,15 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from core import embedded_fetch
+from core.kafka import ensure_topics
 from core.settings import Settings
 from hookline.embedded.broker import BrokerUnavailable, EmbeddedBroker
 from hookline.history.clickhouse import ClickHouse, ClickHouseUnavailable
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
+from schemas.topics import WEBHOOKS, TopicSpec
 from tests.ci import unavailable
 
 #: Every broker of the tests is the embedded one: this process's consumers (sinks,
@@ -76,14 +77,10 @@ def unique_topic(prefix: str = "test") -> str:
 
 
 async def new_topic(bootstrap: str, prefix: str, partitions: int) -> str:
-    """A topic of its own for one test, created with ``partitions``."""
+    """A topic of its own for one test, created with ``partitions`` (its records are
+    any bytes: the spec's value model is never used)."""
     topic = unique_topic(prefix)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, partitions, 1)])
-    finally:
-        await admin.close()
+    await ensure_topics(bootstrap, [TopicSpec(topic, "raw", WEBHOOKS.value, partitions)])
     return topic
 
 
