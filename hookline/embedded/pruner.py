@@ -4,8 +4,21 @@ A webhook stays in the journal (``core/journal.py``) until its
 history row, a result for each of its commands and, if it failed, its dead letter
 are stored in ClickHouse (:meth:`HistoryStore.completed`): only then can a stop
 of the embedded broker no longer lose any of it. Runs in ``hookline dev`` (the
-process that owns ClickHouse), a page of the oldest entries at a time, so an
-entry that stays unfinished (ClickHouse down) does not hide the others."""
+process that owns ClickHouse), a page of entries at a time, so an entry that stays
+unfinished (ClickHouse down, a worker stopped) does not hide the others.
+
+Each round walks the journal from its oldest entry, page after page, for as long as
+pages come back full and something on them was finished, then starts from the oldest
+again next round:
+- it keeps up with any rate: one page a round (2,000 entries every 5 s) forgot at most
+  400 webhooks a second, so under a steady 560 a second the journal grew by about 160
+  entries a second (12,000 after a 30,000-webhook run), all of them published again by
+  the next broker recycle;
+- an entry still in flight when a round passed it (older than ``min_age_seconds``, not
+  yet stored) is looked at again the next round, also while webhooks keep coming;
+- a page on which nothing was finished ends the round, and the next round goes on
+  after it: entries stuck behind a stopped worker cost one page a round, as before,
+  and finished ones after them are still reached."""
 
 from __future__ import annotations
 
@@ -38,26 +51,33 @@ class JournalPruner:
         self._after = 0
         self._task: asyncio.Task[None] | None = None
 
-    async def prune_once(self) -> int:
-        """Examine one page; returns how many entries were forgotten."""
+    async def prune_round(self) -> int:
+        """Examine pages until the journal's end or a page with nothing finished;
+        returns how many entries were forgotten."""
         before = time.time() - self.min_age_seconds
-        entries = await asyncio.to_thread(self.journal.accepted, self.page, before, self._after)
-        if not entries:
-            self._after = 0
-            return 0
-        self._after = entries[-1].seq
-        done = await self.store.completed(
-            [(e.request_id, e.account_id, e.integration_id) for e in entries]
-        )
-        finished = [e.seq for e in entries if e.request_id in done]
-        if finished:
-            await self.journal.forget_accepted(finished)
-        return len(finished)
+        forgotten = 0
+        while True:
+            entries = await asyncio.to_thread(self.journal.accepted, self.page, before, self._after)
+            if len(entries) < self.page:
+                self._after = 0  # the end: the next round starts from the oldest again
+            else:
+                self._after = entries[-1].seq
+            if not entries:
+                return forgotten
+            done = await self.store.completed(
+                [(e.request_id, e.account_id, e.integration_id) for e in entries]
+            )
+            finished = [e.seq for e in entries if e.request_id in done]
+            if finished:
+                await self.journal.forget_accepted(finished)
+                forgotten += len(finished)
+            if not self._after or not finished:
+                return forgotten
 
     async def _run(self) -> None:
         while True:
             try:
-                await self.prune_once()
+                await self.prune_round()
             except Exception:  # ClickHouse down: entries stay, try again later
                 log.warning("journal not pruned this round", exc_info=True)
             await asyncio.sleep(self.interval_seconds)

@@ -1,0 +1,187 @@
+"""The embedded journal forgets a webhook only once ClickHouse shows it fully processed
+(HistoryStore.completed), and keeps up with any rate (JournalPruner): a real journal
+file and a real ClickHouse, rows written as the history sink writes them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.journal import Journal, load_key
+from hookline.embedded.pruner import JournalPruner
+from hookline.history.clickhouse import ClickHouse
+from hookline.history.store import HistoryStore
+from hookline.history.tables import rows_for
+from schemas.deadletter import DeadLetter
+from schemas.envelope import WebhookEnvelope
+from schemas.history import CommandResult, WebhookHistory
+
+pytestmark = pytest.mark.clickhouse
+
+ACCOUNT, INTEGRATION, PHONE = "acc_a1", "int_c1", "+5511960000001"
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+async def journal(tmp_path: Path) -> AsyncIterator[Journal]:
+    opened = Journal(tmp_path / "front.sqlite", load_key(tmp_path)).open_for_writing()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def store(clickhouse: ClickHouse) -> HistoryStore:
+    return HistoryStore(clickhouse)
+
+
+def rid(n: int) -> str:
+    return f"req-{n:04d}"
+
+
+async def accept(journal: Journal, numbers: range) -> None:
+    for n in numbers:
+        await journal.record_accepted(
+            "hookline.webhooks",
+            INTEGRATION.encode(),
+            b'{"n": %d}' % n,
+            request_id=rid(n),
+            account_id=ACCOUNT,
+            integration_id=INTEGRATION,
+        )
+
+
+def webhook(n: int, status: str = "matched", commands: int = 2) -> WebhookHistory:
+    return WebhookHistory(
+        request_id=rid(n),
+        account_id=ACCOUNT,
+        integration_id=INTEGRATION,
+        received_at=NOW,
+        status=status,
+        phone=PHONE if status == "matched" else None,
+        command_ids=[f"{rid(n)}:{c}" for c in range(commands)] if status == "matched" else [],
+    )
+
+
+def result(n: int, command: int) -> CommandResult:
+    return CommandResult(
+        command_id=f"{rid(n)}:{command}",
+        account_id=ACCOUNT,
+        integration_id=INTEGRATION,
+        request_id=rid(n),
+        phone=PHONE,
+        type="add_tag",
+        status="applied",
+    )
+
+
+def dead_letter(n: int) -> DeadLetter:
+    envelope = WebhookEnvelope(
+        request_id=rid(n),
+        integration_id=INTEGRATION,
+        account_id=ACCOUNT,
+        received_at=NOW,
+        content_type="application/json",
+        headers={},
+        body=b"{}",
+    )
+    return DeadLetter(
+        envelope=envelope,
+        reason="mapping",
+        errors=["phone missing"],
+        source_topic="hookline.webhooks",
+        source_partition=0,
+        source_offset=n,
+        failed_at=NOW,
+    )
+
+
+async def store_rows(store: HistoryStore, records: list[Any]) -> None:
+    tables: dict[str, list[list[Any]]] = {}
+    for record in records:
+        table, row = rows_for(record)
+        tables.setdefault(table, []).append(row)
+    for table, rows in tables.items():
+        await store.write(table, rows)
+
+
+async def finish(store: HistoryStore, numbers: range) -> None:
+    """Store what the pipeline stores for matched webhooks: the row and each result."""
+    await store_rows(store, [r for n in numbers for r in (webhook(n), result(n, 0), result(n, 1))])
+
+
+def pending(journal: Journal) -> list[str]:
+    return [e.request_id for e in journal.accepted()]
+
+
+async def test_finished_means_the_row_every_command_result_and_a_failed_ones_dead_letter(
+    store: HistoryStore,
+) -> None:
+    await store_rows(
+        store,
+        [
+            webhook(1), result(1, 0),  # one of its two commands has no result yet
+            webhook(2), result(2, 0), result(2, 1),
+            webhook(3, "error"),  # failed, its dead letter not stored yet
+            webhook(4, "error"), dead_letter(4),
+            webhook(5, "unmatched"),  # nothing to do: the row is all
+        ],
+    )  # fmt: skip
+    asked = [(rid(n), ACCOUNT, INTEGRATION) for n in range(1, 7)]  # 6: nothing stored
+
+    assert await store.completed(asked) == {rid(2), rid(4), rid(5)}
+
+
+async def test_a_round_forgets_every_finished_entry_page_after_page(
+    journal: Journal, store: HistoryStore
+) -> None:
+    """One page a round (2,000 entries every 5 s) capped forgetting at 400 webhooks/s."""
+    await accept(journal, range(35))
+    await finish(store, range(35))
+    pruner = JournalPruner(journal, store, page=10, min_age_seconds=0)
+
+    assert await pruner.prune_round() == 35
+    assert pending(journal) == []
+
+
+async def test_an_entry_in_flight_when_passed_is_forgotten_later_while_new_ones_keep_coming(
+    journal: Journal, store: HistoryStore
+) -> None:
+    await accept(journal, range(30))
+    await finish(store, range(20))  # 20-29 still in flight
+    pruner = JournalPruner(journal, store, page=8, min_age_seconds=0)
+
+    assert await pruner.prune_round() == 20
+    assert pending(journal) == [rid(n) for n in range(20, 30)]
+
+    await finish(store, range(20, 30))
+    for start in (30, 33):  # more webhooks arrive and finish before each round
+        await accept(journal, range(start, start + 3))
+        await finish(store, range(start, start + 3))
+        await pruner.prune_round()
+    assert pending(journal) == []
+
+
+async def test_entries_stuck_behind_a_stopped_worker_cost_a_page_a_round_and_hide_nothing(
+    journal: Journal, store: HistoryStore
+) -> None:
+    await accept(journal, range(30))
+    await finish(store, range(20, 30))  # 0-19 wait for a worker that is down
+    pruner = JournalPruner(journal, store, page=10, min_age_seconds=0)
+
+    assert [await pruner.prune_round() for _ in range(3)] == [0, 0, 10]
+    assert pending(journal) == [rid(n) for n in range(20)]
+
+
+async def test_entries_younger_than_the_minimum_age_are_not_looked_at(
+    journal: Journal, store: HistoryStore
+) -> None:
+    await accept(journal, range(5))
+    await finish(store, range(5))
+    pruner = JournalPruner(journal, store, page=10, min_age_seconds=60)
+
+    assert await pruner.prune_round() == 0
+    assert len(pending(journal)) == 5
