@@ -1,9 +1,15 @@
 """What the embedded journal costs: journaled webhooks per second (concurrent
 writers, grouped commits, 2 KB envelopes) beside the same number of acks=all
 produces to the embedded broker in the same run, then how long ``hookline dev``'s
-restore takes to publish them into an empty broker.
+restore takes to publish them into an empty broker, and how much the restoring process
+grows while it does.
 
     python bench/journal.py --records 20000 --concurrency 32
+    python bench/journal.py --records 1000 --states 200000   # a worker state to restore too
+
+``--states N`` first journals N worker state entries in two worker journals: half of
+them leads (780 B each, about what the soak's new leads take), half dedup marks (120 B).
+The restore publishes every one of them again, as it does after each broker recycle.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -18,11 +25,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.workdir import work_dir
-from core.journal import FRONT_FILE, WORKER_FILE, Journal, load_key
+from core.journal import FRONT_FILE, Journal, load_key, worker_file
 from core.kafka import ensure_topics, new_producer
 from hookline.embedded.broker import EmbeddedBroker
 from hookline.embedded.restore import restore
-from schemas.topics import WEBHOOKS
+from schemas.topics import DEDUP, LEADS, WEBHOOKS
 
 
 async def timed(count: int, concurrency: int, one) -> float:
@@ -38,17 +45,38 @@ async def timed(count: int, concurrency: int, one) -> float:
     return time.perf_counter() - started
 
 
+async def journal_states(workers: list[Journal], count: int) -> None:
+    """``count`` state entries over ``workers``: half leads, half dedup marks."""
+    for index, journal in enumerate(workers):
+        journal.open_for_writing()
+        try:
+            share = range(index, count // 2, len(workers))
+            for start in range(0, len(share), 1000):
+                rows = share[start : start + 1000]
+                await journal.put_states(
+                    LEADS.name,
+                    [(n % 8, f"acc_1:+55{n:011d}", b"L" * 780) for n in rows],
+                    1000,
+                )
+                await journal.put_states(
+                    DEDUP.name, [(n % 8, f"int_1:d{n}", b"D" * 120) for n in rows], 1000
+                )
+        finally:
+            journal.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--states", type=int, default=0, help="worker state entries")
     args = parser.parse_args()
     body = os.urandom(1024).hex().encode()  # 2 KB, incompressible
 
     with work_dir("bench-journal-", keep=False) as directory, EmbeddedBroker() as bootstrap:
         key = load_key(directory)
         journal = Journal(directory / FRONT_FILE, key).open_for_writing()
-        await ensure_topics(bootstrap, [WEBHOOKS])
+        await ensure_topics(bootstrap, [WEBHOOKS, LEADS, DEDUP])
         producer = new_producer(bootstrap)
         await producer.start()
         try:
@@ -82,16 +110,19 @@ async def main() -> None:
             size = sum(p.stat().st_size for p in files)
             print(f"journal size:              {size / args.records:,.0f} B per record")
 
+            workers = [Journal(directory / worker_file(i), key) for i in range(2)]
+            await journal_states(workers, args.states)
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             started = time.perf_counter()
-            restored = await restore(
-                Journal(directory / FRONT_FILE, key),
-                [Journal(directory / WORKER_FILE, key)],
-                producer,
-            )
+            restored = await restore(Journal(directory / FRONT_FILE, key), workers, producer)
             elapsed = time.perf_counter() - started
+            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
+            count = restored.webhooks + restored.state
             print(
-                f"restore:                   {restored.webhooks} webhooks in {elapsed:.2f} s"
-                f"  ({restored.webhooks / elapsed:,.0f}/s)"
+                f"restore:                   {restored.webhooks} webhooks and {restored.state}"
+                f" state entries in {elapsed:.2f} s ({count / elapsed:,.0f}/s);"
+                f" peak RSS grew {grown / 1024:,.0f} MB"
             )
         finally:
             await producer.stop()

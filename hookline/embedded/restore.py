@@ -16,15 +16,19 @@ each command at most once (leads restored with their applied ids and intents).""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
-from core.journal import Journal, latest_states
+from core.journal import Journal, StateEntry, latest_states
 from schemas.topics import CONFIG
 
 log = logging.getLogger(__name__)
+
+#: State entries read (and decrypted) at a time while restoring.
+RESTORE_PAGE = 5000
 
 
 @dataclass
@@ -43,18 +47,28 @@ class Restored:
 async def restore(front: Journal, workers: list[Journal], producer: AIOKafkaProducer) -> Restored:
     """Refill the broker from the front process's journal and every worker's."""
     restored = Restored()
-    for entry in await asyncio.to_thread(latest_states, [front, *workers]):
-        await producer.send(
-            entry.topic,
-            key=entry.key.encode(),
-            value=entry.value,
-            partition=entry.partition,
-            timestamp_ms=entry.timestamp_ms,
-        )
-        if entry.topic == CONFIG.name:
-            restored.config += 1
-        else:
-            restored.state += 1
+    states = latest_states([front, *workers])
+
+    def next_page() -> list[StateEntry]:
+        return list(itertools.islice(states, RESTORE_PAGE))
+
+    # A page at a time, read (and decrypted) in a thread while the last one is produced.
+    page = await asyncio.to_thread(next_page)
+    while page:
+        following = asyncio.ensure_future(asyncio.to_thread(next_page))
+        for entry in page:
+            await producer.send(
+                entry.topic,
+                key=entry.key.encode(),
+                value=entry.value,
+                partition=entry.partition,
+                timestamp_ms=entry.timestamp_ms,
+            )
+            if entry.topic == CONFIG.name:
+                restored.config += 1
+            else:
+                restored.state += 1
+        page = await following
     for accepted in await asyncio.to_thread(front.accepted):
         await producer.send(accepted.topic, key=accepted.key, value=accepted.value)
         restored.webhooks += 1

@@ -16,9 +16,8 @@ from hookline.embedded.pruner import JournalPruner
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.store import HistoryStore
 from hookline.history.tables import rows_for
-from schemas.deadletter import DeadLetter
-from schemas.envelope import WebhookEnvelope
 from schemas.history import CommandResult, WebhookHistory
+from tests.integration.history.records import dead_letter
 
 pytestmark = pytest.mark.clickhouse
 
@@ -78,27 +77,6 @@ def result(n: int, command: int) -> CommandResult:
     )
 
 
-def dead_letter(n: int) -> DeadLetter:
-    envelope = WebhookEnvelope(
-        request_id=rid(n),
-        integration_id=INTEGRATION,
-        account_id=ACCOUNT,
-        received_at=NOW,
-        content_type="application/json",
-        headers={},
-        body=b"{}",
-    )
-    return DeadLetter(
-        envelope=envelope,
-        reason="mapping",
-        errors=["phone missing"],
-        source_topic="hookline.webhooks",
-        source_partition=0,
-        source_offset=n,
-        failed_at=NOW,
-    )
-
-
 async def store_rows(store: HistoryStore, records: list[Any]) -> None:
     tables: dict[str, list[list[Any]]] = {}
     for record in records:
@@ -111,6 +89,12 @@ async def store_rows(store: HistoryStore, records: list[Any]) -> None:
 async def finish(store: HistoryStore, numbers: range) -> None:
     """Store what the pipeline stores for matched webhooks: the row and each result."""
     await store_rows(store, [r for n in numbers for r in (webhook(n), result(n, 0), result(n, 1))])
+
+
+async def finished(journal: Journal, store: HistoryStore, count: int) -> None:
+    """``count`` journaled webhooks, each fully processed in ClickHouse."""
+    await accept(journal, range(count))
+    await finish(store, range(count))
 
 
 def pending(journal: Journal) -> list[str]:
@@ -126,7 +110,7 @@ async def test_finished_means_the_row_every_command_result_and_a_failed_ones_dea
             webhook(1), result(1, 0),  # one of its two commands has no result yet
             webhook(2), result(2, 0), result(2, 1),
             webhook(3, "error"),  # failed, its dead letter not stored yet
-            webhook(4, "error"), dead_letter(4),
+            webhook(4, "error"), dead_letter(webhook(4, "error"), 4),
             webhook(5, "unmatched"),  # nothing to do: the row is all
         ],
     )  # fmt: skip
@@ -139,8 +123,7 @@ async def test_a_round_forgets_every_finished_entry_page_after_page(
     journal: Journal, store: HistoryStore
 ) -> None:
     """One page a round (2,000 entries every 5 s) capped forgetting at 400 webhooks/s."""
-    await accept(journal, range(35))
-    await finish(store, range(35))
+    await finished(journal, store, 35)
     pruner = JournalPruner(journal, store, page=10, min_age_seconds=0)
 
     assert await pruner.prune_round() == 35
@@ -179,8 +162,7 @@ async def test_entries_stuck_behind_a_stopped_worker_cost_a_page_a_round_and_hid
 async def test_entries_younger_than_the_minimum_age_are_not_looked_at(
     journal: Journal, store: HistoryStore
 ) -> None:
-    await accept(journal, range(5))
-    await finish(store, range(5))
+    await finished(journal, store, 5)
     pruner = JournalPruner(journal, store, page=10, min_age_seconds=60)
 
     assert await pruner.prune_round() == 0

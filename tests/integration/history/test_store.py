@@ -19,11 +19,10 @@ from hookline.history import clickhouse as clickhouse_module
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.store import HistoryStore, LeadFilter
 from hookline.history.tables import rows_for
-from schemas.deadletter import DeadLetter
-from schemas.envelope import WebhookEnvelope
 from schemas.history import CommandResult, MessageSent, WebhookHistory
 from schemas.leads import LeadState
 from tests.integration.history import reference
+from tests.integration.history.records import dead_letter
 
 pytestmark = pytest.mark.clickhouse
 
@@ -52,27 +51,6 @@ def webhook(account: str, integration: str, n: int, **values: Any) -> WebhookHis
         body_text=json.dumps({"n": n}),
         body_format="json",
         **values,
-    )
-
-
-def dead_letter(hook: WebhookHistory, offset: int) -> DeadLetter:
-    envelope = WebhookEnvelope(
-        request_id=hook.request_id,
-        integration_id=hook.integration_id,
-        account_id=hook.account_id,
-        received_at=hook.received_at,
-        content_type="application/json",
-        headers={},
-        body=hook.body_text.encode(),
-    )
-    return DeadLetter(
-        envelope=envelope,
-        reason="mapping",
-        errors=["phone missing"],
-        source_topic="hookline.webhooks",
-        source_partition=0,
-        source_offset=offset,
-        failed_at=hook.processed_at,
     )
 
 

@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from core.journal import KEY_FILE, Journal, latest_states, load_key, worker_file, worker_files
+from core.journal import (
+    FRONT_FILE,
+    KEY_FILE,
+    Journal,
+    latest_states,
+    load_key,
+    worker_file,
+    worker_files,
+)
+from core.settings import Settings
 
 
 @pytest.fixture
@@ -102,6 +111,28 @@ async def test_several_journals_merge_to_the_value_written_last_tombstones_inclu
         ("hookline.leads", 4, "acc_1:+552"): b"only-first",
         ("hookline.leads", 5, "acc_1:+553"): b"back-to-first",
     }
+
+
+async def test_the_front_and_the_most_workers_hookline_dev_runs_merge_in_key_order(
+    tmp_path: Path,
+) -> None:
+    """Merged by SQLite from the files attached together (it attaches 10 at most)."""
+    key = load_key(tmp_path)
+    workers = next(m.le for m in Settings.model_fields["dev_workers"].metadata if hasattr(m, "le"))
+    paths = [tmp_path / FRONT_FILE, *(tmp_path / worker_file(i) for i in range(workers))]
+    for index, path in enumerate(paths):
+        journal = Journal(path, key).open_for_writing()
+        try:
+            await journal.put_state("hookline.leads", 0, f"k{index % 3}", b"v%d" % index, index)
+            await journal.put_state("hookline.config", 0, f"c{index}", b"c", index)
+        finally:
+            journal.close()
+    merged = [(s.topic, s.key, s.value) for s in latest_states([Journal(p, key) for p in paths])]
+    last = {f"k{i % 3}": b"v%d" % i for i in range(len(paths))}
+    assert merged == [
+        *(("hookline.config", f"c{i}", b"c") for i in sorted(range(len(paths)), key=str)),
+        *(("hookline.leads", k, last[k]) for k in sorted(last)),
+    ]
 
 
 async def test_nothing_is_on_disk_in_clear_and_another_key_reads_nothing(
