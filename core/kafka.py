@@ -14,6 +14,7 @@ import logging
 import random
 import struct
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -130,6 +131,39 @@ def new_producer(bootstrap: str, **overrides: object) -> AIOKafkaProducer:
     }
     options.update(overrides)
     return AIOKafkaProducer(**options)
+
+
+async def enqueue_batches(
+    producer: AIOKafkaProducer,
+    topic: str,
+    partition: int,
+    rows: Sequence[tuple[bytes, bytes | None]],
+    timestamp_ms: int | None = None,
+) -> list[asyncio.Future[Any]]:
+    """Hand ``(key, value)`` rows for one partition to ``producer`` as few record batches
+    as fit, in order (None values are tombstones); returns the batches'
+    acknowledgements, once every row is queued behind what was queued before."""
+    records = ((key, value, timestamp_ms) for key, value in rows)
+    return await enqueue_records(producer, topic, partition, records)
+
+
+async def enqueue_records(
+    producer: AIOKafkaProducer,
+    topic: str,
+    partition: int,
+    records: Iterable[tuple[bytes, bytes | None, int | None]],
+) -> list[asyncio.Future[Any]]:
+    """:func:`enqueue_batches` for ``(key, value, timestamp_ms)`` records, each with its
+    own timestamp (a restore publishes each state entry with the time it was written)."""
+    acknowledgements = []
+    batch = producer.create_batch()
+    for key, value, timestamp_ms in records:
+        if batch.append(key=key, value=value, timestamp=timestamp_ms) is None:  # full
+            acknowledgements.append(await producer.send_batch(batch, topic, partition=partition))
+            batch = producer.create_batch()
+            batch.append(key=key, value=value, timestamp=timestamp_ms)
+    acknowledgements.append(await producer.send_batch(batch, topic, partition=partition))
+    return acknowledgements
 
 
 RecordHandler = Callable[[bytes | None, bytes | None], Awaitable[None] | None]

@@ -37,9 +37,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from core.kafka import MAX_MESSAGE_BYTES
+from core.kafka import MAX_MESSAGE_BYTES, enqueue_batches
 from core.worker.disk import DiskValues
-from core.worker.wire import enqueue_batches
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)

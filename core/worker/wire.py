@@ -23,7 +23,7 @@ import faust
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
-from core.kafka import partition_for
+from core.kafka import enqueue_batches, partition_for
 from core.worker.batches import take_batches
 from schemas.topics import TopicSpec
 
@@ -98,27 +98,6 @@ class Outputs:
                 for (topic, partition), rows in by_partition.items()
             )
         )
-
-
-async def enqueue_batches(
-    producer: AIOKafkaProducer,
-    topic: str,
-    partition: int,
-    rows: Sequence[tuple[bytes, bytes | None]],
-    timestamp_ms: int | None = None,
-) -> list[asyncio.Future[Any]]:
-    """Hand ``(key, value)`` rows for one partition to ``producer`` as few record batches
-    as fit, in order (None values are tombstones); returns the batches'
-    acknowledgements, once every row is queued behind what was queued before."""
-    acknowledgements = []
-    batch = producer.create_batch()
-    for key, value in rows:
-        if batch.append(key=key, value=value, timestamp=timestamp_ms) is None:  # full
-            acknowledgements.append(await producer.send_batch(batch, topic, partition=partition))
-            batch = producer.create_batch()
-            batch.append(key=key, value=value, timestamp=timestamp_ms)
-    acknowledgements.append(await producer.send_batch(batch, topic, partition=partition))
-    return acknowledgements
 
 
 async def produce_batches(

@@ -19,10 +19,12 @@ import asyncio
 import itertools
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
 from core.journal import Journal, StateEntry, latest_states
+from core.kafka import enqueue_records
 from schemas.topics import CONFIG
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,10 @@ class Restored:
         )
 
 
+def _topic_partition(entry: StateEntry) -> tuple[str, int]:
+    return entry.topic, entry.partition
+
+
 async def restore(front: Journal, workers: list[Journal], producer: AIOKafkaProducer) -> Restored:
     """Refill the broker from the front process's journal and every worker's."""
     restored = Restored()
@@ -52,23 +58,21 @@ async def restore(front: Journal, workers: list[Journal], producer: AIOKafkaProd
     def next_page() -> list[StateEntry]:
         return list(itertools.islice(states, RESTORE_PAGE))
 
-    # A page at a time, read (and decrypted) in a thread while the last one is produced.
+    # A page at a time, read (and decrypted) in a thread while the last one is produced,
+    # in record batches built here: the entries come grouped by topic and partition.
+    acknowledgements: list[asyncio.Future[Any]] = []
     page = await asyncio.to_thread(next_page)
     while page:
         following = asyncio.ensure_future(asyncio.to_thread(next_page))
-        for entry in page:
-            await producer.send(
-                entry.topic,
-                key=entry.key.encode(),
-                value=entry.value,
-                partition=entry.partition,
-                timestamp_ms=entry.timestamp_ms,
-            )
-            if entry.topic == CONFIG.name:
-                restored.config += 1
+        for (topic, partition), entries in itertools.groupby(page, _topic_partition):
+            records = [(e.key.encode(), e.value, e.timestamp_ms) for e in entries]
+            acknowledgements += await enqueue_records(producer, topic, partition, records)
+            if topic == CONFIG.name:
+                restored.config += len(records)
             else:
-                restored.state += 1
+                restored.state += len(records)
         page = await following
+    await asyncio.gather(*acknowledgements)
     for accepted in await asyncio.to_thread(front.accepted):
         await producer.send(accepted.topic, key=accepted.key, value=accepted.value)
         restored.webhooks += 1
