@@ -44,6 +44,7 @@ from aiokafka.admin.records_to_delete import RecordsToDelete
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.procs import cpu_seconds
+from bench.report import progress
 from hookline.embedded.broker import EmbeddedBroker
 
 TOPIC = "bench.growth"
@@ -70,10 +71,6 @@ def parse_args() -> argparse.Namespace:
     if args.records_per_batch < 1 or args.read < 1:
         parser.error("--records-per-batch and --read must be at least 1")
     return args
-
-
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass

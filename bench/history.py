@@ -47,6 +47,7 @@ from aiokafka import ConsumerRecord
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import progress
 from bench.workdir import work_dir
 from core.kafka import ensure_topics
 from core.loop import settle_gc
@@ -72,10 +73,6 @@ ADMIN_TOKEN = "bench-admin-token"
 #: rejected requests' table keeps 30 days).
 SPAN = timedelta(days=90)
 START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - SPAN
-
-
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def percentile(values: list[float], q: float) -> float:
