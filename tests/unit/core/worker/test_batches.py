@@ -59,8 +59,14 @@ async def agent_taking(
             if stop_at(values):
                 break
 
-    async with agent.test_context() as running:
-        yield running, taken
+    try:
+        async with agent.test_context() as running:
+            yield running, taken
+    finally:
+        # The stream made the app's consumer, whose thread's event loop (never started
+        # here) would otherwise be left to the garbage collector, unclosed.
+        if app._consumer is not None:
+            app._consumer._thread.thread_loop.close()
 
 
 async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
