@@ -44,7 +44,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -424,13 +424,20 @@ class Journal:
         return latest_states([self])
 
 
-def latest_states(journals: Sequence[Journal]) -> Iterator[StateEntry]:
+def latest_states(
+    journals: Sequence[Journal],
+    *,
+    partition_of: tuple[str, int] | None = None,
+    leave_out: Collection[str] = (),
+) -> Iterator[StateEntry]:
     """The state of several journals merged: per (topic, partition, key), the entry
     journaled last (on a tie, the later journal's). Several worker processes each
     journal the partitions they own; a partition that moved from one to another (a
     rebalance, a worker restarted) has its newer values in the journal of the worker that
-    took it, which loaded the older ones from the broker before writing. Config first
-    (the workers need it before anything else), then by topic, partition and key.
+    took it, which loaded the older ones before writing. Config first (the workers need
+    it before anything else), then by topic, partition and key. ``partition_of`` (topic,
+    partition) reads only that partition (a worker loading a store partition kept in
+    the journals only); topics in ``leave_out`` are not read.
 
     Streamed, so memory does not grow with the entries: every lead ever journaled and a
     day of dedup marks (one per webhook). Merged in a dictionary, 200,000 of them took
@@ -440,6 +447,14 @@ def latest_states(journals: Sequence[Journal]) -> Iterator[StateEntry]:
     present = [journal for journal in journals if journal.path.exists()]
     if not present:
         return
+    if partition_of is not None:
+        passes = [("topic = ? AND partition = ?", partition_of)]
+    else:
+        # Config first, in a pass of its own: the workers need it before anything else.
+        passes = [
+            (f"topic {'=' if config else '!='} ?", (CONFIG.name,)) for config in (True, False)
+        ]
+    left_out = tuple(leave_out)
     with contextlib.closing(sqlite3.connect(":memory:", check_same_thread=False)) as merged:
         # SQLite's builds attach 10 at most: the front and up to 8 workers (dev_workers).
         merged.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, len(present))
@@ -447,15 +462,15 @@ def latest_states(journals: Sequence[Journal]) -> Iterator[StateEntry]:
             raise RuntimeError(f"{len(present)} journals to merge; this SQLite attaches {limit}")
         for index, journal in enumerate(present):
             merged.execute(f"ATTACH DATABASE ? AS j{index}", (str(journal.path),))
-        for config in (True, False):
+        not_in = f" AND topic NOT IN ({','.join('?' * len(left_out))})" if left_out else ""
+        for condition, params in passes:
             arms = " UNION ALL ".join(
-                f"SELECT topic, partition, key, updated_at, {index} AS journal, value,"  # noqa: S608 - schema indexes only
-                f" timestamp_ms FROM j{index}.state WHERE (topic = ?) = ?"
+                f"SELECT topic, partition, key, updated_at, {index} AS journal, value,"  # noqa: S608 - schema indexes and placeholders only
+                f" timestamp_ms FROM j{index}.state WHERE {condition}{not_in}"
                 for index in range(len(present))
             )
             rows = merged.execute(
-                f"{arms} ORDER BY topic, partition, key",
-                (CONFIG.name, config) * len(present),
+                f"{arms} ORDER BY topic, partition, key", (*params, *left_out) * len(present)
             )
             # The versions of one key come together, one per journal that holds it.
             for _, versions in itertools.groupby(rows, key=lambda row: row[:3]):

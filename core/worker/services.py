@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,7 +18,7 @@ import mode
 from aiokafka import AIOKafkaProducer
 
 from core.config.view import ConfigView
-from core.journal import Journal, load_key, worker_file
+from core.journal import Journal, load_key, worker_file, worker_files
 from core.kafka import new_producer
 from core.loop import release_free_memory, settle_gc
 from core.settings import Settings
@@ -25,7 +27,7 @@ from core.worker.wire import Outputs
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
 from schemas.leads import LeadState
-from schemas.topics import COMMANDS, DEDUP, LEADS, WEBHOOKS
+from schemas.topics import COMMANDS, DEDUP, LEADS, WEBHOOKS, TopicSpec
 from schemas.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,11 @@ class WorkerServices(mode.Service):
         #: Embedded mode: every state write is journaled too (the broker forgets).
         self.journal = worker_journal(settings)
         mirror: StateMirror | None = self.journal
+        every_journal = every_worker_journal(settings)
+
+        def journals(spec: TopicSpec) -> Callable[[], list[Journal]] | None:
+            return every_journal if spec.journal_only_when_embedded else None
+
         self.view = ConfigView(settings.bootstrap_servers)
         self.producer: AIOKafkaProducer | None = None
         self.dedup: PartitionStore[DedupMark] = PartitionStore(
@@ -50,9 +57,10 @@ class WorkerServices(mode.Service):
             settings.bootstrap_servers,
             mirror,
             keep=self.mark_is_current,
+            journals=journals(DEDUP),
         )
         self.leads: PartitionStore[LeadState] = PartitionStore(
-            LEADS, COMMANDS, settings.bootstrap_servers, mirror
+            LEADS, COMMANDS, settings.bootstrap_servers, mirror, journals=journals(LEADS)
         )
         self.http: aiohttp.ClientSession | None = None
         self.ready = asyncio.Event()
@@ -162,6 +170,20 @@ def worker_journal(settings: Settings) -> Journal | None:
     worker process, ``HOOKLINE_WORKER_INDEX``), else None."""
     if settings.journal_dir is None:
         return None
-    key = settings.journal_key.get_secret_value() if settings.journal_key else None
     path = settings.journal_dir / worker_file(settings.worker_index)
-    return Journal(path, load_key(settings.journal_dir, key))
+    return Journal(path, _journal_key(settings, settings.journal_dir))
+
+
+def every_worker_journal(settings: Settings) -> Callable[[], list[Journal]] | None:
+    """Embedded mode: what lists every worker's journal (of workers no longer run too),
+    anew each time: a store partition's earlier owner may have been any of them."""
+    if (directory := settings.journal_dir) is None:
+        return None
+    key = _journal_key(settings, directory)
+    return lambda: [Journal(path, key) for path in worker_files(directory)]
+
+
+def _journal_key(settings: Settings, directory: Path) -> bytes:
+    return load_key(
+        directory, settings.journal_key.get_secret_value() if settings.journal_key else None
+    )

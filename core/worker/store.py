@@ -21,6 +21,14 @@ the store partitions of the stream partitions it is assigned, as faust tables
 do. A partition is loaded before its first event is processed and forgotten when
 it is revoked: another worker may write it next.
 
+In the embedded mode, a store whose topic is ``journal_only_when_embedded`` (the dedup
+marks: one per webhook, a day of them) keeps its writes in the worker journals only
+(``core/journal.py``, durable once committed, which is when a write is answered) and
+loads a partition from every worker's journal merged, since the broker would hold
+them all in memory and every restart would publish them again. A partition moved from
+one worker to another is read in the journal of each, the value written last winning,
+as the restore merges them.
+
 Values are held encoded, as on the topic, on local disk (``core/worker/disk.py``: a
 worker's memory no longer grows with its leads and marks), and decoded on
 :meth:`PartitionStore.get_many` (a fresh copy each time: about 20 µs for a lead with three
@@ -30,6 +38,7 @@ remembered commands, plus about 5 µs to read it).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -37,12 +46,16 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from core.journal import Journal, latest_states
 from core.kafka import MAX_MESSAGE_BYTES, enqueue_batches
 from core.worker.disk import DiskValues
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
 V = TypeVar("V")
+
+#: Journaled entries read (and decrypted) at a time while loading from the journals.
+JOURNAL_LOAD_PAGE = 5000
 
 #: The loader's long-poll: short, because an idle partition is answered only when it
 #: runs out on the embedded broker, and a load waits for one answer per partition.
@@ -66,7 +79,9 @@ class StateMirror(Protocol):
 class PartitionStore(Generic[V]):
     """``key -> value`` per partition of ``spec``'s topic; values are ``spec``'s model.
     ``source`` is the stream whose partitions decide which store partitions this worker
-    owns; ``keep`` filters records while loading (expired dedup marks are not kept)."""
+    owns; ``keep`` filters records while loading (expired dedup marks are not kept).
+    ``journals`` (embedded mode, ``spec.journal_only_when_embedded``) lists every worker's
+    journal: the store is then theirs alone, ``mirror`` (this worker's) the one written."""
 
     def __init__(
         self,
@@ -75,15 +90,19 @@ class PartitionStore(Generic[V]):
         bootstrap: str,
         mirror: StateMirror | None = None,
         keep: Callable[[V], bool] | None = None,
+        journals: Callable[[], Sequence[Journal]] | None = None,
     ) -> None:
         if spec.partitions != source.partitions:
             raise ValueError(f"{spec.name} must have as many partitions as {source.name}")
+        if journals is not None and (mirror is None or not spec.journal_only_when_embedded):
+            raise ValueError(f"{spec.name} is not kept in the journals only")
         self.spec = spec
         self.source = source
         self._bootstrap = bootstrap
         self._producer: AIOKafkaProducer | None = None
         self._mirror = mirror
         self._keep = keep
+        self._journals = journals
         #: partition -> key -> the value encoded (``spec.encode``), for loaded partitions.
         self._values: DiskValues | None = None
         self._loaded: set[int] = set()
@@ -96,6 +115,8 @@ class PartitionStore(Generic[V]):
         """Writes go through ``producer`` (shared, started by the caller)."""
         self._producer = producer
         self._values = DiskValues()
+        if self._journals is not None:
+            return  # nothing to read from the broker
         self._loader = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             enable_auto_commit=False,
@@ -147,6 +168,8 @@ class PartitionStore(Generic[V]):
 
     async def _read(self, partition: int, values: DiskValues) -> int:
         """Write ``partition``'s latest values into ``values``; returns the records read."""
+        if self._journals is not None:
+            return await self._read_journals(partition, values, self._journals())
         assert self._loader is not None, "store not started"
         tp = TopicPartition(self.spec.name, partition)
         self._loader.assign([tp])
@@ -171,6 +194,23 @@ class PartitionStore(Generic[V]):
             highwater = self._loader.highwater(tp)
             if highwater is not None and await self._loader.position(tp) >= highwater:
                 return records
+
+    async def _read_journals(
+        self, partition: int, values: DiskValues, journals: Sequence[Journal]
+    ) -> int:
+        """:meth:`_read` from the worker journals, a page at a time read (and decrypted)
+        in a thread: SQLite answers while this loop goes on."""
+        entries = latest_states(journals, partition_of=(self.spec.name, partition))
+        read = 0
+        try:
+            while page := await asyncio.to_thread(
+                list, itertools.islice(entries, JOURNAL_LOAD_PAGE)
+            ):
+                values.put_many(partition, [(e.key, self._kept(e.value)) for e in page])
+                read += len(page)
+        finally:
+            entries.close()
+        return read
 
     def _kept(self, raw: bytes | None) -> bytes | None:
         """``raw`` if it is a value to keep, None (a deletion) if not."""
@@ -223,6 +263,8 @@ class PartitionStore(Generic[V]):
                 [(p, key, raw) for p, rows in by_partition.items() for key, raw in rows],
                 timestamp_ms,
             )
+        if self._journals is not None:  # committed in the journal: written
+            return self._acknowledged([], by_partition)
         # A partition's many writes (a batch's marks or leads) as built record batches:
         # a record costs this process about 3 µs so, 8 handed to the producer alone
         # (enqueued and acknowledged, 1.3 KB leads, measured on the embedded broker). A lone

@@ -2,11 +2,13 @@
 
 The embedded broker keeps topics in memory, so it always starts empty. Before the
 worker starts, everything journaled is published again
-(``core/journal.py``): config first, then the worker's state (dedup
-marks, leads with their send intents) to the partitions it was written to, with
-its original timestamps (the history sink's second copy collapses into the rows
-it stored the first time), then every accepted webhook not yet known to be fully
-processed, in the order it was accepted.
+(``core/journal.py``): config first, then the worker's state (leads with their send
+intents) to the partitions it was written to, with its original timestamps (the
+history sink's second copy collapses into the rows it stored the first time), then
+every accepted webhook not yet known to be fully processed, in the order it was
+accepted. Dedup marks are not: the embedded mode keeps them in the worker journals
+only, where the workers load them from (``schemas/topics.py``,
+``journal_only_when_embedded``).
 
 Publishing a webhook again is safe whatever happened to it before the stop: its
 dedup mark (restored) tells the worker this very request is read again, so it
@@ -25,7 +27,7 @@ from aiokafka import AIOKafkaProducer
 
 from core.journal import Journal, StateEntry, latest_states
 from core.kafka import enqueue_records
-from schemas.topics import CONFIG
+from schemas.topics import CONFIG, JOURNAL_ONLY_WHEN_EMBEDDED
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ def _topic_partition(entry: StateEntry) -> tuple[str, int]:
 async def restore(front: Journal, workers: list[Journal], producer: AIOKafkaProducer) -> Restored:
     """Refill the broker from the front process's journal and every worker's."""
     restored = Restored()
-    states = latest_states([front, *workers])
+    states = latest_states([front, *workers], leave_out=JOURNAL_ONLY_WHEN_EMBEDDED)
 
     def next_page() -> list[StateEntry]:
         return list(itertools.islice(states, RESTORE_PAGE))

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
+from core.journal import FRONT_FILE
 from hookline.embedded.devprocess import DevServer
 from tests.processes import children, kill9, wait_all_dead
 from tests.provider import ProviderStandIn
@@ -31,6 +33,8 @@ from tests.samples import load_samples
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 
 TAG = "cancelou"
+#: Deliveries finished before a kill that the platform sends again after the restart.
+DUPLICATES = 100
 PRODUCT = "Produto test postback2"
 
 
@@ -78,7 +82,7 @@ class Account:
         integration = await self.call(
             "POST", "/api/integrations", {"name": "Hotmart", "platform": "hotmart"}
         )
-        iid = integration["id"]
+        iid = self.integration_id = integration["id"]
         await self.call(
             "PATCH",
             f"/api/integrations/{iid}",
@@ -115,6 +119,13 @@ class Account:
             f"{self.server.base}/api/leads/{quote(phone)}", headers=self.headers
         ) as response:
             return await response.json() if response.status == 200 else None
+
+    async def webhook_statuses(self) -> dict[str, str]:
+        """The status of each of the integration's latest 500 webhooks, by request id."""
+        history = await self.call(
+            "GET", f"/api/integrations/{self.integration_id}/history?limit=500"
+        )
+        return {item["request_id"]: item["status"] for item in history["items"]}
 
     async def messages(self, phone: str) -> list[dict]:
         async with self.session.get(
@@ -311,17 +322,35 @@ async def test_worker_stopped_under_load_exits_and_loses_nothing(tmp_path: Path)
     await each_worker_stopped_under_load(tmp_path, "SIGTERM", sigterm)
 
 
+def journaled_webhooks(data_dir: Path) -> int:
+    """Accepted webhooks ``hookline dev``'s journal still holds (not yet known finished)."""
+    path = data_dir / "journal" / FRONT_FILE
+    with contextlib.closing(sqlite3.connect(path)) as journal:
+        return journal.execute("SELECT count(*) FROM accepted").fetchone()[0]
+
+
 async def test_dev_killed_mid_load_then_restarted(tmp_path: Path) -> None:
+    """Also: deliveries finished (and forgotten by the journal) before the kill are sent
+    again after the restart. The new process's gateway remembers none of them and the
+    restore publishes neither them nor their dedup marks: the workers must find the marks
+    in their journals."""
     data_dir = tmp_path / "dev"
-    webhooks = 1000
+    webhooks, finished_first = 1000, DUPLICATES
     async with ProviderStandIn() as provider:
         load = Load()
         async with dev_server(data_dir) as server, aiohttp.ClientSession() as session:
             account = Account(session, server)
             url = await account.create(provider.url)
+            await drive(url, range(finished_first), load, concurrency=16)
+            first = await wait_complete(account, list(load.accepted), timeout=120)
+            assert first.complete == finished_first, first
+            deadline = time.monotonic() + 60
+            while journaled_webhooks(data_dir):  # the pruner forgets them within seconds
+                assert time.monotonic() < deadline, "the journal kept finished webhooks"
+                await asyncio.sleep(0.5)
             stop = asyncio.Event()
             driving = asyncio.create_task(
-                drive(url, range(webhooks), load, concurrency=16, stop=stop)
+                drive(url, range(finished_first, webhooks), load, concurrency=16, stop=stop)
             )
             while load.sent < 0.5 * webhooks:
                 await asyncio.sleep(0.05)
@@ -345,9 +374,23 @@ async def test_dev_killed_mid_load_then_restarted(tmp_path: Path) -> None:
             await drive(url, retry, load, concurrency=16)
             assert len(load.accepted) == webhooks, f"refused: {load.refused}"
             result = await wait_complete(account, list(load.accepted), timeout=240)
+            # Sent again: each must be a duplicate, acted on never.
+            sent_again = Load()
+            await drive(url, range(finished_first), sent_again, concurrency=16)
+            assert len(sent_again.accepted) == finished_first, f"refused: {sent_again.refused}"
+            deadline = time.monotonic() + 120
+            while True:
+                statuses = await account.webhook_statuses()
+                again = Counter(statuses.get(r, "not yet") for r in sent_again.accepted.values())
+                if not again["not yet"]:
+                    break
+                assert time.monotonic() < deadline, again
+                await asyncio.sleep(1)
             print(
                 f"\nhookline dev SIGKILL mid-load: {accepted_before} accepted before the kill,"
-                f" {webhooks} in all: {result}; {channel_calls(provider)}",
+                f" {webhooks} in all: {result}; {finished_first} finished before it and sent"
+                f" again after: {dict(again)}; {channel_calls(provider)}",
                 flush=True,
             )
+            assert again == {"duplicate": finished_first}
             assert_acted_on_once(provider, load, result)

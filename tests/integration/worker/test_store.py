@@ -1,13 +1,19 @@
 """The worker's partition store on the real broker: values held encoded and decoded
-fresh on every read, reloaded from the topic, and expired marks pruned from the oldest."""
+fresh on every read, reloaded from the topic, and expired marks pruned from the oldest;
+in the embedded mode, a store kept in the worker journals only."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from core.journal import Journal, load_key, worker_file, worker_files
 from core.kafka import new_producer
 from core.worker.store import PartitionStore
 from schemas.dedup import DedupMark
@@ -22,9 +28,13 @@ def one(store: PartitionStore[DedupMark], partition: int, key: str) -> DedupMark
     return store.get_many(partition, [key]).get(key)
 
 
-async def _store(bootstrap: str) -> tuple[PartitionStore[DedupMark], object]:
+def _specs() -> tuple[TopicSpec, TopicSpec]:
     spec = TopicSpec(unique_topic("store"), "key", DedupMark, partitions=2, compacted=True)
-    source = TopicSpec(unique_topic("source"), "key", DedupMark, partitions=2)
+    return spec, TopicSpec(unique_topic("source"), "key", DedupMark, partitions=2)
+
+
+async def _store(bootstrap: str) -> tuple[PartitionStore[DedupMark], object]:
+    spec, source = _specs()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -111,3 +121,95 @@ async def test_a_calls_many_writes_go_out_in_order_and_reload_as_written(bootstr
     finally:
         await store.stop()
         await producer.stop()
+
+
+def mark(request_id: str, hours_ago: float = 0) -> DedupMark:
+    return DedupMark(request_id=request_id, received_at=utcnow() - timedelta(hours=hours_ago))
+
+
+def request_ids(store: PartitionStore[DedupMark], keys: list[str]) -> dict[str, str | None]:
+    return {key: getattr(one(store, 0, key), "request_id", None) for key in keys}
+
+
+@asynccontextmanager
+async def journal_store(
+    bootstrap: str, spec: TopicSpec, source: TopicSpec, directory: Path, index: int
+) -> AsyncIterator[PartitionStore[DedupMark]]:
+    """Worker ``index``'s store kept in the journals of ``directory`` (every worker's)."""
+    key = load_key(directory)
+    journal = Journal(directory / worker_file(index), key).open_for_writing()
+    producer = new_producer(bootstrap)
+    await producer.start()
+    store: PartitionStore[DedupMark] = PartitionStore(
+        spec,
+        source,
+        bootstrap,
+        journal,
+        keep=lambda m: utcnow() - m.received_at < timedelta(hours=24),
+        journals=lambda: [Journal(path, key) for path in worker_files(directory)],
+    )
+    await store.start(producer)
+    try:
+        yield store
+    finally:
+        await store.stop()
+        await producer.stop()
+        journal.close()
+
+
+async def test_a_store_kept_in_the_journals_loads_from_every_workers_and_never_the_broker(
+    bootstrap: str, tmp_path: Path
+) -> None:
+    """Worker 0 writes, the partition moves to worker 1 (which reads worker 0's journal,
+    writes newer values and a deletion), and back: the value written last wins, expired
+    marks are not kept, and nothing reaches the broker."""
+    spec, source = _specs()
+    spec = replace(spec, journal_only_when_embedded=True)
+    keys = ["a", "b", "c", "old"]
+    async with (
+        journal_store(bootstrap, spec, source, tmp_path, 0) as first,
+        journal_store(bootstrap, spec, source, tmp_path, 1) as second,
+    ):
+        await first.load(0)
+        await (
+            await first.stage_many(
+                [(0, "a", mark("a-1")), (0, "b", mark("b-1")), (0, "old", mark("old", 25))]
+            )
+        )
+        assert request_ids(first, keys) == {"a": "a-1", "b": "b-1", "c": None, "old": "old"}
+
+        first.revoke([0])
+        await second.load(0)  # a rebalance: the second worker owns partition 0 now
+        assert request_ids(second, keys) == {"a": "a-1", "b": "b-1", "c": None, "old": None}
+        await second.put(0, "a", mark("a-2"))
+        await second.put(0, "b", None)
+        await second.put(0, "c", mark("c-2"))
+
+        second.revoke([0])
+        await first.load(0)  # and back
+        assert request_ids(first, keys) == {"a": "a-2", "b": None, "c": "c-2", "old": None}
+
+    # The topic itself was never written: a store reading it finds nothing.
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(spec.name, 2, 1)])
+    finally:
+        await admin.close()
+    producer = new_producer(bootstrap)
+    await producer.start()
+    from_topic: PartitionStore[DedupMark] = PartitionStore(spec, source, bootstrap)
+    await from_topic.start(producer)
+    try:
+        await from_topic.load(0)
+        assert request_ids(from_topic, keys) == dict.fromkeys(keys)
+    finally:
+        await from_topic.stop()
+        await producer.stop()
+
+
+def test_only_a_topic_declared_so_is_kept_in_the_journals(tmp_path: Path) -> None:
+    spec, source = _specs()
+    journal = Journal(tmp_path / worker_file(0), load_key(tmp_path))
+    with pytest.raises(ValueError, match="not kept in the journals only"):
+        PartitionStore(spec, source, "localhost:9092", journal, journals=lambda: [journal])

@@ -113,6 +113,32 @@ async def test_several_journals_merge_to_the_value_written_last_tombstones_inclu
     }
 
 
+async def test_one_partition_or_all_but_some_topics_can_be_read(tmp_path: Path) -> None:
+    """A worker loading a store partition kept in the journals reads that partition
+    only; the restore leaves those topics out."""
+    key = load_key(tmp_path)
+    first = Journal(tmp_path / worker_file(0), key).open_for_writing()
+    second = Journal(tmp_path / worker_file(1), key).open_for_writing()
+    try:
+        await first.put_state("hookline.dedup", 1, "int_1:a", b"a-old", 1000)
+        await first.put_state("hookline.dedup", 2, "int_1:b", b"other partition", 1000)
+        await second.put_state("hookline.dedup", 1, "int_1:a", b"a-new", 2000)
+        await second.put_state("hookline.dedup", 1, "int_1:c", None, 2000)
+        await second.put_state("hookline.leads", 1, "acc_1:+551", b"lead", 2000)
+        await second.put_state("hookline.config", 0, "channel:acc_1", b"config", 2000)
+    finally:
+        first.close()
+        second.close()
+    journals = [Journal(path, key) for path in worker_files(tmp_path)]
+    partition = latest_states(journals, partition_of=("hookline.dedup", 1))
+    assert [(s.key, s.value) for s in partition] == [("int_1:a", b"a-new"), ("int_1:c", None)]
+    rest = latest_states(journals, leave_out={"hookline.dedup", "hookline.history"})
+    assert [(s.topic, s.key) for s in rest] == [
+        ("hookline.config", "channel:acc_1"),
+        ("hookline.leads", "acc_1:+551"),
+    ]
+
+
 async def test_the_front_and_the_most_workers_hookline_dev_runs_merge_in_key_order(
     tmp_path: Path,
 ) -> None:
