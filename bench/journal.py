@@ -8,8 +8,10 @@ grows while it does.
     python bench/journal.py --records 1000 --states 200000   # a worker state to restore too
 
 ``--states N`` first journals N worker state entries in two worker journals: half of
-them leads (780 B each, about what the soak's new leads take), half dedup marks (120 B).
-The restore publishes every one of them again, as it does after each broker recycle.
+them leads (780 B each, about what the soak's new leads take), half dedup marks. The
+restore publishes the leads again, as it does after each broker recycle; the marks stay
+in the journals, where a worker loads them from. Beside that, in the same run, the way
+before: the marks published into the broker too, and a worker loading them from there.
 """
 
 from __future__ import annotations
@@ -21,15 +23,22 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.workdir import work_dir
-from core.journal import FRONT_FILE, Journal, load_key, worker_file
-from core.kafka import ensure_topics, new_producer
+from core.journal import FRONT_FILE, Journal, latest_states, load_key, worker_file
+from core.kafka import enqueue_records, ensure_topics, new_producer
+from core.worker.store import PartitionStore
 from hookline.embedded.broker import EmbeddedBroker
+from hookline.embedded.dev import resident_mb
 from hookline.embedded.restore import restore
+from schemas.dedup import DedupMark
 from schemas.topics import DEDUP, LEADS, WEBHOOKS
+from schemas.types import utcnow
 
 
 async def timed(count: int, concurrency: int, one) -> float:
@@ -59,10 +68,64 @@ async def journal_states(workers: list[Journal], count: int) -> None:
                     1000,
                 )
                 await journal.put_states(
-                    DEDUP.name, [(n % 8, f"int_1:d{n}", b"D" * 120) for n in rows], 1000
+                    DEDUP.name,
+                    [(n % 8, f"int_1:d{n}", DEDUP.encode(mark(n))) for n in rows],
+                    1000,
                 )
         finally:
             journal.close()
+
+
+def mark(n: int) -> DedupMark:
+    return DedupMark(request_id=f"{n:032x}", received_at=utcnow())
+
+
+async def load_marks(store: PartitionStore[DedupMark], producer: AIOKafkaProducer) -> float:
+    """Seconds for ``store`` to load every dedup partition, as a worker that owns them all."""
+    await store.start(producer)
+    try:
+        started = time.perf_counter()
+        for partition in range(DEDUP.partitions):
+            await store.load(partition)
+        return time.perf_counter() - started
+    finally:
+        await store.stop()
+
+
+async def marks_both_ways(
+    workers: list[Journal], bootstrap: str, producer: AIOKafkaProducer, broker_pid: int
+) -> None:
+    """The dedup marks as a worker finds them now (its journals) and before (published
+    into the broker by the restore, then loaded from there), in this run."""
+    marks = sum(1 for _ in latest_states(workers, leave_out={LEADS.name}))
+    mirror = workers[0].open_for_writing()  # a journal-backed store writes its own
+    try:
+        now = await load_marks(
+            PartitionStore(DEDUP, WEBHOOKS, bootstrap, mirror, journals=lambda: workers),
+            producer,
+        )
+    finally:
+        mirror.close()
+    size = resident_mb(broker_pid)
+    started = time.perf_counter()
+    acknowledgements: list[asyncio.Future[Any]] = []
+    for partition in range(DEDUP.partitions):
+        entries = latest_states(workers, partition_of=(DEDUP.name, partition))
+        records = [(e.key.encode(), e.value, e.timestamp_ms) for e in entries]
+        acknowledgements += await enqueue_records(producer, DEDUP.name, partition, records)
+    await asyncio.gather(*acknowledgements)
+    published = time.perf_counter() - started
+    grown = resident_mb(broker_pid) - size
+    before = await load_marks(PartitionStore(DEDUP, WEBHOOKS, bootstrap), producer)
+    print(f"{marks:,} dedup marks, as a worker starting on them finds them:")
+    print(
+        f"  before (same run): published by the restore in {published:.2f} s (the broker"
+        f" grew {grown:,.0f} MB), then loaded from the broker in {before:.2f} s"
+    )
+    print(
+        f"  now: published never, loaded from the worker journals in {now:.2f} s"
+        f"  ({now / (published + before):.2f}x the time before)"
+    )
 
 
 async def main() -> None:
@@ -73,7 +136,8 @@ async def main() -> None:
     args = parser.parse_args()
     body = os.urandom(1024).hex().encode()  # 2 KB, incompressible
 
-    with work_dir("bench-journal-", keep=False) as directory, EmbeddedBroker() as bootstrap:
+    broker = EmbeddedBroker()
+    with work_dir("bench-journal-", keep=False) as directory, broker as bootstrap:
         key = load_key(directory)
         journal = Journal(directory / FRONT_FILE, key).open_for_writing()
         await ensure_topics(bootstrap, [WEBHOOKS, LEADS, DEDUP])
@@ -124,6 +188,9 @@ async def main() -> None:
                 f" state entries in {elapsed:.2f} s ({count / elapsed:,.0f}/s);"
                 f" peak RSS grew {grown / 1024:,.0f} MB"
             )
+            if args.states:
+                assert broker.pid is not None
+                await marks_both_ways(workers, bootstrap, producer, broker.pid)
         finally:
             await producer.stop()
 
