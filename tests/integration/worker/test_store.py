@@ -33,8 +33,11 @@ def _specs() -> tuple[TopicSpec, TopicSpec]:
     return spec, TopicSpec(unique_topic("source"), "key", DedupMark, partitions=2)
 
 
-async def _store(bootstrap: str) -> tuple[PartitionStore[DedupMark], object]:
-    spec, source = _specs()
+async def _store(
+    bootstrap: str, specs: tuple[TopicSpec, TopicSpec] | None = None
+) -> tuple[PartitionStore[DedupMark], object]:
+    """A store on its topic, created here (new ones unless ``specs`` names them)."""
+    spec, source = specs or _specs()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -190,16 +193,7 @@ async def test_a_store_kept_in_the_journals_loads_from_every_workers_and_never_t
         assert request_ids(first, keys) == {"a": "a-2", "b": None, "c": "c-2", "old": None}
 
     # The topic itself was never written: a store reading it finds nothing.
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(spec.name, 2, 1)])
-    finally:
-        await admin.close()
-    producer = new_producer(bootstrap)
-    await producer.start()
-    from_topic: PartitionStore[DedupMark] = PartitionStore(spec, source, bootstrap)
-    await from_topic.start(producer)
+    from_topic, producer = await _store(bootstrap, (spec, source))
     try:
         await from_topic.load(0)
         assert request_ids(from_topic, keys) == dict.fromkeys(keys)

@@ -80,26 +80,40 @@ async def test_an_empty_batch_of_state_writes_is_answered_at_once(journal: Journ
     assert list(journal.states()) == []
 
 
+async def two_workers_write(
+    directory: Path, writes: list[tuple[int, str, int, str, bytes | None]]
+) -> bytes:
+    """``(worker, topic, partition, key, value)`` journaled in order by worker 0 or 1;
+    the journals' key."""
+    key = load_key(directory)
+    workers = [Journal(directory / worker_file(i), key).open_for_writing() for i in (0, 1)]
+    try:
+        for worker, topic, partition, state_key, value in writes:
+            await workers[worker].put_state(topic, partition, state_key, value)
+    finally:
+        for journal in workers:
+            journal.close()
+    return key
+
+
 async def test_several_journals_merge_to_the_value_written_last_tombstones_included(
     tmp_path: Path,
 ) -> None:
     """Two worker processes: partitions moved from the first to the second (a
     rebalance), which wrote newer values and deleted a key the first still holds."""
-    key = load_key(tmp_path)
-    first = Journal(tmp_path / worker_file(0), key).open_for_writing()
-    second = Journal(tmp_path / worker_file(1), key).open_for_writing()
-    try:
-        await first.put_state("hookline.leads", 3, "acc_1:+551", b"old", 1000)
-        await first.put_state("hookline.dedup", 1, "int_1:d", b"mark", 1000)
-        await first.put_state("hookline.leads", 4, "acc_1:+552", b"only-first", 1000)
-        await second.put_state("hookline.leads", 3, "acc_1:+551", b"new", 2000)
-        await second.put_state("hookline.dedup", 1, "int_1:d", None, 2000)
-        await second.put_state("hookline.leads", 5, "acc_1:+553", b"only-second", 2000)
-        # Back to the first worker after another rebalance: newest again.
-        await first.put_state("hookline.leads", 5, "acc_1:+553", b"back-to-first", 3000)
-    finally:
-        first.close()
-        second.close()
+    key = await two_workers_write(
+        tmp_path,
+        [
+            (0, "hookline.leads", 3, "acc_1:+551", b"old"),
+            (0, "hookline.dedup", 1, "int_1:d", b"mark"),
+            (0, "hookline.leads", 4, "acc_1:+552", b"only-first"),
+            (1, "hookline.leads", 3, "acc_1:+551", b"new"),
+            (1, "hookline.dedup", 1, "int_1:d", None),
+            (1, "hookline.leads", 5, "acc_1:+553", b"only-second"),
+            # Back to the first worker after another rebalance: newest again.
+            (0, "hookline.leads", 5, "acc_1:+553", b"back-to-first"),
+        ],
+    )
     assert worker_files(tmp_path) == [tmp_path / "worker-1.sqlite", tmp_path / "worker.sqlite"]
     merged = {
         (s.topic, s.partition, s.key): s.value
@@ -116,19 +130,17 @@ async def test_several_journals_merge_to_the_value_written_last_tombstones_inclu
 async def test_one_partition_or_all_but_some_topics_can_be_read(tmp_path: Path) -> None:
     """A worker loading a store partition kept in the journals reads that partition
     only; the restore leaves those topics out."""
-    key = load_key(tmp_path)
-    first = Journal(tmp_path / worker_file(0), key).open_for_writing()
-    second = Journal(tmp_path / worker_file(1), key).open_for_writing()
-    try:
-        await first.put_state("hookline.dedup", 1, "int_1:a", b"a-old", 1000)
-        await first.put_state("hookline.dedup", 2, "int_1:b", b"other partition", 1000)
-        await second.put_state("hookline.dedup", 1, "int_1:a", b"a-new", 2000)
-        await second.put_state("hookline.dedup", 1, "int_1:c", None, 2000)
-        await second.put_state("hookline.leads", 1, "acc_1:+551", b"lead", 2000)
-        await second.put_state("hookline.config", 0, "channel:acc_1", b"config", 2000)
-    finally:
-        first.close()
-        second.close()
+    key = await two_workers_write(
+        tmp_path,
+        [
+            (0, "hookline.dedup", 1, "int_1:a", b"a-old"),
+            (0, "hookline.dedup", 2, "int_1:b", b"other partition"),
+            (1, "hookline.dedup", 1, "int_1:a", b"a-new"),
+            (1, "hookline.dedup", 1, "int_1:c", None),
+            (1, "hookline.leads", 1, "acc_1:+551", b"lead"),
+            (1, "hookline.config", 0, "channel:acc_1", b"config"),
+        ],
+    )
     journals = [Journal(path, key) for path in worker_files(tmp_path)]
     partition = latest_states(journals, partition_of=("hookline.dedup", 1))
     assert [(s.key, s.value) for s in partition] == [("int_1:a", b"a-new"), ("int_1:c", None)]
