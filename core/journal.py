@@ -462,15 +462,26 @@ def latest_states(
             raise RuntimeError(f"{len(present)} journals to merge; this SQLite attaches {limit}")
         for index, journal in enumerate(present):
             merged.execute(f"ATTACH DATABASE ? AS j{index}", (str(journal.path),))
+        # A worker starting for the first time creates its file, then its tables: a
+        # file caught in between holds nothing yet.
+        holding = [
+            index
+            for index in range(len(present))
+            if merged.execute(
+                f"SELECT 1 FROM j{index}.sqlite_master WHERE type = 'table' AND name = 'state'"  # noqa: S608 - schema indexes only
+            ).fetchone()
+        ]
         not_in = f" AND topic NOT IN ({','.join('?' * len(left_out))})" if left_out else ""
         for condition, params in passes:
             arms = " UNION ALL ".join(
                 f"SELECT topic, partition, key, updated_at, {index} AS journal, value,"  # noqa: S608 - schema indexes and placeholders only
                 f" timestamp_ms FROM j{index}.state WHERE {condition}{not_in}"
-                for index in range(len(present))
+                for index in holding
             )
+            if not arms:
+                return
             rows = merged.execute(
-                f"{arms} ORDER BY topic, partition, key", (*params, *left_out) * len(present)
+                f"{arms} ORDER BY topic, partition, key", (*params, *left_out) * len(holding)
             )
             # The versions of one key come together, one per journal that holds it: the
             # last journaled wins (on a tie, the later journal's). A plain loop, not
