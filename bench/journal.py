@@ -10,15 +10,18 @@ grows while it does.
 ``--states N`` first journals N worker state entries in two worker journals: half of
 them leads (780 B each, about what the soak's new leads take), half dedup marks. The
 restore publishes the leads again, as it does after each broker recycle; the marks stay
-in the journals, where a worker loads them from. Beside that, in the same run, the way
-before: the marks published into the broker too, and a worker loading them from there.
+in the journals, where a worker reads them. Beside that, in the same run, the way
+before: the marks published into the broker too, and a worker loading them from there;
+then both read 20,000 of them, 500 at a time, as the webhook agent does.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
+import random
 import resource
 import sys
 import time
@@ -80,14 +83,27 @@ def mark(n: int) -> DedupMark:
     return DedupMark(request_id=f"{n:032x}", received_at=utcnow())
 
 
-async def load_marks(store: PartitionStore[DedupMark], producer: AIOKafkaProducer) -> float:
-    """Seconds for ``store`` to load every dedup partition, as a worker that owns them all."""
+#: Keys an agent's batch reads at once (its largest batch).
+BATCH_KEYS = 500
+
+
+async def start_and_read(
+    store: PartitionStore[DedupMark], producer: AIOKafkaProducer, keys: list[tuple[int, str]]
+) -> tuple[float, float]:
+    """Seconds for ``store`` to be ready on every dedup partition (a worker owning them
+    all), then µs per key to read ``keys`` in batches, as the webhook agent does."""
     await store.start(producer)
     try:
         started = time.perf_counter()
         for partition in range(DEDUP.partitions):
             await store.load(partition)
-        return time.perf_counter() - started
+        ready = time.perf_counter() - started
+        started = time.perf_counter()
+        found = 0
+        for start in range(0, len(keys), BATCH_KEYS):
+            found += len(await store.read(keys[start : start + BATCH_KEYS]))
+        assert found == len(keys), f"{found} of {len(keys)} marks read"
+        return ready, (time.perf_counter() - started) / len(keys) * 1e6
     finally:
         await store.stop()
 
@@ -95,36 +111,39 @@ async def load_marks(store: PartitionStore[DedupMark], producer: AIOKafkaProduce
 async def marks_both_ways(
     workers: list[Journal], bootstrap: str, producer: AIOKafkaProducer, broker_pid: int
 ) -> None:
-    """The dedup marks as a worker finds them now (its journals) and before (published
-    into the broker by the restore, then loaded from there), in this run."""
-    marks = sum(1 for _ in latest_states(workers, leave_out={LEADS.name}))
+    """The dedup marks as a worker finds them now (read in the worker journals) and
+    before (published into the broker by the restore, then loaded from there), in this
+    run: what a start costs, and what a read costs after it."""
+    started = time.perf_counter()
+    marks = list(latest_states(workers, leave_out={LEADS.name}))
+    merged = time.perf_counter() - started  # what the restore read before it published
+    keys = [(e.partition, e.key) for e in random.sample(marks, min(len(marks), 20_000))]
     mirror = workers[0].open_for_writing()  # a journal-backed store writes its own
     try:
-        now = await load_marks(
-            PartitionStore(DEDUP, WEBHOOKS, bootstrap, mirror, journals=lambda: workers),
-            producer,
-        )
+        journals = PartitionStore(DEDUP, WEBHOOKS, bootstrap, mirror, journals=lambda: workers)
+        now_ready, now_read = await start_and_read(journals, producer, keys)
     finally:
         mirror.close()
     size = resident_mb(broker_pid)
     started = time.perf_counter()
     acknowledgements: list[asyncio.Future[Any]] = []
-    for partition in range(DEDUP.partitions):
-        entries = latest_states(workers, partition_of=(DEDUP.name, partition))
+    for (_, partition), entries in itertools.groupby(marks, lambda e: (e.topic, e.partition)):
         records = [(e.key.encode(), e.value, e.timestamp_ms) for e in entries]
         acknowledgements += await enqueue_records(producer, DEDUP.name, partition, records)
     await asyncio.gather(*acknowledgements)
-    published = time.perf_counter() - started
+    published = time.perf_counter() - started + merged
     grown = resident_mb(broker_pid) - size
-    before = await load_marks(PartitionStore(DEDUP, WEBHOOKS, bootstrap), producer)
-    print(f"{marks:,} dedup marks, as a worker starting on them finds them:")
+    topic = PartitionStore(DEDUP, WEBHOOKS, bootstrap)
+    before_ready, before_read = await start_and_read(topic, producer, keys)
+    print(f"{len(marks):,} dedup marks, as a worker starting on them finds them:")
     print(
         f"  before (same run): published by the restore in {published:.2f} s (the broker"
-        f" grew {grown:,.0f} MB), then loaded from the broker in {before:.2f} s"
+        f" grew {grown:,.0f} MB), loaded from the broker in {before_ready:.2f} s;"
+        f" then {before_read:.1f} us a key read"
     )
     print(
-        f"  now: published never, loaded from the worker journals in {now:.2f} s"
-        f"  ({now / (published + before):.2f}x the time before)"
+        f"  now: published never, ready in {now_ready:.3f} s (read in the worker journals);"
+        f" then {now_read:.1f} us a key read ({now_read / before_read:.1f}x)"
     )
 
 

@@ -43,7 +43,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -425,58 +425,34 @@ class Journal:
 
 
 def latest_states(
-    journals: Sequence[Journal],
-    *,
-    partition_of: tuple[str, int] | None = None,
-    leave_out: Collection[str] = (),
+    journals: Sequence[Journal], *, leave_out: Collection[str] = ()
 ) -> Iterator[StateEntry]:
     """The state of several journals merged: per (topic, partition, key), the entry
     journaled last (on a tie, the later journal's). Several worker processes each
     journal the partitions they own; a partition that moved from one to another (a
     rebalance, a worker restarted) has its newer values in the journal of the worker that
     took it, which loaded the older ones before writing. Config first (the workers need
-    it before anything else), then by topic, partition and key. ``partition_of`` (topic,
-    partition) reads only that partition (a worker loading a store partition kept in
-    the journals only); topics in ``leave_out`` are not read.
+    it before anything else), then by topic, partition and key. Topics in ``leave_out``
+    are not read (kept in the journals only: :class:`MergedJournals` reads them).
 
     Streamed, so memory does not grow with the entries: every lead ever journaled and a
     day of dedup marks (one per webhook). Merged in a dictionary, 200,000 of them took
     the restoring process 195 MB. Each file is read in its primary key's order and SQLite
     merges the files (attached to one connection), so nothing is sorted. Rows are read
     by whichever thread asks next (``check_same_thread=False``; one at a time)."""
-    present = [journal for journal in journals if journal.path.exists()]
-    if not present:
-        return
-    if partition_of is not None:
-        passes = [("topic = ? AND partition = ?", partition_of)]
-    else:
+    left_out = tuple(leave_out)
+    holding, merged = _attached(journals)
+    with contextlib.closing(merged):
+        not_in = f" AND topic NOT IN ({','.join('?' * len(left_out))})" if left_out else ""
         # Config first, in a pass of its own: the workers need it before anything else.
         passes = [
             (f"topic {'=' if config else '!='} ?", (CONFIG.name,)) for config in (True, False)
         ]
-    left_out = tuple(leave_out)
-    with contextlib.closing(sqlite3.connect(":memory:", check_same_thread=False)) as merged:
-        # SQLite's builds attach 10 at most: the front and up to 8 workers (dev_workers).
-        merged.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, len(present))
-        if (limit := merged.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)) < len(present):
-            raise RuntimeError(f"{len(present)} journals to merge; this SQLite attaches {limit}")
-        for index, journal in enumerate(present):
-            merged.execute(f"ATTACH DATABASE ? AS j{index}", (str(journal.path),))
-        # A worker starting for the first time creates its file, then its tables: a
-        # file caught in between holds nothing yet.
-        holding = [
-            index
-            for index in range(len(present))
-            if merged.execute(
-                f"SELECT 1 FROM j{index}.sqlite_master WHERE type = 'table' AND name = 'state'"  # noqa: S608 - schema indexes only
-            ).fetchone()
-        ]
-        not_in = f" AND topic NOT IN ({','.join('?' * len(left_out))})" if left_out else ""
         for condition, params in passes:
             arms = " UNION ALL ".join(
                 f"SELECT topic, partition, key, updated_at, {index} AS journal, value,"  # noqa: S608 - schema indexes and placeholders only
                 f" timestamp_ms FROM j{index}.state WHERE {condition}{not_in}"
-                for index in holding
+                for index in range(len(holding))
             )
             if not arms:
                 return
@@ -489,12 +465,97 @@ def latest_states(
             latest = None
             for row in rows:
                 if latest is not None and row[:3] != latest[:3]:
-                    yield _entry(present, latest)
+                    yield _entry(holding, latest)
                 elif latest is not None and (row[3], row[4]) < (latest[3], latest[4]):
                     continue
                 latest = row
             if latest is not None:
-                yield _entry(present, latest)
+                yield _entry(holding, latest)
+
+
+class MergedJournals:
+    """Several worker journals read as one, key by key: per key, the value journaled last
+    (on a tie, the later journal's), as :func:`latest_states` merges them. What a worker
+    reads its dedup marks from in the embedded mode, instead of loading a day of them at
+    every start. One connection with the files attached; :meth:`refresh` attaches a file
+    that appeared since (a worker started for the first time)."""
+
+    def __init__(self, list_journals: Callable[[], Sequence[Journal]]) -> None:
+        self._list = list_journals
+        self._paths: list[Path] = []
+        self._journals: list[Journal] = []
+        self._db: sqlite3.Connection | None = None
+
+    def refresh(self) -> None:
+        journals = [journal for journal in self._list() if journal.path.exists()]
+        if self._db is not None and [j.path for j in journals] == self._paths:
+            return
+        self.close()
+        self._journals, self._db = _attached(journals)
+        # A file caught between its creation and its tables is attached again next time.
+        self._paths = (
+            [j.path for j in self._journals] if len(self._journals) == len(journals) else []
+        )
+
+    def get_many(self, topic: str, partition: int, keys: Iterable[str]) -> dict[str, bytes | None]:
+        """The latest journaled value of each of ``keys`` that has one (None: deleted)."""
+        if self._db is None:
+            self.refresh()
+        assert self._db is not None
+        wanted = list(dict.fromkeys(keys))
+        latest: dict[str, tuple[float, int, bytes]] = {}
+        for start in range(0, len(wanted), KEYS_PER_QUERY):
+            chunk = wanted[start : start + KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            arms = " UNION ALL ".join(
+                f"SELECT key, updated_at, {index}, value FROM j{index}.state"  # noqa: S608 - schema indexes and placeholders only
+                f" WHERE topic = ? AND partition = ? AND key IN ({marks})"
+                for index in range(len(self._journals))
+            )
+            if not arms:
+                return {}
+            for key, updated_at, index, sealed in self._db.execute(
+                arms, (topic, partition, *chunk) * len(self._journals)
+            ):
+                if key not in latest or (updated_at, index) > latest[key][:2]:
+                    latest[key] = (updated_at, index, sealed)
+        return {
+            key: self._journals[index]._open(topic, key, sealed) or None
+            for key, (_, index, sealed) in latest.items()
+        }
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+#: Keys asked for in one query by :meth:`MergedJournals.get_many`, times the journals
+#: (SQLite's older builds allow 999 parameters).
+KEYS_PER_QUERY = 100
+
+
+def _attached(journals: Sequence[Journal]) -> tuple[list[Journal], sqlite3.Connection]:
+    """A connection with each of ``journals`` attached as ``j<index>`` in the returned
+    list: those that hold a state table (a worker starting for the first time creates its
+    file, then its tables: a file caught in between holds nothing yet)."""
+    present = [journal for journal in journals if journal.path.exists()]
+    db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    # SQLite's builds attach 10 at most: the front and up to 8 workers (dev_workers).
+    db.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, len(present))
+    if (limit := db.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)) < len(present):
+        db.close()
+        raise RuntimeError(f"{len(present)} journals to merge; this SQLite attaches {limit}")
+    holding: list[Journal] = []
+    for journal in present:
+        name = f"j{len(holding)}"
+        db.execute(f"ATTACH DATABASE ? AS {name}", (str(journal.path),))
+        query = f"SELECT 1 FROM {name}.sqlite_master WHERE type = 'table' AND name = 'state'"  # noqa: S608 - schema indexes only
+        if db.execute(query).fetchone():
+            holding.append(journal)
+        else:
+            db.execute(f"DETACH DATABASE {name}")
+    return holding, db
 
 
 def _entry(journals: Sequence[Journal], row: tuple[Any, ...]) -> StateEntry:

@@ -24,10 +24,12 @@ it is revoked: another worker may write it next.
 In the embedded mode, a store whose topic is ``journal_only_when_embedded`` (the dedup
 marks: one per webhook, a day of them) keeps its writes in the worker journals only
 (``core/journal.py``, durable once committed, which is when a write is answered) and
-loads a partition from every worker's journal merged, since the broker would hold
-them all in memory and every restart would publish them again. A partition moved from
-one worker to another is read in the journal of each, the value written last winning,
-as the restore merges them.
+reads every worker's journal, key by key, instead of loading anything
+(``MergedJournals``): the broker would hold a day of marks in memory, every restart
+would publish them again, and every worker start would load them (about 12 µs a mark:
+two minutes of marks a day at 100 webhooks/s). A partition moved from one worker to
+another is read in the journal of each, the value written last winning, as the restore
+merges them.
 
 Values are held encoded, as on the topic, on local disk (``core/worker/disk.py``: a
 worker's memory no longer grows with its leads and marks), and decoded on
@@ -38,7 +40,6 @@ remembered commands, plus about 5 µs to read it).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -46,16 +47,13 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from core.journal import Journal, latest_states
+from core.journal import Journal, MergedJournals
 from core.kafka import MAX_MESSAGE_BYTES, enqueue_batches
 from core.worker.disk import DiskValues
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
 V = TypeVar("V")
-
-#: Journaled entries read (and decrypted) at a time while loading from the journals.
-JOURNAL_LOAD_PAGE = 5000
 
 #: The loader's long-poll: short, because an idle partition is answered only when it
 #: runs out on the embedded broker, and a load waits for one answer per partition.
@@ -81,7 +79,8 @@ class PartitionStore(Generic[V]):
     ``source`` is the stream whose partitions decide which store partitions this worker
     owns; ``keep`` filters records while loading (expired dedup marks are not kept).
     ``journals`` (embedded mode, ``spec.journal_only_when_embedded``) lists every worker's
-    journal: the store is then theirs alone, ``mirror`` (this worker's) the one written."""
+    journal: the store is then theirs alone, read key by key (``keep`` is not used: the
+    journals forget expired marks), and ``mirror`` (this worker's) is the one written."""
 
     def __init__(
         self,
@@ -102,7 +101,7 @@ class PartitionStore(Generic[V]):
         self._producer: AIOKafkaProducer | None = None
         self._mirror = mirror
         self._keep = keep
-        self._journals = journals
+        self._journals = MergedJournals(journals) if journals is not None else None
         #: partition -> key -> the value encoded (``spec.encode``), for loaded partitions.
         self._values: DiskValues | None = None
         self._loaded: set[int] = set()
@@ -114,9 +113,9 @@ class PartitionStore(Generic[V]):
     async def start(self, producer: AIOKafkaProducer) -> None:
         """Writes go through ``producer`` (shared, started by the caller)."""
         self._producer = producer
-        self._values = DiskValues()
         if self._journals is not None:
-            return  # nothing to read from the broker
+            return  # nothing to load: read in the journals
+        self._values = DiskValues()
         self._loader = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             enable_auto_commit=False,
@@ -132,6 +131,8 @@ class PartitionStore(Generic[V]):
         if self._values is not None:
             self._values.close()
             self._values = None
+        if self._journals is not None:
+            self._journals.close()
         self._loaded.clear()
 
     def loaded(self, partition: int) -> bool:
@@ -140,6 +141,10 @@ class PartitionStore(Generic[V]):
     async def load(self, partition: int) -> None:
         """Read ``partition`` up to its high watermark, unless it is loaded already."""
         if partition in self._loaded:
+            return
+        if self._journals is not None:
+            self._journals.refresh()  # a worker started since may have written it
+            self._loaded.add(partition)
             return
         async with self._lock:
             if partition in self._loaded:
@@ -168,8 +173,6 @@ class PartitionStore(Generic[V]):
 
     async def _read(self, partition: int, values: DiskValues) -> int:
         """Write ``partition``'s latest values into ``values``; returns the records read."""
-        if self._journals is not None:
-            return await self._read_journals(partition, values, self._journals())
         assert self._loader is not None, "store not started"
         tp = TopicPartition(self.spec.name, partition)
         self._loader.assign([tp])
@@ -194,23 +197,6 @@ class PartitionStore(Generic[V]):
             highwater = self._loader.highwater(tp)
             if highwater is not None and await self._loader.position(tp) >= highwater:
                 return records
-
-    async def _read_journals(
-        self, partition: int, values: DiskValues, journals: Sequence[Journal]
-    ) -> int:
-        """:meth:`_read` from the worker journals, a page at a time read (and decrypted)
-        in a thread: SQLite answers while this loop goes on."""
-        entries = latest_states(journals, partition_of=(self.spec.name, partition))
-        read = 0
-        try:
-            while page := await asyncio.to_thread(
-                list, itertools.islice(entries, JOURNAL_LOAD_PAGE)
-            ):
-                values.put_many(partition, [(e.key, self._kept(e.value)) for e in page])
-                read += len(page)
-        finally:
-            entries.close()
-        return read
 
     def _kept(self, raw: bytes | None) -> bytes | None:
         """``raw`` if it is a value to keep, None (a deletion) if not."""
@@ -238,8 +224,11 @@ class PartitionStore(Generic[V]):
         decoded each time: callers may change them freely."""
         if partition not in self._loaded:
             raise KeyError(f"{self.spec.name} partition {partition} is not loaded")
-        found = self._started().get_many(partition, keys)
-        return {key: self.spec.decode(raw) for key, raw in found.items()}
+        if self._journals is not None:
+            found = self._journals.get_many(self.spec.name, partition, keys)
+        else:
+            found = self._started().get_many(partition, keys)
+        return {key: self.spec.decode(raw) for key, raw in found.items() if raw is not None}
 
     async def put(self, partition: int, key: str, value: V | None) -> None:
         """Write ``value`` (None deletes) and return once the broker acknowledged it."""
@@ -264,7 +253,7 @@ class PartitionStore(Generic[V]):
                 timestamp_ms,
             )
         if self._journals is not None:  # committed in the journal: written
-            return self._acknowledged([], by_partition)
+            return _written()
         # A partition's many writes (a batch's marks or leads) as built record batches:
         # a record costs this process about 3 µs so, 8 handed to the producer alone
         # (enqueued and acknowledged, 1.3 KB leads, measured on the embedded broker). A lone
@@ -313,6 +302,8 @@ class PartitionStore(Generic[V]):
         marks are millions, written in about the order they expire (a partition is read
         in order), and one written out of that order is only kept until a later prune (a
         mark is checked against its window when read anyway)."""
+        if self._journals is not None:
+            return 0  # the worker's journal forgets its expired marks itself
         values = self._started()
         return sum(
             values.prune_oldest(partition, lambda raw: keep(self.spec.decode(raw)))
@@ -321,3 +312,7 @@ class PartitionStore(Generic[V]):
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"PartitionStore({self.spec.name}, loaded={sorted(self._loaded)})"
+
+
+async def _written() -> None:
+    """A write committed in the journal: nothing more to wait for."""

@@ -13,6 +13,7 @@ from core.journal import (
     FRONT_FILE,
     KEY_FILE,
     Journal,
+    MergedJournals,
     latest_states,
     load_key,
     worker_file,
@@ -127,26 +128,49 @@ async def test_several_journals_merge_to_the_value_written_last_tombstones_inclu
     }
 
 
-async def test_one_partition_or_all_but_some_topics_can_be_read(tmp_path: Path) -> None:
-    """A worker loading a store partition kept in the journals reads that partition
-    only; the restore leaves those topics out."""
+async def test_keys_are_read_across_journals_and_topics_left_out_of_the_merge(
+    tmp_path: Path,
+) -> None:
+    """A worker reads its dedup marks key by key in every worker's journal (the value
+    journaled last wins); the restore leaves those topics out."""
     key = await two_workers_write(
         tmp_path,
         [
             (0, "hookline.dedup", 1, "int_1:a", b"a-old"),
             (0, "hookline.dedup", 2, "int_1:b", b"other partition"),
             (1, "hookline.dedup", 1, "int_1:a", b"a-new"),
+            (0, "hookline.dedup", 1, "int_1:c", b"c-old"),
             (1, "hookline.dedup", 1, "int_1:c", None),
             (1, "hookline.leads", 1, "acc_1:+551", b"lead"),
             (1, "hookline.config", 0, "channel:acc_1", b"config"),
         ],
     )
     (tmp_path / worker_file(2)).touch()  # a worker starting: its file, no tables yet
-    journals = [Journal(path, key) for path in worker_files(tmp_path)]
-    assert len(journals) == 3
-    partition = latest_states(journals, partition_of=("hookline.dedup", 1))
-    assert [(s.key, s.value) for s in partition] == [("int_1:a", b"a-new"), ("int_1:c", None)]
-    rest = latest_states(journals, leave_out={"hookline.dedup", "hookline.history"})
+
+    def journals() -> list[Journal]:
+        return [Journal(path, key) for path in worker_files(tmp_path)]
+
+    merged = MergedJournals(journals)
+    try:
+        wanted = ["int_1:a", "int_1:b", "int_1:c", "int_1:never", "int_1:a"]
+        assert merged.get_many("hookline.dedup", 1, wanted) == {
+            "int_1:a": b"a-new",
+            "int_1:c": None,
+        }
+        many = [f"int_1:k{n}" for n in range(250)]  # more than one query's worth
+        assert merged.get_many("hookline.dedup", 1, [*many, "int_1:a"]) == {"int_1:a": b"a-new"}
+        # A worker that started since: attached at the next refresh.
+        third = Journal(tmp_path / worker_file(2), key).open_for_writing()
+        try:
+            await third.put_state("hookline.dedup", 1, "int_1:a", b"a-third")
+        finally:
+            third.close()
+        assert merged.get_many("hookline.dedup", 1, ["int_1:a"]) == {"int_1:a": b"a-new"}
+        merged.refresh()
+        assert merged.get_many("hookline.dedup", 1, ["int_1:a"]) == {"int_1:a": b"a-third"}
+    finally:
+        merged.close()
+    rest = latest_states(journals(), leave_out={"hookline.dedup", "hookline.history"})
     assert [(s.topic, s.key) for s in rest] == [
         ("hookline.config", "channel:acc_1"),
         ("hookline.leads", "acc_1:+551"),
