@@ -34,11 +34,18 @@ class TopicSpec:
     retention_days: float | None = None
     #: Writes a value faster than its model's serializer, the same bytes (leads).
     encoder: Callable[[Any], bytes] | None = None
-    #: A worker store's topic that the embedded mode keeps in the worker journals only
-    #: (``core/worker/store.py``): never produced to its broker, which holds everything
-    #: in memory, so never published again by a restore either. Only for a topic that
-    #: nothing but its store reads.
-    journal_only_when_embedded: bool = False
+    #: A worker store's topic whose store, in the embedded mode, reads the worker
+    #: journals (``core/worker/store.py``): its broker holds everything in memory and
+    #: starts empty, so there is nothing to load from it, and a restore publishes these
+    #: values again only for a reader that may not have them (``produced_when_embedded``).
+    store_in_journals_when_embedded: bool = False
+    #: False: never produced in the embedded mode either, so never published again by a
+    #: restore. Only for a topic that nothing but its store reads.
+    produced_when_embedded: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.produced_when_embedded and not self.store_in_journals_when_embedded:
+            raise ValueError(f"{self.name}: a topic not produced must live in the journals")
 
     def encode(self, value: Any) -> bytes:
         """The value's JSON, as ``model_dump_json`` writes it (straight to bytes, by the
@@ -80,6 +87,9 @@ LEADS = TopicSpec(
     partitions=COMMANDS.partitions,
     compacted=True,
     encoder=lead_json,
+    # Every lead ever: loaded at every worker start, published again by every restore.
+    # Still produced: the history sink stores them in ClickHouse (the lead list).
+    store_in_journals_when_embedded=True,
 )
 #: Read by the history sink into ClickHouse within seconds; kept for a sink outage.
 HISTORY = TopicSpec(
@@ -100,10 +110,15 @@ DEDUP = TopicSpec(
     # default) are never read: twice that, so a lagging worker still finds them.
     retention_days=2,
     # One per webhook: a day of them at 100 webhooks/s, 8.6 million, took the embedded
-    # broker 1.6 GB and each restart two minutes to publish again.
-    journal_only_when_embedded=True,
+    # broker 1.6 GB and each restart two minutes to publish again. Nothing else reads them.
+    store_in_journals_when_embedded=True,
+    produced_when_embedded=False,
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (CONFIG, WEBHOOKS, COMMANDS, LEADS, HISTORY, DEADLETTER, DEDUP)
-#: What ``hookline dev`` keeps out of its broker (:attr:`TopicSpec.journal_only_when_embedded`).
-JOURNAL_ONLY_WHEN_EMBEDDED = frozenset(t.name for t in ALL_TOPICS if t.journal_only_when_embedded)
+#: What ``hookline dev`` never produces (:attr:`TopicSpec.produced_when_embedded`).
+NOT_PRODUCED_WHEN_EMBEDDED = frozenset(t.name for t in ALL_TOPICS if not t.produced_when_embedded)
+#: What its workers read in their journals (:attr:`TopicSpec.store_in_journals_when_embedded`).
+STORES_IN_JOURNALS_WHEN_EMBEDDED = frozenset(
+    t.name for t in ALL_TOPICS if t.store_in_journals_when_embedded
+)

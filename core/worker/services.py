@@ -47,7 +47,7 @@ class WorkerServices(mode.Service):
         every_journal = every_worker_journal(settings)
 
         def journals(spec: TopicSpec) -> Callable[[], list[Journal]] | None:
-            return every_journal if spec.journal_only_when_embedded else None
+            return every_journal if spec.store_in_journals_when_embedded else None
 
         self.view = ConfigView(settings.bootstrap_servers)
         self.producer: AIOKafkaProducer | None = None

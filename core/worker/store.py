@@ -21,15 +21,15 @@ the store partitions of the stream partitions it is assigned, as faust tables
 do. A partition is loaded before its first event is processed and forgotten when
 it is revoked: another worker may write it next.
 
-In the embedded mode, a store whose topic is ``journal_only_when_embedded`` (the dedup
-marks: one per webhook, a day of them) keeps its writes in the worker journals only
-(``core/journal.py``, durable once committed, which is when a write is answered) and
-reads every worker's journal, key by key, instead of loading anything
-(``MergedJournals``): the broker would hold a day of marks in memory, every restart
-would publish them again, and every worker start would load them (about 12 µs a mark:
-two minutes of marks a day at 100 webhooks/s). A partition moved from one worker to
-another is read in the journal of each, the value written last winning, as the restore
-merges them.
+In the embedded mode, a store whose topic is ``store_in_journals_when_embedded`` (the
+dedup marks, one per webhook for a day; the leads, every one ever) reads every worker's
+journal, key by key, instead of loading anything (``MergedJournals``): its writes are
+journaled first anyway (``core/journal.py``, durable once committed), the broker starts
+empty at every restart, and loading a day of marks took about 12 µs each (two minutes
+of marks a day at 100 webhooks/s). A partition moved from one worker to another is read
+in the journal of each, the value written last winning, as the restore merges them. A
+write is produced too unless the topic is not ``produced_when_embedded`` (the marks:
+nothing else reads them); the leads are, for the history sink.
 
 Values are held encoded, as on the topic, on local disk (``core/worker/disk.py``: a
 worker's memory no longer grows with its leads and marks), and decoded on
@@ -78,9 +78,9 @@ class PartitionStore(Generic[V]):
     """``key -> value`` per partition of ``spec``'s topic; values are ``spec``'s model.
     ``source`` is the stream whose partitions decide which store partitions this worker
     owns; ``keep`` filters records while loading (expired dedup marks are not kept).
-    ``journals`` (embedded mode, ``spec.journal_only_when_embedded``) lists every worker's
-    journal: the store is then theirs alone, read key by key (``keep`` is not used: the
-    journals forget expired marks), and ``mirror`` (this worker's) is the one written."""
+    ``journals`` (embedded mode, ``spec.store_in_journals_when_embedded``) lists every
+    worker's journal: the store reads them key by key (``keep`` is not used: the journals
+    forget expired marks), and ``mirror`` (this worker's) is the one written."""
 
     def __init__(
         self,
@@ -93,8 +93,8 @@ class PartitionStore(Generic[V]):
     ) -> None:
         if spec.partitions != source.partitions:
             raise ValueError(f"{spec.name} must have as many partitions as {source.name}")
-        if journals is not None and (mirror is None or not spec.journal_only_when_embedded):
-            raise ValueError(f"{spec.name} is not kept in the journals only")
+        if journals is not None and (mirror is None or not spec.store_in_journals_when_embedded):
+            raise ValueError(f"{spec.name} is not read in the journals")
         self.spec = spec
         self.source = source
         self._bootstrap = bootstrap
@@ -252,8 +252,8 @@ class PartitionStore(Generic[V]):
                 [(p, key, raw) for p, rows in by_partition.items() for key, raw in rows],
                 timestamp_ms,
             )
-        if self._journals is not None:  # committed in the journal: written
-            return _written()
+        if self._journals is not None and not self.spec.produced_when_embedded:
+            return _written()  # committed in the journal: written
         # A partition's many writes (a batch's marks or leads) as built record batches:
         # a record costs this process about 3 µs so, 8 handed to the producer alone
         # (enqueued and acknowledged, 1.3 KB leads, measured on the embedded broker). A lone
@@ -285,9 +285,11 @@ class PartitionStore(Generic[V]):
         written: dict[int, list[tuple[str, bytes | None]]],
     ) -> None:
         await asyncio.gather(*acknowledgements)
+        if self._values is None:
+            return  # read in the journals, which had them first
         for partition, rows in written.items():
             if partition in self._loaded:  # else revoked meanwhile: its next owner's now
-                self._started().put_soon(partition, rows)
+                self._values.put_soon(partition, rows)
 
     def revoke(self, partitions: Iterable[int]) -> None:
         # Its values stay on disk until it is loaded again (a load starts by dropping

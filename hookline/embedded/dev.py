@@ -45,7 +45,7 @@ from core.loop import settle_gc
 from core.settings import Settings
 from hookline.embedded.broker import EmbeddedBroker
 from hookline.embedded.pruner import JournalPruner
-from hookline.embedded.restore import restore
+from hookline.embedded.restore import mark_all_stored, restore, take_all_stored_mark
 from hookline.embedded.supervisor import Supervisor, describe_exit, spawn
 from hookline.health import WORKER_GROUP, describe_group
 from hookline.history.clickhouse import ClickHouse
@@ -53,6 +53,7 @@ from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.runtime import Runtime
 from hookline.server import build_http_app, server_options
+from schemas.topics import LEADS
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,10 @@ class Workers:
         for supervisor in self.supervisors:
             supervisor.start()
 
-    async def stop(self, timeout: float) -> None:
-        await asyncio.gather(*(s.stop(timeout=timeout) for s in self.supervisors))
+    async def stop(self, timeout: float) -> bool:
+        """True when every worker stopped cleanly and none had died: then every state
+        write a worker journaled was also produced (a worker writes its journal first)."""
+        return all(await asyncio.gather(*(s.stop(timeout=timeout) for s in self.supervisors)))
 
     def pids(self) -> tuple[int, ...] | None:
         """Every worker's pid while all run; None while one is down."""
@@ -260,7 +263,10 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
         await producer.start()
         try:
             restored = await restore(
-                journal, [Journal(path, key_bytes) for path in worker_files(journal_dir)], producer
+                journal,
+                [Journal(path, key_bytes) for path in worker_files(journal_dir)],
+                producer,
+                all_stored=take_all_stored_mark(journal_dir),
             )
         finally:
             await producer.stop()
@@ -293,11 +299,16 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
         # Reverse order: stop taking webhooks, let the worker finish, drain history.
         if runner is not None:
             await runner.cleanup()
+        workers_clean = False
         if workers is not None:
             # A worker without its broker cannot commit: no point waiting long for it.
-            await workers.stop(timeout=20.0 if broker.running else 5.0)
+            workers_clean = await workers.stop(timeout=20.0 if broker.running else 5.0)
         if sink is not None:
             await asyncio.sleep(settings.history_flush_seconds * 2)
+            # Nothing writes leads now: once the sink stored them all, the next start
+            # need not publish them again (restore.py).
+            if workers_clean and broker.running and await sink.stored_all(LEADS.name, 10.0):
+                mark_all_stored(journal_dir)
             await sink.stop()
         if pruner is not None:
             await pruner.stop()

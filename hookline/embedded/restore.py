@@ -2,18 +2,25 @@
 
 The embedded broker keeps topics in memory, so it always starts empty. Before the
 worker starts, everything journaled is published again
-(``core/journal.py``): config first, then the worker's state (leads with their send
-intents) to the partitions it was written to, with its original timestamps (the
-history sink's second copy collapses into the rows it stored the first time), then
-every accepted webhook not yet known to be fully processed, in the order it was
-accepted. Dedup marks are not: the embedded mode keeps them in the worker journals
-only, where the workers load them from (``schemas/topics.py``,
-``journal_only_when_embedded``).
+(``core/journal.py``): config first, then every accepted webhook not yet known to be
+fully processed, in the order it was accepted.
+
+The workers' state is not, as a rule: they read it in their journals
+(``store_in_journals_when_embedded`` in ``schemas/topics.py``). Dedup marks are never
+published (nothing else reads them). Leads are read by the history sink too, into
+ClickHouse: they are published again (to the partitions they were written to, with
+their original timestamps, so the sink's second copy collapses into the rows it stored
+the first time) unless the last stop left the mark that ClickHouse had them all
+(:func:`mark_all_stored`): a recycle or Ctrl-C whose workers stopped cleanly, never
+having died, and whose sink then stored every lead the broker held. After a
+``kill -9`` there is no mark, and every lead is published again: a worker killed
+between journaling a lead and producing it leaves one only the journal has.
 
 Publishing a webhook again is safe whatever happened to it before the stop: its
-dedup mark (restored) tells the worker this very request is read again, so it
-produces the same outputs with the same command ids, and the executor applies
-each command at most once (leads restored with their applied ids and intents)."""
+dedup mark (in the worker journals) tells the worker this very request is read again,
+so it produces the same outputs with the same command ids, and the executor applies
+each command at most once (leads, in the journals too, with their applied ids and
+intents)."""
 
 from __future__ import annotations
 
@@ -21,13 +28,18 @@ import asyncio
 import itertools
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
 from core.journal import Journal, StateEntry, latest_states
 from core.kafka import enqueue_records
-from schemas.topics import CONFIG, JOURNAL_ONLY_WHEN_EMBEDDED
+from schemas.topics import (
+    CONFIG,
+    NOT_PRODUCED_WHEN_EMBEDDED,
+    STORES_IN_JOURNALS_WHEN_EMBEDDED,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +64,34 @@ def _topic_partition(entry: StateEntry) -> tuple[str, int]:
     return entry.topic, entry.partition
 
 
-async def restore(front: Journal, workers: list[Journal], producer: AIOKafkaProducer) -> Restored:
-    """Refill the broker from the front process's journal and every worker's."""
+#: The mark :func:`mark_all_stored` leaves beside the journals.
+ALL_STORED_FILE = "all-state-in-clickhouse"
+
+
+def mark_all_stored(directory: Path) -> None:
+    """Say that ClickHouse holds every journaled state entry another reader needs (the
+    leads): the next restore need not publish them. Only once nothing can write them."""
+    (directory / ALL_STORED_FILE).touch()
+
+
+def take_all_stored_mark(directory: Path) -> bool:
+    """Whether the last stop left the mark; it is gone after this (before any new write:
+    a later ``kill -9`` must not find it)."""
+    try:
+        (directory / ALL_STORED_FILE).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+async def restore(
+    front: Journal, workers: list[Journal], producer: AIOKafkaProducer, all_stored: bool = False
+) -> Restored:
+    """Refill the broker from the front process's journal and every worker's;
+    ``all_stored``: :func:`take_all_stored_mark`."""
     restored = Restored()
-    states = latest_states([front, *workers], leave_out=JOURNAL_ONLY_WHEN_EMBEDDED)
+    leave_out = STORES_IN_JOURNALS_WHEN_EMBEDDED if all_stored else NOT_PRODUCED_WHEN_EMBEDDED
+    states = latest_states([front, *workers], leave_out=leave_out)
 
     def next_page() -> list[StateEntry]:
         return list(itertools.islice(states, RESTORE_PAGE))
@@ -81,6 +117,11 @@ async def restore(front: Journal, workers: list[Journal], producer: AIOKafkaProd
     await producer.flush()
     log.info(
         "restored the embedded broker from the journal",
-        extra={"config": restored.config, "state": restored.state, "webhooks": restored.webhooks},
+        extra={
+            "config": restored.config,
+            "state": restored.state,
+            "webhooks": restored.webhooks,
+            "all_state_stored_before": all_stored,
+        },
     )
     return restored

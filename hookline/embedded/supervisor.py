@@ -201,15 +201,16 @@ class Supervisor:
                     pid, exit_fields = None, {"spawn_error": str(exc)}
                     self._started_at = time.monotonic()
 
-    async def stop(self, timeout: float = 20.0) -> None:
-        """Stop restarting, then SIGTERM the child; SIGKILL it after ``timeout``."""
+    async def stop(self, timeout: float = 20.0) -> bool:
+        """Stop restarting, then SIGTERM the child; SIGKILL it after ``timeout``. True
+        when the child had never died (no restart) and now stopped cleanly (status 0)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         process = self.process
         if process is None or process.returncode is not None:
-            return
+            return False
         process.terminate()
         try:
             async with asyncio.timeout(timeout):
@@ -221,3 +222,4 @@ class Supervisor:
             "process stopped",
             extra={"child": self.name, "pid": process.pid, **describe_exit(returncode)},
         )
+        return returncode == 0 and self.restarts == 0

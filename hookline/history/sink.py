@@ -127,6 +127,29 @@ class HistorySink:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    async def stored_all(self, topic: str, timeout: float) -> bool:
+        """Wait until every record of ``topic`` the broker holds is stored and its offset
+        committed: each partition's committed offset at its Fetch high watermark (on the
+        embedded broker, ListOffsets answers short of the end: BROKER.md). Call it once
+        nothing writes ``topic`` any more, and a fetch later: the high watermark is what
+        the last fetch said. False if that is not so within ``timeout`` seconds."""
+        assert self._consumer is not None, "sink not started"
+        consumer = self._consumer
+        deadline = time.monotonic() + timeout
+        while self.running:
+            partitions = [tp for tp in consumer.assignment() if tp.topic == topic]
+            behind = False
+            for tp in partitions:
+                highwater = consumer.highwater(tp)
+                committed = await consumer.committed(tp)
+                behind |= highwater is None or (committed or 0) < highwater
+            if partitions and not behind:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.1)
+        return False
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

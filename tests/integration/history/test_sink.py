@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 @asynccontextmanager
 async def running_sink(
     bootstrap: str, clickhouse: ClickHouse
-) -> AsyncIterator[tuple[HistoryStore, AIOKafkaProducer]]:
+) -> AsyncIterator[tuple[HistoryStore, AIOKafkaProducer, HistorySink]]:
     """A sink in a group of its own over ``clickhouse``, and a producer to feed it."""
     store = HistoryStore(clickhouse)
     sink = new_sink(bootstrap, store)
@@ -38,7 +38,7 @@ async def running_sink(
     await producer.start()
     await sink.start()
     try:
-        yield store, producer
+        yield store, producer, sink
     finally:
         await sink.stop()
         await producer.stop()
@@ -53,7 +53,7 @@ async def _eventually(check, timeout: float = 20.0):
 
 async def test_sink_stores_history_leads_messages_and_config(bootstrap: str, clickhouse) -> None:
     account = f"acc_{secrets.token_hex(4)}"
-    async with running_sink(bootstrap, clickhouse) as (store, producer):
+    async with running_sink(bootstrap, clickhouse) as (store, producer, _):
         webhook = WebhookHistory(
             request_id="r1",
             account_id=account,
@@ -132,7 +132,7 @@ async def test_the_config_audit_log_holds_fingerprints_of_secrets(
             type="generic_http", url="https://crm.example/send", headers={"Authorization": header}
         ),
     )
-    async with running_sink(bootstrap, clickhouse) as (_, producer):
+    async with running_sink(bootstrap, clickhouse) as (_, producer, _):
         for record in (integration, channel):
             await producer.send_and_wait(
                 CONFIG.name, key=record.key.encode(), value=CONFIG.encode(record)
@@ -157,11 +157,13 @@ async def test_sink_keeps_retrying_while_clickhouse_cannot_store(
     bootstrap: str, clickhouse_server
 ) -> None:
     """The target database does not exist at first (every insert fails); once it is
-    created the batch is stored: nothing lost, offsets committed only after."""
+    created the batch is stored: nothing lost, offsets committed only after, and only
+    then does the sink say it stored all (``hookline dev`` skips publishing leads again
+    at its next start on that word)."""
     account = f"acc_{secrets.token_hex(4)}"
     late_db = clickhouse_server.with_database(f"late_{secrets.token_hex(4)}")
     try:
-        async with running_sink(bootstrap, late_db) as (store, producer):
+        async with running_sink(bootstrap, late_db) as (store, producer, sink):
             for i in range(3):
                 record = WebhookHistory(
                     request_id=f"late-{i}",
@@ -174,8 +176,10 @@ async def test_sink_keeps_retrying_while_clickhouse_cannot_store(
                     HISTORY.name, key=record.request_id.encode(), value=HISTORY.encode(record)
                 )
             await asyncio.sleep(2)  # several failed attempts
+            assert not await sink.stored_all(HISTORY.name, timeout=1.0)
             await late_db.migrate()
-            rows = await _eventually(lambda: _at_least(store.webhooks(account, "int_1"), 3), 60)
+            assert await sink.stored_all(HISTORY.name, timeout=60.0)
+            rows = await store.webhooks(account, "int_1")
             assert sorted(r["request_id"] for r in rows) == ["late-0", "late-1", "late-2"]
     finally:
         await late_db._call(late_db.client.command, f"DROP DATABASE IF EXISTS {late_db.database}")

@@ -166,7 +166,7 @@ async def test_a_store_kept_in_the_journals_loads_from_every_workers_and_never_t
     writes newer values and a deletion), and back: the value written last wins, and
     nothing reaches the broker."""
     spec, source = _specs()
-    spec = replace(spec, journal_only_when_embedded=True)
+    spec = replace(spec, store_in_journals_when_embedded=True, produced_when_embedded=False)
     keys = ["a", "b", "c"]
     async with (
         journal_store(bootstrap, spec, source, tmp_path, 0) as first,
@@ -203,5 +203,5 @@ async def test_a_store_kept_in_the_journals_loads_from_every_workers_and_never_t
 def test_only_a_topic_declared_so_is_kept_in_the_journals(tmp_path: Path) -> None:
     spec, source = _specs()
     journal = Journal(tmp_path / worker_file(0), load_key(tmp_path))
-    with pytest.raises(ValueError, match="not kept in the journals only"):
+    with pytest.raises(ValueError, match="not read in the journals"):
         PartitionStore(spec, source, "localhost:9092", journal, journals=lambda: [journal])

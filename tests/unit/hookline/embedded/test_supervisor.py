@@ -105,3 +105,37 @@ async def test_the_supervisor_restarts_a_killed_child_logs_and_counts_it(
         await supervisor.stop(timeout=5)
     assert not supervisor.alive
     assert supervisor.process is not None and supervisor.process.returncode == -signal.SIGTERM
+
+
+async def test_stop_says_whether_the_child_stopped_cleanly_having_never_died() -> None:
+    """``hookline dev`` trusts a clean stop to mean every write a worker journaled was
+    also produced (restore.py): not so for a child that died, nor one killed at stop."""
+    ready = "print('ready', flush=True); time.sleep(60)"
+    graceful = [
+        sys.executable,
+        "-c",
+        "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: sys.exit(0));" + ready,
+    ]
+    terminated = [sys.executable, "-c", "import time;" + ready]  # SIGTERM's default: death
+
+    async def stopped(argv: list[str], kill_first: bool) -> bool:
+        supervisor = Supervisor(
+            "child", lambda: spawn(argv, stdout=subprocess.PIPE), Backoff(0.05, 0.05)
+        )
+        supervisor.start()
+        process = supervisor.process
+        assert process is not None and process.stdout is not None
+        await asyncio.to_thread(process.stdout.readline)  # its handler is in place
+        if kill_first:
+            os.kill(process.pid, signal.SIGKILL)
+            async with asyncio.timeout(5):
+                while supervisor.restarts == 0 or supervisor.pid is None:
+                    await asyncio.sleep(0.01)
+            restarted = supervisor.process
+            assert restarted is not None and restarted.stdout is not None
+            await asyncio.to_thread(restarted.stdout.readline)
+        return await supervisor.stop(timeout=5)
+
+    assert await stopped(graceful, kill_first=False)
+    assert not await stopped(graceful, kill_first=True)  # it had died once
+    assert not await stopped(terminated, kill_first=False)
