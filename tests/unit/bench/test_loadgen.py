@@ -114,8 +114,9 @@ def answer_once(answer: bytes, then_close: bool) -> Handler:
         await _read_request(reader)
         writer.write(answer)
         await writer.drain()
-        if then_close:
-            writer.close()
+        if not then_close:
+            await reader.read()  # until the client closes its end
+        writer.close()
 
     return handler
 
@@ -133,10 +134,13 @@ async def test_an_answer_without_content_length_is_an_error(raw_server: StartSer
 async def test_a_closed_connection_fails_the_request_and_the_next(raw_server: StartServer) -> None:
     cut_short = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"
     connection = await Connection.open(await raw_server(answer_once(cut_short, True)))
-    with pytest.raises(ConnectionError):
-        await connection.post(b"{}")
-    with pytest.raises(ConnectionError):
-        await connection.post(b"{}")
+    try:
+        with pytest.raises(ConnectionError):
+            await connection.post(b"{}")
+        with pytest.raises(ConnectionError):
+            await connection.post(b"{}")
+    finally:
+        connection.close()
 
 
 @pytest.mark.parametrize(

@@ -37,3 +37,5 @@ def test_a_terminated_run_removes_its_data_directory(tmp_path: Path) -> None:
     finally:
         run.kill()
         run.wait()
+        assert run.stdout is not None
+        run.stdout.close()

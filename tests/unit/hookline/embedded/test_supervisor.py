@@ -69,6 +69,8 @@ def test_a_child_dies_with_its_parent() -> None:
     finally:
         parent.kill()
         parent.wait()
+        assert parent.stdout is not None
+        parent.stdout.close()
         if child is not None and process_alive(child):
             os.kill(child, signal.SIGKILL)
 
@@ -119,9 +121,21 @@ async def test_stop_says_whether_the_child_stopped_cleanly_having_never_died() -
     terminated = [sys.executable, "-c", "import time;" + ready]  # SIGTERM's default: death
 
     async def stopped(argv: list[str], kill_first: bool) -> bool:
-        supervisor = Supervisor(
-            "child", lambda: spawn(argv, stdout=subprocess.PIPE), Backoff(0.05, 0.05)
-        )
+        children: list[subprocess.Popen[bytes]] = []
+
+        def child() -> subprocess.Popen[bytes]:
+            children.append(spawn(argv, stdout=subprocess.PIPE))
+            return children[-1]
+
+        supervisor = Supervisor("child", child, Backoff(0.05, 0.05))
+        try:
+            return await stop_after_start(supervisor, kill_first)
+        finally:
+            for process in children:
+                assert process.stdout is not None
+                process.stdout.close()
+
+    async def stop_after_start(supervisor: Supervisor, kill_first: bool) -> bool:
         supervisor.start()
         process = supervisor.process
         assert process is not None and process.stdout is not None
