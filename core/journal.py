@@ -57,8 +57,8 @@ log = logging.getLogger(__name__)
 KEY_FILE = "journal.key"
 FRONT_FILE = "front.sqlite"
 #: Every worker process of ``hookline dev`` journals its own state (one writer per
-#: file); the restore reads them all (:func:`worker_files`) and keeps, per key, the
-#: value written last (:func:`latest_states`).
+#: file); the restore and every worker read them all (:func:`worker_files`) and keep,
+#: per key, the value written last (:func:`latest_states`, :class:`MergedJournals`).
 WORKER_FILE = "worker.sqlite"
 WORKER_FILES = "worker*.sqlite"
 
@@ -424,11 +424,6 @@ class Journal:
             for seq, topic, key, value, *rest in rows
         ]
 
-    def states(self) -> Iterator[StateEntry]:
-        """Every state entry (tombstones included), config first (the worker needs it
-        to process anything)."""
-        return latest_states([self])
-
 
 def latest_states(
     journals: Sequence[Journal], *, leave_out: Collection[str] = ()
@@ -477,6 +472,11 @@ def latest_states(
                 latest = row
             if latest is not None:
                 yield _entry(holding, latest)
+
+
+#: Keys asked for in one query by :meth:`MergedJournals.get_many`, times the journals
+#: (SQLite's older builds allow 999 parameters).
+KEYS_PER_QUERY = 100
 
 
 class MergedJournals:
@@ -534,11 +534,6 @@ class MergedJournals:
         if self._db is not None:
             self._db.close()
             self._db = None
-
-
-#: Keys asked for in one query by :meth:`MergedJournals.get_many`, times the journals
-#: (SQLite's older builds allow 999 parameters).
-KEYS_PER_QUERY = 100
 
 
 def _attached(journals: Sequence[Journal]) -> tuple[list[Journal], sqlite3.Connection]:

@@ -87,8 +87,9 @@ LEADS = TopicSpec(
     partitions=COMMANDS.partitions,
     compacted=True,
     encoder=lead_json,
-    # Every lead ever: loaded at every worker start, published again by every restore.
-    # Still produced: the history sink stores them in ClickHouse (the lead list).
+    # Every lead ever: the workers read them in their journals rather than load them at
+    # every start. Still produced: the history sink stores them in ClickHouse (the lead
+    # list), so a restart after a kill -9 publishes them again (restore.py).
     store_in_journals_when_embedded=True,
 )
 #: Read by the history sink into ClickHouse within seconds; kept for a sink outage.

@@ -99,17 +99,24 @@ async def restore(
     # A page at a time, read (and decrypted) in a thread while the last one is produced,
     # in record batches built here: the entries come grouped by topic and partition.
     acknowledgements: list[asyncio.Future[Any]] = []
-    page = await asyncio.to_thread(next_page)
-    while page:
-        following = asyncio.ensure_future(asyncio.to_thread(next_page))
-        for (topic, partition), entries in itertools.groupby(page, _topic_partition):
-            records = [(e.key.encode(), e.value, e.timestamp_ms) for e in entries]
-            acknowledgements += await enqueue_records(producer, topic, partition, records)
-            if topic == CONFIG.name:
-                restored.config += len(records)
-            else:
-                restored.state += len(records)
-        page = await following
+    following = asyncio.ensure_future(asyncio.to_thread(next_page))
+    try:
+        while page := await following:
+            following = asyncio.ensure_future(asyncio.to_thread(next_page))
+            for (topic, partition), entries in itertools.groupby(page, _topic_partition):
+                records = [(e.key.encode(), e.value, e.timestamp_ms) for e in entries]
+                acknowledgements += await enqueue_records(producer, topic, partition, records)
+                if topic == CONFIG.name:
+                    restored.config += len(records)
+                else:
+                    restored.state += len(records)
+    finally:
+        # A produce failed: the thread may still be reading the next page. Let it finish
+        # (its outcome retrieved: the error raised is the produce's), then close the merge.
+        await asyncio.wait([following])
+        if not following.cancelled():
+            following.exception()
+        states.close()
     await asyncio.gather(*acknowledgements)
     for accepted in await asyncio.to_thread(front.accepted):
         await producer.send(accepted.topic, key=accepted.key, value=accepted.value)
