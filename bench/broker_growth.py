@@ -11,8 +11,8 @@ is asked for. So a read costs the broker more the more batches the partition hol
 a pipeline that writes small batches (a webhook at a time) slows its broker down as it
 runs: what ``hookline dev``'s broker recycle (``HOOKLINE_BROKER_RECYCLE_MB``) bounds.
 
-At each step of batches held in one topic of 8 partitions (each step's new batches are
-produced before it is measured), this prints, beside the first step and the ratio:
+At each step of batches held in one topic of 8 partitions (``--partitions``; each step's
+new batches are produced before it is measured), this prints, beside the first step and the ratio:
 
 - **read**: the broker's CPU per record while a consumer reads ``--read`` new records,
   each produced as its own batch (what a webhook at a time writes);
@@ -21,7 +21,9 @@ produced before it is measured), this prints, beside the first step and the rati
 
 ``--records-per-batch N`` produces the held records in batches of N: with the same
 records held in fewer batches the read cost stays near the first step's, which shows
-that it is batches, not records or bytes, that the broker walks. At the end it asks the
+that it is batches, not records or bytes, that the broker walks. ``--partitions 32``
+spreads the same batches over more partitions: no cheaper (each Fetch of a backlog
+walks every partition it reads, and fewer records come back a partition). At the end it asks the
 broker to delete the records below each partition's end (DeleteRecords, how a topic
 would be trimmed below what ClickHouse already has): tansu 0.6.0 closes the connection.
 Apache Kafka finds a fetch offset through its segment index, so none of this applies
@@ -37,7 +39,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.records_to_delete import RecordsToDelete
 
@@ -48,6 +50,7 @@ from bench.report import progress
 from hookline.embedded.broker import EmbeddedBroker
 
 TOPIC = "bench.growth"
+#: The topic's partitions by default (``--partitions``), as hookline's topics have.
 PARTITIONS = 8
 VALUE = b"x" * 500  # about a command record
 #: Produce requests in flight at once while filling (one record batch each).
@@ -60,6 +63,9 @@ def parse_args() -> argparse.Namespace:
         "--held",
         default="0,10000,30000,60000",
         help="comma-separated batches held in the topic at each step (ascending)",
+    )
+    parser.add_argument(
+        "--partitions", type=int, default=PARTITIONS, help="partitions of the topic"
     )
     parser.add_argument("--read", type=int, default=5000, help="records read at each step")
     parser.add_argument("--idle-seconds", type=float, default=4.0, help="idle window")
@@ -82,9 +88,10 @@ class Step:
 
 
 class Bench:
-    def __init__(self, broker_pid: int, producer: AIOKafkaProducer) -> None:
+    def __init__(self, broker_pid: int, producer: AIOKafkaProducer, partitions: int) -> None:
         self.pid = broker_pid
         self.producer = producer
+        self.partitions = partitions
         self.sent = 0
 
     async def produce(self, batches: int, records_per_batch: int) -> None:
@@ -97,7 +104,7 @@ class Bench:
                 if batch.append(key=None, value=VALUE, timestamp=None) is None:
                     raise ValueError(f"a batch holds fewer than {records_per_batch} records")
             batch.close()
-            partition = self.sent % PARTITIONS
+            partition = self.sent % self.partitions
             self.sent += 1
             pending.add(await self.producer.send_batch(batch, TOPIC, partition=partition))
             if len(pending) >= IN_FLIGHT:
@@ -137,7 +144,7 @@ async def measure(bench: Bench, consumer: AIOKafkaConsumer, args: argparse.Names
 
 
 async def try_delete_records(bootstrap: str, consumer: AIOKafkaConsumer) -> str:
-    partitions = [TopicPartition(TOPIC, p) for p in range(PARTITIONS)]
+    partitions = list(consumer.assignment())
     ends = await consumer.end_offsets(partitions)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
     await admin.start()
@@ -157,7 +164,7 @@ async def run(args: argparse.Namespace) -> list[Step]:
         assert broker.pid is not None
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         await admin.start()
-        await admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)])
+        await admin.create_topics([NewTopic(TOPIC, args.partitions, 1)])
         await admin.close()
         producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap,
@@ -172,7 +179,7 @@ async def run(args: argparse.Namespace) -> list[Step]:
         )
         await producer.start()
         await consumer.start()
-        bench = Bench(broker.pid, producer)
+        bench = Bench(broker.pid, producer, args.partitions)
         steps: list[Step] = []
         held = 0
         try:
@@ -205,7 +212,7 @@ def ratio(value: float, first: float) -> str:
 def report(steps: list[Step], args: argparse.Namespace) -> None:
     first = steps[0]
     print(
-        f"\nBroker CPU against batches held ({PARTITIONS} partitions, held batches of"
+        f"\nBroker CPU against batches held ({args.partitions} partitions, held batches of"
         f" {args.records_per_batch} record(s); reads and produces are single-record"
         " batches; first row is the baseline)\n"
     )
@@ -216,7 +223,7 @@ def report(steps: list[Step], args: argparse.Namespace) -> None:
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for s in steps:
         print(
-            f"| {s.batches:,} | {s.batches // PARTITIONS:,} | {s.read_us:,.0f} |"
+            f"| {s.batches:,} | {s.batches // args.partitions:,} | {s.read_us:,.0f} |"
             f" {ratio(s.read_us, first.read_us)} | {s.idle_percent:.1f} |"
             f" {ratio(s.idle_percent, first.idle_percent)} | {s.produce_us:,.0f} |"
         )

@@ -4,12 +4,13 @@
 
 Drives webhooks (three actions each, as ``bench/e2e.py`` configures) as fast as the
 gateway takes them (or at ``--rate`` per second), so the worker runs at its capacity
-throughout, and every ``--every`` seconds prints, for the last window: webhooks
-sent, commands stored in ClickHouse (from /metrics), processed/s, and the resident
-memory of every process of ``hookline dev`` (broker, workers, front). At the end: the
-processed/s of the first and last fifth of the run, exact, from ClickHouse (each
-command counted once, at the time it was first applied: the windows' figures count
-commands run again after a broker recycle twice), and each process's memory growth.
+throughout, and every ``--every`` seconds prints, for the last window: webhooks sent,
+commands stored in ClickHouse (from /metrics), processed/s, and the resident memory and
+CPU (% of a core over the window) of every process of ``hookline dev`` (broker,
+workers, front). At the end: the processed/s of the first and last fifth of the run and
+of the whole run, exact, from ClickHouse (each command counted once, at the time it was
+first applied: the windows' figures count commands run again after a broker recycle
+twice), and each process's memory growth.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.e2e import bodies, configure
-from bench.procs import rss_mb
+from bench.procs import cpu_seconds, rss_mb
 from bench.workdir import add_keep_data, work_dir
 from hookline.embedded.devprocess import DevServer, child_processes, query_clickhouse
 
@@ -106,7 +107,10 @@ async def run(args: argparse.Namespace, data: Path) -> None:
             payloads = bodies(args.webhooks)
             assert server.process is not None
             say(f"hookline dev pid {server.process.pid}, data {data}")
-            say(f"{'s':>6}{'sent':>9}{'commands':>10}{'processed/s':>13}  RSS MB by process")
+            say(
+                f"{'s':>6}{'sent':>9}{'commands':>10}{'processed/s':>13}"
+                "  RSS MB and CPU % by process"
+            )
             started = time.perf_counter()
 
             refused = 0
@@ -136,6 +140,9 @@ async def run(args: argparse.Namespace, data: Path) -> None:
                 # more is stored; ClickHouse has the exact figure at the end.
                 offset, last_raw = 0, 0
                 previous_count, quiet = [-1], [0]
+                # pid -> CPU seconds at the last window (a process started since counts
+                # from its start: a recycle's new broker and workers).
+                cpu_then = {pid: cpu_seconds(pid) for pid in processes(server.process.pid)}
                 while True:
                     await asyncio.sleep(args.every)
                     now = time.perf_counter() - started
@@ -148,12 +155,20 @@ async def run(args: argparse.Namespace, data: Path) -> None:
                     last_raw = raw
                     commands = offset + raw
                     memory: dict[str, float] = {}
+                    cpu: dict[str, float] = {}
                     for pid, name in processes(server.process.pid).items():
                         memory[name] = memory.get(name, 0.0) + rss_mb(pid)
+                        used = cpu_seconds(pid)
+                        cpu[name] = cpu.get(name, 0.0) + used - cpu_then.get(pid, 0.0)
+                        cpu_then[pid] = used
                     rate = (commands - previous[1]) / 3 / (now - previous[0])
+                    window = now - previous[0]
                     previous = (now, commands)
                     rows.append((now, sent, commands, memory))
-                    shown = "  ".join(f"{k} {v:,.0f}" for k, v in sorted(memory.items()))
+                    shown = "  ".join(
+                        f"{k} {v:,.0f} {100 * cpu[k] / window:.0f}%"
+                        for k, v in sorted(memory.items())
+                    )
                     say(f"{now:>6.0f}{sent:>9}{commands:>10}{rate:>13.0f}  {shown}")
                     # Done: everything sent, the worker caught up, nothing stored since,
                     # twice in a row (a recycle's restart shows no lag for a moment).
@@ -187,8 +202,12 @@ async def run(args: argparse.Namespace, data: Path) -> None:
     say(f"commands applied (distinct, in ClickHouse): {applied['n']} of {3 * args.webhooks}")
     recycles = (data / "dev.log").read_text().count("outgrew its memory limit")
     say(f"requests refused and sent again: {refused}; broker recycles: {recycles}")
-    first, last = fifths(applied_per_second(data))
-    say(f"processed/s, first fifth {first:,.0f}, last fifth {last:,.0f} ({last / first:.2f}x)")
+    per_second = applied_per_second(data)
+    first, last = fifths(per_second)
+    say(
+        f"processed/s, first fifth {first:,.0f}, last fifth {last:,.0f} ({last / first:.2f}x);"
+        f" whole run {sum(per_second) / 3 / len(per_second):,.0f}"
+    )
     # Bounded or growing: memory half-way through the sending beside the end (a store
     # that grows with leads grows as much in the second half as in the first).
     halfway = next(row for row in rows if row[1] >= args.webhooks / 2)

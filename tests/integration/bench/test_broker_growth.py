@@ -14,7 +14,9 @@ from bench import broker_growth
 async def test_measures_each_step_and_tansu_refuses_delete_records(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    args = argparse.Namespace(held=[0, 300], read=200, idle_seconds=0.3, records_per_batch=1)
+    args = argparse.Namespace(
+        held=[0, 300], read=200, idle_seconds=0.3, records_per_batch=1, partitions=8
+    )
 
     steps = await broker_growth.run(args)
 
