@@ -14,7 +14,7 @@ import faust
 from core import embedded_fetch
 from core.kafka import MAX_MESSAGE_BYTES
 from core.settings import Settings
-from streams import faust_eager, faust_fix
+from streams import faust_eager, faust_fix, faust_tables_wait
 
 
 def embedded_profile(settings: Settings) -> dict[str, object]:
@@ -56,6 +56,7 @@ def _shorten_fetch_wait() -> None:
 def build_app(settings: Settings) -> faust.App:
     faust_fix.apply()  # faust 0.15.3 skips records when a worker starts on a backlog
     faust_eager.apply()  # and spends four tasks on handing over each record
+    faust_tables_wait.apply()  # and waits a second at each start for late tables
     if settings.embedded_broker:
         _shorten_fetch_wait()
     embedded_fetch.apply(settings)  # the embedded broker's fetch quirks (holes, cost)
