@@ -38,14 +38,19 @@ def dev(port: int, host: str, data_dir: Path, workers: int | None) -> None:
       HOOKLINE_ADMIN_TOKEN=change-me hookline dev --port 8080 --data-dir ./data
     """
     from hookline.embedded.dev import RECYCLE, run_dev
+    from hookline.embedded.listener import hand_over, listening_sockets
 
     settings = Settings(public_url=f"http://{host}:{port}")
     if workers is not None:
         settings = settings.model_copy(update={"dev_workers": workers})
     setup_logging(settings.log_level)
+    sockets = listening_sockets(host, port)  # those of the run before a recycle, if any
     # 1 when the embedded broker died (its memory is gone): an outer supervisor restarts us.
-    status = run(run_dev(settings, data_dir.resolve(), host, port), settings.event_loop)
+    status = run(run_dev(settings, data_dir.resolve(), host, sockets), settings.event_loop)
     if status == RECYCLE:  # the broker outgrew its memory: start again, same process
+        hand_over(sockets)  # still listening: what arrives meanwhile waits, not refused
         sys.stdout.flush()
         os.execv(sys.executable, [sys.executable, "-m", "hookline.cli", *sys.argv[1:]])  # noqa: S606 - this same program again
+    for sock in sockets:
+        sock.close()
     raise SystemExit(status)

@@ -17,9 +17,10 @@ The embedded broker enforces no retention (deploy/topics.md): it keeps every rec
 memory. Once it holds more than ``HOOKLINE_BROKER_RECYCLE_MB``, this process stops
 everything in order and answers :data:`RECYCLE`, and ``hookline dev`` starts again in
 the same process (``execv``): a new, empty broker is refilled from the journal with
-only what is not finished (the journal's pruner drops what ClickHouse holds). Webhooks
-sent during those seconds find the port closed and are retried by their platforms;
-none accepted is lost (the journal has it)."""
+only what is not finished (the journal's pruner drops what ClickHouse holds). The port
+stays open through those seconds (``listener.py``): a webhook sent meanwhile waits in
+the kernel's queue and is answered by the program started again. None accepted is lost
+(the journal has it)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 from functools import partial
@@ -218,9 +220,12 @@ async def until_stopped(
             task.cancel()
 
 
-async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> int:
+async def run_dev(
+    settings: Settings, data_dir: Path, host: str, sockets: list[socket.socket]
+) -> int:
     """Run until Ctrl-C or SIGTERM (exit status 0), the broker's death (1) or its
-    outgrowing ``HOOKLINE_BROKER_RECYCLE_MB`` (:data:`RECYCLE`)."""
+    outgrowing ``HOOKLINE_BROKER_RECYCLE_MB`` (:data:`RECYCLE`), serving HTTP on
+    ``sockets`` (``listener.py``: the caller's, left open for the next run)."""
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -284,7 +289,10 @@ async def run_dev(settings: Settings, data_dir: Path, host: str, port: int) -> i
             **server_options(settings),
         )
         await runner.setup()
-        await web.TCPSite(runner, host, port).start()
+        for sock in sockets:
+            # The server closes its copy when it stops; the caller's stays listening.
+            await web.SockSite(runner, sock.dup()).start()
+        port = sockets[0].getsockname()[1]
         settle_gc()  # what exists now lives as long as the process (core/loop.py)
         base = f"http://{host}:{port}"
         print(f"hookline dev: console  {base}/  (sign in with an account's API key)", flush=True)

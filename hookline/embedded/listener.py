@@ -1,0 +1,84 @@
+"""``hookline dev``'s listening sockets, kept open across its broker recycles.
+
+A recycle stops everything in order and starts the same program again in the same
+process (``os.execv``, ``hookline/cli/dev.py``): about eight seconds without a server.
+Had the port been closed meanwhile, every platform delivering then would have been
+refused (connection refused) and left to retry. Instead the sockets stay open and
+listening through the exec: the kernel completes new connections and queues them
+(up to :data:`BACKLOG`, beyond which it drops SYNs, which clients send again), and the
+restarted program adopts the same sockets and answers them. A platform sees a slow
+answer, not an error.
+
+Open connections are another matter: the old server's shutdown closes its idle
+keep-alive connections as any server restart does (requests already in progress finish
+first, ``Settings.shutdown_timeout_seconds``).
+
+The sockets pass through the exec as inherited file descriptors named in
+:data:`FDS_ENV`; children (broker, workers) never inherit them (``subprocess`` closes
+every other descriptor in a child).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+#: The environment variable that hands the listening sockets' descriptors to the
+#: program started again by the exec: comma-separated numbers.
+FDS_ENV = "HOOKLINE_DEV_LISTEN_FDS"
+#: Connections the kernel queues while no server accepts (capped by
+#: net.core.somaxconn): a recycle's seconds at a few hundred webhooks a second.
+BACKLOG = 4096
+
+
+def listening_sockets(host: str, port: int) -> list[socket.socket]:
+    """The sockets handed over by the program before the exec when they listen on
+    ``port`` (any, for port 0); else new ones bound to every address of ``host``, as
+    aiohttp's TCPSite binds them (``loop.create_server``)."""
+    adopted = _adopt(os.environ.pop(FDS_ENV, ""), port)
+    return adopted or _bind(host, port)
+
+
+def hand_over(sockets: list[socket.socket]) -> None:
+    """Before ``os.execv``: let the sockets survive it and name them for the program
+    started again."""
+    for sock in sockets:
+        sock.set_inheritable(True)
+    os.environ[FDS_ENV] = ",".join(str(sock.fileno()) for sock in sockets)
+
+
+def _adopt(fds: str, port: int) -> list[socket.socket]:
+    sockets = []
+    for fd in filter(None, fds.split(",")):
+        try:
+            sock = socket.socket(fileno=int(fd))
+        except (OSError, ValueError):
+            continue  # not a socket (any more): bind anew
+        sock.set_inheritable(False)
+        sockets.append(sock)
+    if port and any(sock.getsockname()[1] != port for sock in sockets):
+        for sock in sockets:  # listening elsewhere: another --port this time
+            sock.close()
+        return []
+    return sockets
+
+
+def _bind(host: str, port: int) -> list[socket.socket]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                # As asyncio does: each address family gets its own socket.
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(BACKLOG)
+            sock.setblocking(False)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
