@@ -105,8 +105,11 @@ class Settings(BaseSettings):
     journal_key: SecretStr | None = None
     #: Embedded mode only: ``hookline dev`` restarts itself on a new broker, refilled
     #: from the journal, once the embedded broker holds more than this many MB (it
-    #: keeps every record in memory and enforces no retention). 0: never.
-    broker_recycle_mb: int = Field(default=1024, ge=0)
+    #: keeps every record in memory and enforces no retention). 0: never. Each record
+    #: batch it holds makes its reads and writes dearer (``bench/broker_growth.py``):
+    #: over 100,000 webhooks at 700/s, 500 kept the last fifth's processed/s at 0.91x
+    #: the first's (four recycles), 1024 at 0.69-0.82x (two; docs/performance.md).
+    broker_recycle_mb: int = Field(default=512, ge=0)
     #: The server's own key (32 bytes, urlsafe base64): integration URL tokens are kept
     #: encrypted under it (so the console can show a URL again) and console sessions are
     #: signed with it. ``hookline dev`` creates ``<data-dir>/server.key`` when unset.
