@@ -32,6 +32,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.runtime import Runtime
 from hookline.server import build_http_app, server_options
-from schemas.topics import LEADS
+from schemas.topics import DEDUP, LEADS
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,20 @@ class Workers:
 
     def __len__(self) -> int:
         return len(self.supervisors)
+
+
+async def forget_expired_marks(journal_dir: Path, key: bytes, window_seconds: float) -> None:
+    """Before any worker runs: drop the dedup marks older than the window from every
+    worker journal. A running worker forgets its own every minute; this is what forgets
+    those of workers no longer run (``HOOKLINE_DEV_WORKERS`` lowered), which every
+    worker still reads and which would otherwise keep a day of marks for good."""
+    expired = time.time() - window_seconds
+    for path in worker_files(journal_dir):
+        journal = Journal(path, key).open_for_writing()
+        try:
+            await journal.forget_state_before(DEDUP.name, expired)
+        finally:
+            journal.close()
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
@@ -275,6 +290,7 @@ async def run_dev(
             )
         finally:
             await producer.stop()
+        await forget_expired_marks(journal_dir, key_bytes, settings.dedup_window_seconds)
         journal.open_for_writing()
         pruner = JournalPruner(journal, store)
         pruner.start()
