@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from schemas.topics import CONFIG
+from schemas.topics import CONFIG, DEDUP
 
 log = logging.getLogger(__name__)
 
@@ -391,6 +391,11 @@ class Journal:
     async def forget_state_before(self, topic: str, moment: float) -> None:
         """Drop ``topic``'s entries last written before ``moment`` (expired dedup marks)."""
         await self._submit(FORGET_STATE, (topic, moment))
+
+    async def forget_expired_marks(self, window_seconds: float) -> None:
+        """Drop the dedup marks journaled more than ``window_seconds`` ago: a worker's
+        own every minute, every worker journal at ``hookline dev``'s start."""
+        await self.forget_state_before(DEDUP.name, time.time() - window_seconds)
 
     async def _submit(self, sql: str, params: tuple[Any, ...]) -> None:
         if self._writer is None:

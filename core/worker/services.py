@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -148,8 +147,7 @@ class WorkerServices(mode.Service):
         if dropped:
             log.info("expired dedup marks dropped", extra={"marks": dropped})
         if self.journal is not None:
-            expired = time.time() - self.settings.dedup_window_seconds
-            await self.journal.forget_state_before(DEDUP.name, expired)
+            await self.journal.forget_expired_marks(self.settings.dedup_window_seconds)
         release_free_memory()
 
     async def on_stop(self) -> None:

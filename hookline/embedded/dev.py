@@ -32,7 +32,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.runtime import Runtime
 from hookline.server import build_http_app, server_options
-from schemas.topics import DEDUP, LEADS
+from schemas.topics import LEADS
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +127,10 @@ async def forget_expired_marks(journal_dir: Path, key: bytes, window_seconds: fl
     worker journal. A running worker forgets its own every minute; this is what forgets
     those of workers no longer run (``HOOKLINE_DEV_WORKERS`` lowered), which every
     worker still reads and which would otherwise keep a day of marks for good."""
-    expired = time.time() - window_seconds
     for path in worker_files(journal_dir):
         journal = Journal(path, key).open_for_writing()
         try:
-            await journal.forget_state_before(DEDUP.name, expired)
+            await journal.forget_expired_marks(window_seconds)
         finally:
             journal.close()
 
