@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -47,6 +49,20 @@ def fifths(per_second: list[int]) -> tuple[float, float]:
     """Webhooks processed per second (three commands each) in the first and last fifth."""
     size = max(1, len(per_second) // 5)
     return sum(per_second[:size]) / 3 / size, sum(per_second[-size:]) / 3 / size
+
+
+def answer_times(answered: list[tuple[float, float]]) -> str:
+    """How long platforms waited for a 200 (from the first try, retries included), and
+    the longest stretch in which no webhook was answered (a broker recycle's pause)."""
+    waits = sorted(end - start for start, end in answered)
+    ends = sorted(end for _, end in answered)
+    pause = max((b - a for a, b in itertools.pairwise(ends)), default=0.0)
+    quantile = statistics.quantiles(waits, n=1000)
+    return (
+        f"time to 200: p50 {1000 * quantile[499]:,.0f} ms, p99 {1000 * quantile[989]:,.0f}"
+        f" ms, p99.9 {1000 * quantile[998]:,.0f} ms, max {1000 * waits[-1]:,.0f} ms;"
+        f" longest stretch with no 200 {pause:.2f} s"
+    )
 
 
 def say(message: str) -> None:
@@ -99,6 +115,7 @@ async def run(args: argparse.Namespace, data: Path) -> None:
     server.start()
     sent = 0
     rows: list[tuple[float, int, int, dict[str, float]]] = []
+    answered: list[tuple[float, float]] = []  # (sent, answered 200) of every webhook
     try:
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=args.concurrency)
@@ -116,9 +133,10 @@ async def run(args: argparse.Namespace, data: Path) -> None:
             refused = 0
 
             async def send(body: bytes) -> None:
-                """Until answered 200, as platforms retry (while hookline dev recycles
-                its broker, the port is closed for a few seconds)."""
+                """Until answered 200, as platforms retry (a keep-alive connection
+                closed by a broker recycle), keeping when it was sent and answered."""
                 nonlocal refused
+                sent_at = time.perf_counter()
                 while True:
                     try:
                         async with session.post(
@@ -126,6 +144,7 @@ async def run(args: argparse.Namespace, data: Path) -> None:
                         ) as r:
                             await r.read()
                             if r.status == 200:
+                                answered.append((sent_at, time.perf_counter()))
                                 return
                     except aiohttp.ClientError:
                         pass
@@ -202,6 +221,7 @@ async def run(args: argparse.Namespace, data: Path) -> None:
     say(f"commands applied (distinct, in ClickHouse): {applied['n']} of {3 * args.webhooks}")
     recycles = (data / "dev.log").read_text().count("outgrew its memory limit")
     say(f"requests refused and sent again: {refused}; broker recycles: {recycles}")
+    say(answer_times(answered))
     per_second = applied_per_second(data)
     first, last = fifths(per_second)
     say(

@@ -5,8 +5,8 @@ this process (chdb: one process per data directory, so this process does both
 the history writes and the history reads), refills the broker from the journal
 (the broker keeps nothing across a restart: ``journal.py``, ``restore.py``),
 starts the faust workers (``HOOKLINE_DEV_WORKERS`` subprocesses, one consumer
-group) and serves gateway + API on one port. Ctrl-C or SIGTERM stops everything, in
-reverse order.
+group) and serves gateway + API on one port, as soon as the broker is refilled. Ctrl-C
+or SIGTERM stops everything: the workers, then the server, then the history sink.
 
 Every subprocess dies with this one (``supervisor.spawn``). Each worker is restarted
 with backoff whenever it exits. The broker is not: it holds everything in memory, so
@@ -256,9 +256,7 @@ async def run_dev(
         }
     )
     embedded_fetch.apply(settings)  # this process's consumers: sink, config view, restore
-    workers: Workers | None = None
     status = 1  # unless stopped by a signal
-    runner: web.AppRunner | None = None
     sink: HistorySink | None = None
     pruner: JournalPruner | None = None
     clickhouse = ClickHouse.open(f"chdb://{data_dir / 'clickhouse'}", "hookline")
@@ -272,9 +270,17 @@ async def run_dev(
             update={"server_key": SecretStr(serverkey.encode_key(server_key))}
         )
     journal = Journal(journal_dir / FRONT_FILE, key_bytes)
+    workers = Workers(settings, data_dir)
+    # Built while the broker starts (the API's modules take tenths of a second to
+    # import), served once the broker holds what the journal had.
+    runner = web.AppRunner(
+        build_http_app(
+            Runtime.create(settings, clickhouse, worker_pids=workers.pids, journal=journal)
+        ),
+        **server_options(settings),
+    )
     try:
-        await ensure_topics(broker.bootstrap)
-        await clickhouse.migrate()
+        await asyncio.gather(ensure_topics(broker.bootstrap), clickhouse.migrate())
         store = HistoryStore(clickhouse)
         # The broker starts empty: refill it from the journal before anything reads it.
         producer = new_producer(broker.bootstrap)
@@ -290,22 +296,18 @@ async def run_dev(
             await producer.stop()
         await forget_expired_marks(journal_dir, key_bytes, settings.dedup_window_seconds)
         journal.open_for_writing()
-        pruner = JournalPruner(journal, store)
-        pruner.start()
-        workers = Workers(settings, data_dir)
-        workers.start()
-        sink = HistorySink(settings, store)
-        await sink.start()
-        runner = web.AppRunner(
-            build_http_app(
-                Runtime.create(settings, clickhouse, worker_pids=workers.pids, journal=journal)
-            ),
-            **server_options(settings),
-        )
+        workers.start()  # they take seconds to join their group: meanwhile, the rest
+        # Webhooks are taken before the history sink has joined its group (3 s on the
+        # embedded broker): nothing the gateway does waits for it. Until now the
+        # port's queue held them.
         await runner.setup()
         for sock in sockets:
             # The server closes its copy when it stops; the caller's stays listening.
             await web.SockSite(runner, sock.dup()).start()
+        pruner = JournalPruner(journal, store)
+        pruner.start()
+        sink = HistorySink(settings, store)
+        await sink.start()
         port = sockets[0].getsockname()[1]
         settle_gc()  # what exists now lives as long as the process (core/loop.py)
         base = f"http://{host}:{port}"
@@ -318,13 +320,18 @@ async def run_dev(
         status = await until_stopped(stop, broker, workers, settings.broker_recycle_mb)
         print("hookline dev: stopping", flush=True)
     finally:
-        # Reverse order: stop taking webhooks, let the worker finish, drain history.
-        if runner is not None:
+        # Let the workers finish, stop taking webhooks, drain history. Webhooks are
+        # still taken while the workers stop (a second or more): the journal has each
+        # one accepted, and the next start publishes what was not finished. The server
+        # stops before the drain, so the sink stores what it wrote (refusals' records).
+        # Without a broker nothing can be accepted: then it stops first.
+        serving = broker.running  # (runner.cleanup cannot run twice)
+        if not serving:
             await runner.cleanup()
-        workers_clean = False
-        if workers is not None:
-            # A worker without its broker cannot commit: no point waiting long for it.
-            workers_clean = await workers.stop(timeout=20.0 if broker.running else 5.0)
+        # A worker without its broker cannot commit: no point waiting long for it.
+        workers_clean = await workers.stop(timeout=20.0 if broker.running else 5.0)
+        if serving:
+            await runner.cleanup()
         if sink is not None:
             await asyncio.sleep(settings.history_flush_seconds * 2)
             # Nothing writes leads now: once the sink stored them all, the next start

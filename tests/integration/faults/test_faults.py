@@ -402,3 +402,45 @@ async def test_dev_killed_mid_load_then_restarted(tmp_path: Path) -> None:
             leads_published, all_stored = restores[-1]
             assert not all_stored and leads_published >= finished_first, restores
             assert_acted_on_once(provider, load, result)
+
+
+async def test_dev_stopping_takes_webhooks_until_its_workers_stopped(tmp_path: Path) -> None:
+    """SIGTERM to ``hookline dev`` under load (as a broker recycle stops it): the gateway
+    answers until the workers have stopped, not only the requests in flight, so a
+    restart or recycle refuses platforms for less time. Whatever it answered 200 then,
+    no worker read: the journal has it, and the next start acts on it once."""
+    data_dir = tmp_path / "dev"
+    webhooks, concurrency = 3000, 8
+    async with ProviderStandIn() as provider:
+        load = Load()
+        async with dev_server(data_dir) as server, aiohttp.ClientSession() as session:
+            account = Account(session, server)
+            url = await account.create(provider.url)
+            stop = asyncio.Event()
+            driving = asyncio.create_task(
+                drive(url, range(webhooks), load, concurrency=concurrency, stop=stop)
+            )
+            while load.sent < 300:
+                await asyncio.sleep(0.05)
+            assert server.process is not None
+            before = set(load.accepted)
+            server.process.send_signal(signal.SIGTERM)
+            # In a thread: this loop runs the provider stand-in the workers call.
+            await asyncio.to_thread(server.process.wait, 60)
+            stop.set()
+            await driving
+        after_sigterm = len(set(load.accepted) - before)
+        # More than the requests in flight at the signal (as many as the concurrency):
+        # before this, the server stopped first and answered only those.
+        assert after_sigterm > 2 * concurrency, (after_sigterm, dict(load.refused))
+
+        async with dev_server(data_dir, server.port) as server, aiohttp.ClientSession() as session:
+            account.server, account.session = server, session
+            result = await wait_complete(account, list(load.accepted), timeout=240)
+            print(
+                f"\nhookline dev SIGTERM under load: {after_sigterm} webhooks answered 200"
+                f" after the signal, {len(load.accepted)} in all: {result};"
+                f" {channel_calls(provider)}",
+                flush=True,
+            )
+            assert_acted_on_once(provider, load, result)
