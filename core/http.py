@@ -4,6 +4,7 @@ installed by ``hookline/server.py``), and the request keys handlers use with the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -20,6 +21,10 @@ LOG_FIELDS = web.RequestKey("log_fields", dict)
 #: Which requests get an access line: ``all``, ``errors`` (status >= 400) or ``off``
 #: (``HOOKLINE_ACCESS_LOG``; set on the app by ``hookline/server.py``).
 ACCESS_LOG = web.AppKey("access_log", str)
+#: Set when the server is about to stop: each answer from then on closes its connection
+#: (``Connection: close``), so a client does not send its next request down a
+#: keep-alive connection the server is closing (a POST it cannot safely send again).
+DRAINING = web.AppKey("draining", asyncio.Event)
 #: The lowest status logged, by mode.
 _LOGGED_FROM = {"all": 0, "errors": 400, "off": 1000}
 
@@ -41,6 +46,8 @@ async def request_context(request: web.Request, handler) -> web.StreamResponse:
             {"ok": False, "error": "internal error", "request_id": request_id}, status=500
         )
     response.headers["X-Request-Id"] = request_id
+    if request.app[DRAINING].is_set():
+        response.force_close()
     if response.status < _LOGGED_FROM[request.app.get(ACCESS_LOG, "all")]:
         return response
     log.info(

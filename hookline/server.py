@@ -4,11 +4,12 @@ every route shares: request id, access log, JSON errors (``core/http.py``)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
 
-from core.http import ACCESS_LOG, request_context
+from core.http import ACCESS_LOG, DRAINING, request_context
 from core.settings import Settings
 from hookline.health import add_health_routes
 from hookline.runtime import RUNTIME, Runtime, runtime_context
@@ -41,6 +42,7 @@ def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) 
     )
     app[RUNTIME] = runtime
     app[ACCESS_LOG] = runtime.settings.access_log
+    app[DRAINING] = asyncio.Event()
     app.cleanup_ctx.append(runtime_context(runtime))
     add_health_routes(app, runtime.health)  # /livez, /healthz, /readyz on every process
     if gateway:

@@ -2,8 +2,9 @@
 HOOKLINE_BROKER_RECYCLE_MB (the broker keeps every record in memory): it stops in
 order and starts again in the same process on a new broker refilled from the
 journal. Under load, with a real provider stand-in counting calls: every webhook
-answered 200 is acted on exactly once, none sent twice, and none is refused a
-connection meanwhile (the port stays open through the restart: listener.py)."""
+answered 200 is acted on exactly once, none sent twice, and none is refused or
+disconnected meanwhile (the port stays open through the restart: listener.py; the
+answers before it close their connections: core/http.py DRAINING)."""
 
 from __future__ import annotations
 
@@ -106,8 +107,13 @@ async def test_dev_recycles_an_outgrown_broker_and_loses_nothing(
             assert_acted_on_once(provider, load, result)
             # Connections made while it restarted waited in the port's queue: none was
             # refused (before listener.py: ClientConnectorError 1,033 times in this test).
-            # Keep-alive connections the old server closed still show (a few disconnects).
-            assert "ClientConnectorError" not in load.refused, dict(load.refused)
+            # Nor was a connection closed with a request on its way: the old server's
+            # answers closed theirs while its workers stopped, and those it had just
+            # accepted had their request answered (before: ServerDisconnectedError 8-17
+            # and ClientOSError 1-24 times). Only a request that waited longer than the
+            # client's 15 s (a third recycle right after a refill) may fail.
+            unexpected = {k: n for k, n in load.refused.items() if k != "TimeoutError"}
+            assert not unexpected, dict(load.refused)
             # A recycle stops the workers cleanly and waits for the sink: no lead needed
             # publishing again (the workers read theirs in their journals).
             assert any(stored and state == 0 for state, stored in restores[1:]), restores
