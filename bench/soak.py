@@ -133,8 +133,8 @@ async def run(args: argparse.Namespace, data: Path) -> None:
             refused = 0
 
             async def send(body: bytes) -> None:
-                """Until answered 200, as platforms retry (a keep-alive connection
-                closed by a broker recycle), keeping when it was sent and answered."""
+                """Until answered 200, as platforms retry (after a refusal or a broken
+                connection), keeping when it was first sent and when answered."""
                 nonlocal refused
                 sent_at = time.perf_counter()
                 while True:

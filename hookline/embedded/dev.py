@@ -19,8 +19,9 @@ everything in order and answers :data:`RECYCLE`, and ``hookline dev`` starts aga
 the same process (``execv``): a new, empty broker is refilled from the journal with
 only what is not finished (the journal's pruner drops what ClickHouse holds). The port
 stays open through those seconds (``listener.py``): a webhook sent meanwhile waits in
-the kernel's queue and is answered by the program started again. None accepted is lost
-(the journal has it)."""
+the kernel's queue and is answered by the program started again, and the answers
+before it close their connections (:func:`stop_serving`), so none is cut off. None
+accepted is lost (the journal has it)."""
 
 from __future__ import annotations
 
