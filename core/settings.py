@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     #: On SIGTERM, how long in-flight requests may take to finish before the producer
     #: is flushed and the process exits.
     shutdown_timeout_seconds: float = Field(default=15.0, ge=0)
+    #: On SIGTERM, how long ``hookline gateway`` and ``hookline api`` go on serving before
+    #: they stop accepting connections: ``/readyz`` answers 503 (``draining``) and every
+    #: answer closes its connection, so a load balancer sends new requests elsewhere
+    #: and no client's next request goes down a connection being closed.
+    shutdown_drain_seconds: float = Field(default=0.0, ge=0)
     #: History sink batching: a batch is stored once it holds this many records, or
     #: this long after the last was stored. Big because each insert has a fixed cost
     #: (embedded ClickHouse: about 7-10 ms of CPU into ``webhooks``, 4 ms into

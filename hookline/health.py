@@ -12,7 +12,9 @@ by check, while any of these holds:
   restart until the new process has joined (members of a dead process are ignored);
 * ``lag``: that group is more than ``HOOKLINE_READY_MAX_LAG`` records behind on
   ``hookline.webhooks`` or on ``hookline.commands``;
-* ``health``: no probe has completed for a while (the probe itself is stuck).
+* ``health``: no probe has completed for a while (the probe itself is stuck);
+* ``draining``: the process is stopping (``DRAINING`` in ``core/http.py``), serving on
+  only so that a load balancer moves its traffic elsewhere first.
 
 The broker is probed off the request path: :class:`HealthMonitor` runs a background
 task that refreshes one cached :class:`Probe` every ``HOOKLINE_HEALTH_INTERVAL_SECONDS``
@@ -40,6 +42,7 @@ from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.protocol.offset import OffsetRequest
 
 from core import metrics
+from core.http import DRAINING
 from core.settings import Settings
 from hookline.history.sink import GROUP as SINK_GROUP
 from schemas.topics import COMMANDS, CONFIG, DEADLETTER, HISTORY, LEADS, WEBHOOKS
@@ -386,6 +389,9 @@ async def livez(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     ready, body = request.app[HEALTH].status()
+    if request.app[DRAINING].is_set():  # stopping: a load balancer should look elsewhere
+        body["reasons"]["draining"] = "shutting down: finishing requests, closing connections"
+        ready = body["ok"] = False
     return web.json_response(body, status=200 if ready else 503)
 
 

@@ -63,3 +63,17 @@ def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) 
 
             app.router.add_get("/metrics", metrics_handler)
     return app
+
+
+async def stop_serving(runner: web.AppRunner, settle_seconds: float = 0.2) -> None:
+    """Stop accepting connections, give those just accepted ``settle_seconds`` for their
+    request to arrive and be answered (closing its connection: the app is draining),
+    then stop the server. aiohttp closes at once a connection with no request yet, and
+    a platform writing one down it then sees an error (about eight a ``hookline dev``
+    recycle, in ``test_broker_recycle``). New connections meanwhile wait in the port's
+    queue when the socket is someone else's (``hookline dev``'s, open through a recycle:
+    ``listener.py``), and are refused otherwise, for the platform to retry."""
+    for site in list(runner.sites):
+        await site.stop()
+    await asyncio.sleep(settle_seconds)
+    await runner.cleanup()

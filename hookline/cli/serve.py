@@ -3,35 +3,50 @@ per role; ``hookline dev`` serves both on one front port)."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+
 import click
 from aiohttp import web
 
 from core import embedded_fetch
+from core.http import DRAINING
 from core.logs import setup_logging
-from core.loop import new_event_loop, settle_gc_on_startup
+from core.loop import run, settle_gc_on_startup
 from core.settings import Settings
 
 
 def _serve(gateway: bool, api: bool, host: str, port: int) -> None:
     from hookline.history.clickhouse import ClickHouse
     from hookline.runtime import Runtime
-    from hookline.server import build_http_app, server_options
+    from hookline.server import build_http_app, server_options, stop_serving
 
     settings = Settings()
     setup_logging(settings.log_level)
     embedded_fetch.apply(settings)
     clickhouse = ClickHouse.open(settings.clickhouse_dsn) if api else None
 
-    async def app() -> web.Application:
+    async def serve() -> None:
         # Kafka clients must be created inside the loop that will run them.
-        built = build_http_app(Runtime.create(settings, clickhouse), gateway=gateway, api=api)
-        built.on_startup.append(settle_gc_on_startup)
-        return built
+        app = build_http_app(Runtime.create(settings, clickhouse), gateway=gateway, api=api)
+        app.on_startup.append(settle_gc_on_startup)
+        runner = web.AppRunner(app, **server_options(settings))
+        stopping = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
+        try:
+            await runner.setup()
+            await web.TCPSite(runner, host, port).start()
+            await stopping.wait()
+            # SIGTERM: serve on for the drain (/readyz 503, answers closing their
+            # connections), stop accepting, let in-flight requests finish (up to the
+            # shutdown timeout); the runtime's cleanup then flushes the producer.
+            app[DRAINING].set()
+            await asyncio.sleep(settings.shutdown_drain_seconds)
+        finally:
+            await stop_serving(runner)
 
-    # SIGTERM: stop listening, let in-flight requests finish (up to the timeout), then
-    # the runtime's cleanup flushes the producer.
-    loop = new_event_loop(settings.event_loop)
-    web.run_app(app(), host=host, port=port, print=None, loop=loop, **server_options(settings))
+    run(serve(), settings.event_loop)
 
 
 @click.command()

@@ -20,7 +20,8 @@ the same process (``execv``): a new, empty broker is refilled from the journal w
 only what is not finished (the journal's pruner drops what ClickHouse holds). The port
 stays open through those seconds (``listener.py``): a webhook sent meanwhile waits in
 the kernel's queue and is answered by the program started again, and the answers
-before it close their connections (:func:`stop_serving`), so none is cut off. None
+before it close their connections (``stop_serving`` in ``hookline/server.py``), so none
+is cut off. None
 accepted is lost (the journal has it)."""
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ from hookline.history.clickhouse import ClickHouse
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.runtime import Runtime
-from hookline.server import build_http_app, server_options
+from hookline.server import build_http_app, server_options, stop_serving
 from schemas.topics import LEADS
 
 log = logging.getLogger(__name__)
@@ -164,19 +165,6 @@ async def wait_for_worker(bootstrap: str, workers: Workers, timeout: float = 90.
         return False
     finally:
         await admin.close()
-
-
-async def stop_serving(runner: web.AppRunner, settle_seconds: float = 0.2) -> None:
-    """Stop accepting connections, give those just accepted ``settle_seconds`` for their
-    request to arrive and be answered (closing its connection: the app is draining),
-    then stop the server. aiohttp closes at once a connection with no request yet, and
-    a platform writing one down it then sees an error (about eight a recycle, in
-    ``test_broker_recycle``). New connections meanwhile wait in the port's queue: its
-    socket is the caller's and stays open (``listener.py``)."""
-    for site in list(runner.sites):
-        await site.stop()
-    await asyncio.sleep(settle_seconds)
-    await runner.cleanup()
 
 
 #: What :func:`run_dev` answers when its broker has outgrown its memory limit:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import Any
@@ -33,6 +35,7 @@ from hookline.runtime import Runtime
 from hookline.server import build_http_app
 from ingest import routes
 from ingest.publish import publish
+from schemas.config import RateLimit
 from schemas.topics import WEBHOOKS
 from tests.conftest import started_broker
 from tests.integration.gateway.gateway_env import (
@@ -195,31 +198,42 @@ async def test_shutdown_finishes_in_flight_requests_and_flushes(
     assert [(e.request_id, e.body) for e in envelopes] == [(accepted["id"], b'{"in": "flight"}')]
 
 
-async def test_the_gateway_command_serves_and_stops_cleanly_on_sigterm(bootstrap: str) -> None:
-    port = free_port()
+async def gateway_command(bootstrap: str, port: int, **settings: str) -> Any:
+    """``hookline gateway`` as its own process, on the tests' broker."""
     env = {
         **os.environ,
         "HOOKLINE_BOOTSTRAP_SERVERS": bootstrap,
         "HOOKLINE_EMBEDDED_BROKER": "true",  # the tests' broker is the embedded one
         "HOOKLINE_SHUTDOWN_TIMEOUT_SECONDS": "5",
         "HOOKLINE_LOG_LEVEL": "WARNING",
+        **settings,
     }
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hookline.cli", "gateway", "--host", "127.0.0.1", "--port", str(port),
         env=env, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+
+
+async def until_serving(session: aiohttp.ClientSession, url: str) -> None:
+    """Until the gateway answers 200 at ``url``: ready, and has read the new hook."""
+    async with asyncio.timeout(60):
+        while True:
+            with contextlib.suppress(aiohttp.ClientConnectionError):
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.2)
+
+
+async def test_the_gateway_command_serves_and_stops_cleanly_on_sigterm(bootstrap: str) -> None:
+    port = free_port()
+    process = await gateway_command(bootstrap, port)
     base = f"http://127.0.0.1:{port}"
     try:
         async with open_gateway(bootstrap) as helper:
             hook = await helper.hook()
         async with aiohttp.ClientSession() as session:
-            async with asyncio.timeout(60):
-                while True:
-                    with contextlib.suppress(aiohttp.ClientConnectionError):
-                        async with session.get(base + hook.path) as response:
-                            if response.status == 200:  # ready, and has read the new hook
-                                break
-                    await asyncio.sleep(0.2)
+            await until_serving(session, base + hook.path)
             async with session.post(base + hook.path, data=b'{"via": "cli"}') as response:
                 assert response.status == 200
                 accepted = await response.json()
@@ -233,3 +247,69 @@ async def test_the_gateway_command_serves_and_stops_cleanly_on_sigterm(bootstrap
             await process.wait()
     envelopes = await _envelopes(bootstrap, hook.id, 1)
     assert [e.request_id for e in envelopes] == [accepted["id"]]
+
+
+async def test_the_gateway_drains_on_sigterm_and_cuts_no_request_off(bootstrap: str) -> None:
+    """SIGTERM under load, with HOOKLINE_SHUTDOWN_DRAIN_SECONDS: it serves on for the
+    drain, ``/readyz`` answering 503 (``draining``) and every answer closing its
+    connection; then it stops accepting and exits. Clients posting on kept-alive
+    connections throughout see 200s, then refused connections (the process gone), and
+    never a connection closed under a request; every 200 is on the topic."""
+    port = free_port()
+    process = await gateway_command(bootstrap, port, HOOKLINE_SHUTDOWN_DRAIN_SECONDS="1.5")
+    base = f"http://127.0.0.1:{port}"
+    accepted: list[str] = []
+    after_signal: list[str] = []
+    errors: Counter[str] = Counter()
+    signalled = asyncio.Event()
+    try:
+        async with open_gateway(bootstrap) as helper:
+            hook = await helper.hook(rate_limit=RateLimit(per_second=100_000, burst=100_000))
+        async with aiohttp.ClientSession() as session:
+            await until_serving(session, base + hook.path)
+
+            sent = itertools.count()
+
+            async def client() -> None:
+                while True:
+                    body = b'{"n": %d}' % next(sent)  # each a new delivery, none a copy
+                    try:
+                        async with session.post(base + hook.path, data=body) as r:
+                            assert r.status == 200, await r.text()
+                            request_id = (await r.json())["id"]
+                    except aiohttp.ClientConnectionError as exc:
+                        errors[type(exc).__name__] += 1
+                        if isinstance(exc, aiohttp.ClientConnectorError):
+                            return  # refused: the gateway is gone
+                        continue
+                    accepted.append(request_id)
+                    if signalled.is_set():
+                        after_signal.append(request_id)
+                    await asyncio.sleep(0.02)  # about 300 a second in all: a few to read back
+
+            clients = [asyncio.create_task(client()) for _ in range(8)]
+            while len(accepted) < 200:
+                await asyncio.sleep(0.01)
+            process.send_signal(signal.SIGTERM)
+            signalled.set()
+            await asyncio.sleep(0.5)  # within the drain
+            async with aiohttp.ClientSession() as probe, probe.get(base + "/readyz") as ready:
+                assert ready.status == 503
+                assert "draining" in (await ready.json())["reasons"]
+            async with asyncio.timeout(30):
+                await asyncio.gather(*clients)
+                _, stderr = await process.communicate()
+        assert process.returncode == 0, stderr.decode()[-2000:]
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    print(
+        f"\ngateway SIGTERM with a 1.5 s drain: {len(after_signal)} answered 200 after the"
+        f" signal, {len(accepted)} in all; errors by kind: {dict(errors)}",
+        flush=True,
+    )
+    assert len(after_signal) > 50, after_signal  # it served on through the drain
+    assert set(errors) == {"ClientConnectorError"}, dict(errors)  # refused, never cut off
+    envelopes = await _envelopes(bootstrap, hook.id, len(accepted))
+    assert {e.request_id for e in envelopes} == set(accepted)
