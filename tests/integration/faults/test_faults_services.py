@@ -34,7 +34,7 @@ from hookline.history.sink import GROUP as SINK_GROUP
 from schemas.history import WebhookHistory
 from schemas.topics import HISTORY, WEBHOOKS
 from schemas.types import Plan, utcnow
-from tests.integration.gateway.gateway_env import TopicReader, integration_record
+from tests.integration.gateway.gateway_env import TopicReader, integration_record, until_serving
 from tests.processes import alive, kill9
 
 pytestmark = [pytest.mark.kafka]
@@ -101,13 +101,7 @@ async def test_gateway_killed_mid_load_loses_no_accepted_webhook(
     failures = 0
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            async with asyncio.timeout(60):  # until the gateway has loaded its config
-                while True:
-                    with contextlib.suppress(aiohttp.ClientError):
-                        async with session.get(url) as r:
-                            if r.status == 200:
-                                break
-                    await asyncio.sleep(0.2)
+            await until_serving(session, url)
 
             async def client(first: int) -> None:
                 nonlocal failures

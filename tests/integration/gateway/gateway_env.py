@@ -11,6 +11,7 @@ requests wrote; a marker request written last proves nothing else is on its way
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from multidict import CIMultiDict
@@ -84,6 +86,18 @@ def integration_record(account: Account, platform: str, **fields: Any) -> tuple[
         **fields,
     )
     return integration, token
+
+
+async def until_serving(session: aiohttp.ClientSession, url: str) -> None:
+    """Until a gateway process answers 200 at ``url`` (a hook's): it is ready, and has
+    read the hook's integration."""
+    async with asyncio.timeout(60):
+        while True:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.2)
 
 
 class TopicReader:

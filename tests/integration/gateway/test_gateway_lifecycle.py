@@ -12,7 +12,6 @@ webhook answered 200 must be readable."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import signal
@@ -43,6 +42,7 @@ from tests.integration.gateway.gateway_env import (
     GatewayEnv,
     TopicReader,
     open_gateway,
+    until_serving,
 )
 
 pytestmark = [pytest.mark.kafka]
@@ -214,15 +214,16 @@ async def gateway_command(bootstrap: str, port: int, **settings: str) -> Any:
     )  # fmt: skip
 
 
-async def until_serving(session: aiohttp.ClientSession, url: str) -> None:
-    """Until the gateway answers 200 at ``url``: ready, and has read the new hook."""
-    async with asyncio.timeout(60):
-        while True:
-            with contextlib.suppress(aiohttp.ClientConnectionError):
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            await asyncio.sleep(0.2)
+async def exits_cleanly(process: Any, timeout: float = 30) -> None:
+    """Wait for the gateway process to exit, status 0; kill it if it has not."""
+    try:
+        async with asyncio.timeout(timeout):
+            _, stderr = await process.communicate()
+        assert process.returncode == 0, stderr.decode()[-2000:]
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 async def test_the_gateway_command_serves_and_stops_cleanly_on_sigterm(bootstrap: str) -> None:
@@ -238,13 +239,8 @@ async def test_the_gateway_command_serves_and_stops_cleanly_on_sigterm(bootstrap
                 assert response.status == 200
                 accepted = await response.json()
         process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(20):
-            _, stderr = await process.communicate()
-        assert process.returncode == 0, stderr.decode()[-2000:]
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await exits_cleanly(process)
     envelopes = await _envelopes(bootstrap, hook.id, 1)
     assert [e.request_id for e in envelopes] == [accepted["id"]]
 
@@ -298,12 +294,8 @@ async def test_the_gateway_drains_on_sigterm_and_cuts_no_request_off(bootstrap: 
                 assert "draining" in (await ready.json())["reasons"]
             async with asyncio.timeout(30):
                 await asyncio.gather(*clients)
-                _, stderr = await process.communicate()
-        assert process.returncode == 0, stderr.decode()[-2000:]
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await exits_cleanly(process)
     print(
         f"\ngateway SIGTERM with a 1.5 s drain: {len(after_signal)} answered 200 after the"
         f" signal, {len(accepted)} in all; errors by kind: {dict(errors)}",
