@@ -73,6 +73,7 @@ async def stop_serving(runner: web.AppRunner, settle_seconds: float = 0.2) -> No
     recycle, in ``test_broker_recycle``). New connections meanwhile wait in the port's
     queue when the socket is someone else's (``hookline dev``'s, open through a recycle:
     ``listener.py``), and are refused otherwise, for the platform to retry."""
+    runner.app[DRAINING].set()  # if the caller's drain has not begun already
     for site in list(runner.sites):
         await site.stop()
     await asyncio.sleep(settle_seconds)

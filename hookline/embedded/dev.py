@@ -21,8 +21,7 @@ only what is not finished (the journal's pruner drops what ClickHouse holds). Th
 stays open through those seconds (``listener.py``): a webhook sent meanwhile waits in
 the kernel's queue and is answered by the program started again, and the answers
 before it close their connections (``stop_serving`` in ``hookline/server.py``), so none
-is cut off. None
-accepted is lost (the journal has it)."""
+is cut off. None accepted is lost (the journal has it)."""
 
 from __future__ import annotations
 
@@ -327,16 +326,15 @@ async def run_dev(
         # still taken while the workers stop (a second or more): the journal has each
         # one accepted, and the next start publishes what was not finished. The server
         # stops before the drain, so the sink stores what it wrote (refusals' records).
-        # Without a broker nothing can be accepted: then it stops first.
-        serving = broker.running  # (runner.cleanup cannot run twice)
-        if not serving:
-            await runner.cleanup()
-        else:  # answers from now close their connections: few are open at the end
-            runner.app[DRAINING].set()
-        # A worker without its broker cannot commit: no point waiting long for it.
-        workers_clean = await workers.stop(timeout=20.0 if broker.running else 5.0)
-        if serving:
+        # Without a broker nothing can be accepted: then it stops first, and a worker,
+        # unable to commit, is not waited for long.
+        if broker.running:
+            runner.app[DRAINING].set()  # answers close their connections from now
+            workers_clean = await workers.stop(timeout=20.0)
             await stop_serving(runner)
+        else:
+            await runner.cleanup()
+            workers_clean = await workers.stop(timeout=5.0)
         if sink is not None:
             await asyncio.sleep(settings.history_flush_seconds * 2)
             # Nothing writes leads now: once the sink stored them all, the next start

@@ -1,7 +1,7 @@
 """``hookline dev``'s listening sockets, kept open across its broker recycles.
 
 A recycle stops everything in order and starts the same program again in the same
-process (``os.execv``, ``hookline/cli/dev.py``): about eight seconds without a server.
+process (``os.execv``, ``hookline/cli/dev.py``): a few seconds without a server.
 Had the port been closed meanwhile, every platform delivering then would have been
 refused (connection refused) and left to retry. Instead the sockets stay open and
 listening through the exec: the kernel completes new connections and queues them
@@ -9,9 +9,9 @@ listening through the exec: the kernel completes new connections and queues them
 restarted program adopts the same sockets and answers them. A platform sees a slow
 answer, not an error.
 
-Open connections are another matter: the old server's shutdown closes its idle
-keep-alive connections as any server restart does (requests already in progress finish
-first, ``Settings.shutdown_timeout_seconds``).
+Open connections are another matter: the old server drains them before it stops
+(``stop_serving`` in ``hookline/server.py``: its answers close their connections, and
+requests already in progress finish, ``Settings.shutdown_timeout_seconds``).
 
 The sockets pass through the exec as inherited file descriptors named in
 :data:`FDS_ENV`; children (broker, workers) never inherit them (``subprocess`` closes
