@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 import struct
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -166,6 +167,36 @@ async def enqueue_records(
     return acknowledgements
 
 
+def stamp_fetch_answers_when_sent(consumer: AIOKafkaConsumer) -> None:
+    """Make ``consumer.last_poll_timestamp`` the time its Fetch was *sent*, not handled.
+
+    A Fetch answer's high watermark was read by the broker after the request left,
+    so "read up to it" proves every record acknowledged before the send was read; the
+    time aiokafka stamps (when it handles the answer) proves nothing, as the answer may
+    wait in the socket for a stalled loop or a busy broker for seconds (a CI run
+    had a config view take such an answer for a fresh one). Wraps this consumer's own
+    fetcher, after ``start`` and before any partition is assigned: the other consumers
+    of the process keep aiokafka's stamp. It uses aiokafka 0.14's internals: a version
+    without them fails here or in the fetch, loudly, and one that stops calling them
+    fails ``test_a_config_view_never_takes_a_late_handled_fetch_answer_for_a_fresh_one``."""
+    fetcher = consumer._fetcher
+    proc = fetcher._proc_fetch_request  # type: ignore[union-attr]
+
+    async def proc_stamped_at_send(assignment: Any, node_id: int, request: Any) -> Any:
+        sent_ms = int(time.time() * 1000)
+        outcome = await proc(assignment, node_id, request)
+        # A partition is in one Fetch at a time, so a stamp later than this one's send
+        # is this answer's.
+        for topic, partitions in request.topics:
+            for partition, *_ in partitions:
+                state = assignment.state_value(TopicPartition(topic, partition))
+                if state is not None and state.timestamp is not None and state.timestamp > sent_ms:
+                    state.timestamp = sent_ms
+        return outcome
+
+    fetcher._proc_fetch_request = proc_stamped_at_send  # type: ignore[union-attr]
+
+
 RecordHandler = Callable[[bytes | None, bytes | None], Awaitable[None] | None]
 
 
@@ -192,9 +223,10 @@ class CompactedTopicReader:
         self._through: dict[int, int] = {}
         self._tps: list[TopicPartition] = []
         self._progress = asyncio.Condition()
-        #: Wall-clock time of the last Fetch answer that found every partition applied up
-        #: to its high watermark (advances with every poll while caught up and the broker
-        #: answers; stops while it does not).
+        #: Wall-clock time a Fetch was sent whose answer found every partition applied
+        #: up to its high watermark: every record acknowledged before then is applied
+        #: (advances with every poll while caught up and the broker answers; stops while
+        #: it does not).
         self.caught_up_at = 0.0
 
     @property
@@ -212,6 +244,7 @@ class CompactedTopicReader:
             fetch_max_wait_ms=100,
         )
         await consumer.start()
+        stamp_fetch_answers_when_sent(consumer)
         partitions = consumer.partitions_for_topic(self._topic)
         if not partitions:
             await consumer.stop()
@@ -239,9 +272,10 @@ class CompactedTopicReader:
 
     def _caught_up(self, tps: list[TopicPartition]) -> float | None:
         """When the reader was last known caught up: the oldest of the partitions' last
-        Fetch answers, if each had been read to the high watermark it gave; None if not.
-        (A Fetch answer's time, not the clock: while the broker is unreachable nothing
-        is answered, and the moment stops advancing.)"""
+        Fetches' send times, if each had been read to the high watermark its answer
+        gave; None if not.
+        (Only answered Fetches count, not the clock: while the broker is unreachable
+        nothing is answered, and the moment stops advancing.)"""
         assert self._consumer is not None
         oldest: float | None = None
         for tp in tps:

@@ -15,15 +15,14 @@ from schemas.topics import CONFIG
 log = logging.getLogger(__name__)
 
 #: Once the reader has been caught up this long after a moment, every config
-#: record acknowledged before that moment has been applied: idle fetches return
-#: at least every 100 ms (fetch_max_wait_ms; 200 ms on the embedded broker once
-#: quiet, core/kafka_idle.py), and a Fetch held that long reports the high watermark
-#: it read when it came in. But "caught up" is stamped when the client handles the
-#: answer (aiokafka's ``last_poll_timestamp``), which a busy broker or a stalled event
-#: loop delays further: at 0.5 s, a CI run on two loaded cores once had a worker call
-#: an integration created just before its webhook "no longer exists". The rest covers
-#: that and clock skew. Past it, :meth:`wait_synced` needs no round trip (a backlog);
-#: before it (every webhook read as it arrives), it asks the broker, once a batch.
+#: record acknowledged before that moment has been applied. "Caught up" is stamped
+#: with the time the Fetch was sent (core/kafka.py, ``stamp_fetch_answers_when_sent``),
+#: and the broker read the high watermark it answered after that, so the margin covers
+#: only clock skew between the gateway that stamped the webhook and this host (ms with
+#: NTP; 2 s is wide and cheap). Past it, :meth:`wait_synced` needs no round trip (a
+#: backlog); before it (every webhook read as it arrives), it asks the broker, once a
+#: batch. (Stamped when the answer was handled, as aiokafka does, 0.5 s was once not
+#: enough in CI: a stalled loop held a stale answer longer.)
 SYNC_LAG_SECONDS = 2.0
 
 

@@ -4,20 +4,24 @@ and through ClickHouse."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
 
-from core.config.view import ConfigView
+from core.config.view import SYNC_LAG_SECONDS, ConfigView
 from core.config.writer import ConfigWriter
 from core.kafka import CompactedTopicReader, ensure_topics, new_producer
 from schemas.config import Account
-from schemas.topics import WEBHOOKS, TopicSpec
+from schemas.topics import CONFIG, WEBHOOKS, TopicSpec
 from schemas.types import Plan, new_id
-from tests.conftest import unique_topic
+from tests.conftest import started_broker, unique_topic
 
 pytestmark = [pytest.mark.kafka]
 
@@ -146,3 +150,63 @@ async def test_a_config_view_applies_config_written_before_a_webhook_and_asks_on
         await view.stop()
         await writers_view.stop()
         await producer.stop()
+
+
+async def test_a_config_view_never_takes_a_late_handled_fetch_answer_for_a_fresh_one() -> None:
+    """The race a CI run met: a Fetch answered before config was written, but handled
+    after the webhook that relies on that config was received, past SYNC_LAG_SECONDS
+    (a stalled loop here; a busy broker or loaded cores in CI). Stamped when handled,
+    its stale high watermark passed for "caught up after the webhook", so the view
+    skipped the broker and the worker called the integration missing. Stamped when the
+    Fetch was sent, it covers only what was written before that, and the view asks.
+
+    On a broker of its own: it is stopped (SIGSTOP) once the config is written, so
+    the only answer handled after the stall is the stale one."""
+    own = started_broker()
+    assert own.pid is not None
+    view = ConfigView(own.bootstrap)
+    try:
+        await ensure_topics(own.bootstrap)
+        await view.start()
+        reader = view._reader._consumer
+        assert reader is not None
+        await asyncio.sleep(0.5)  # idle: the reader has a long-poll Fetch in flight
+        account = Account(id=new_id("acc"), name="Loja", plan=Plan.elite, api_key_hash="0" * 64)
+        handled_before = {tp: reader.last_poll_timestamp(tp) for tp in reader.assignment()}
+        written: dict[str, Any] = {}
+
+        async def write() -> None:
+            producer = new_producer(own.bootstrap)
+            await producer.start()
+            try:
+                written["metadata"] = await producer.send_and_wait(
+                    CONFIG.name, key=account.key.encode(), value=CONFIG.encode(account)
+                )
+            finally:
+                await producer.stop()
+
+        def write_after_the_fetch_is_answered() -> None:
+            time.sleep(1.0)  # the Fetch in flight is answered (the broker holds it ≤ 200 ms)
+            asyncio.run(write())
+            written["received"] = time.time()  # a webhook received once the config is
+            os.kill(own.pid, signal.SIGSTOP)
+
+        writer = threading.Thread(target=write_after_the_fetch_is_answered)
+        writer.start()
+        writer.join()  # this loop stalls meanwhile: the answer waits in its socket
+        time.sleep(SYNC_LAG_SECONDS + 0.5)  # noqa: ASYNC251 - the stall is the point
+        await asyncio.sleep(0.5)  # the stale answer is handled; the broker answers no more
+        tp = TopicPartition(CONFIG.name, written["metadata"].partition)
+        assert reader.last_poll_timestamp(tp) != handled_before[tp]  # an answer was handled
+        assert (reader.highwater(tp) or 0) <= written["metadata"].offset  # from before the write
+        asyncio.get_running_loop().call_later(0.5, os.kill, own.pid, signal.SIGCONT)
+        # Stamped when handled, the stale answer would pass for "caught up since":
+        assert view._reader.caught_up_at < written["received"] + SYNC_LAG_SECONDS
+        # so the view asks the broker, and waits for what it holds (True or False says
+        # only whether the reader had it by the time the broker answered).
+        await view.wait_synced(written["received"], time.monotonic())
+        assert view.state.account(account.id) == account
+    finally:
+        os.kill(own.pid, signal.SIGCONT)
+        await view.stop()
+        own.stop()
