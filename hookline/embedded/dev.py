@@ -57,7 +57,6 @@ from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.runtime import Runtime
 from hookline.server import build_http_app, server_options, stop_serving
-from schemas.topics import LEADS
 
 log = logging.getLogger(__name__)
 
@@ -336,10 +335,9 @@ async def run_dev(
             await runner.cleanup()
             workers_clean = await workers.stop(timeout=5.0)
         if sink is not None:
-            await asyncio.sleep(settings.history_flush_seconds * 2)
-            # Nothing writes leads now: once the sink stored them all, the next start
-            # need not publish them again (restore.py).
-            if workers_clean and broker.running and await sink.stored_all(LEADS.name, 10.0):
+            # Nothing writes to the broker now. Once the sink stored all it holds, the
+            # next start need not publish the leads again (restore.py).
+            if broker.running and await sink.drained(timeout=10.0) and workers_clean:
                 mark_all_stored(journal_dir)
             await sink.stop()
         if pruner is not None:

@@ -176,13 +176,57 @@ async def test_sink_keeps_retrying_while_clickhouse_cannot_store(
                     HISTORY.name, key=record.request_id.encode(), value=HISTORY.encode(record)
                 )
             await asyncio.sleep(2)  # several failed attempts
-            assert not await sink.stored_all(HISTORY.name, timeout=1.0)
+            assert not await sink.drained(timeout=1.0)
             await late_db.migrate()
-            assert await sink.stored_all(HISTORY.name, timeout=60.0)
+            assert await sink.drained(timeout=60.0)
             rows = await store.webhooks(account, "int_1")
             assert sorted(r["request_id"] for r in rows) == ["late-0", "late-1", "late-2"]
     finally:
         await late_db._call(late_db.client.command, f"DROP DATABASE IF EXISTS {late_db.database}")
+
+
+async def test_a_draining_sink_stores_at_once_everything_written_before(
+    bootstrap: str, clickhouse
+) -> None:
+    """``hookline dev`` stops its sink once nothing writes to the broker: ``drained``
+    returns when every record acknowledged before the call is stored and committed, as
+    proved by a Fetch sent after the call (not one already on its way), and the sink
+    stores them at once, not at its next flush (30 s away here: every record fetched
+    after the first call is stored at once)."""
+    account = f"acc_{secrets.token_hex(4)}"
+    store = HistoryStore(clickhouse)
+    sink = new_sink(bootstrap, store, flush_seconds=30.0)
+    producer = new_producer(bootstrap)
+    await producer.start()
+    await sink.start()
+    try:
+        # Caught up and idle first: fetches are on their way that know nothing of what
+        # follows (the sink stores what it fetches at once from now on, too).
+        assert await sink.drained(timeout=60.0)
+        records = [
+            WebhookHistory(
+                request_id=f"drain-{i}",
+                account_id=account,
+                integration_id="int_1",
+                received_at=utcnow(),
+                status="unmatched",
+            )
+            for i in range(300)
+        ]
+        sent = [
+            await producer.send(HISTORY.name, key=r.request_id.encode(), value=HISTORY.encode(r))
+            for r in records
+        ]
+        await asyncio.gather(*sent)
+        assert await sink.drained(timeout=20.0)
+        rows = await clickhouse.query(
+            "SELECT count() AS n FROM {db}.webhooks WHERE account_id = {acc:String}",
+            {"acc": account},
+        )
+        assert rows == [{"n": len(records)}]
+    finally:
+        await sink.stop()
+        await producer.stop()
 
 
 async def _at_least(rows_coro, count: int):
