@@ -287,11 +287,13 @@ async def run_dev(
         producer = new_producer(broker.bootstrap)
         await producer.start()
         try:
+            all_stored = take_all_stored_mark(journal_dir)
             restored = await restore(
                 journal,
                 [Journal(path, key_bytes) for path in worker_files(journal_dir)],
                 producer,
-                all_stored=take_all_stored_mark(journal_dir),
+                all_stored=all_stored,
+                stored_leads=None if all_stored else await store.lead_versions(),
             )
         finally:
             await producer.stop()

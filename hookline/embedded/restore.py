@@ -13,8 +13,11 @@ their original timestamps, so the sink's second copy collapses into the rows it 
 the first time) unless the last stop left the mark that ClickHouse had them all
 (:func:`mark_all_stored`): a recycle or Ctrl-C whose workers stopped cleanly, never
 having died, and whose sink then stored every lead the broker held. After a
-``kill -9`` there is no mark, and every lead is published again: a worker killed
-between journaling a lead and producing it leaves one only the journal has.
+``kill -9`` there is no mark: a worker killed between journaling a lead and producing
+it leaves one only the journal has. Then the leads ClickHouse holds at their journaled
+version (or a later one) are left out, and only the rest are published: what was in
+flight at the kill, or not stored yet, not every lead ever (which grew the new broker
+by the size of the lead list and had the sink store it all again).
 
 Publishing a webhook again is safe whatever happened to it before the stop: its
 dedup mark (in the worker journals) tells the worker this very request is read again,
@@ -26,7 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,7 @@ from core.journal import Journal, StateEntry, latest_states
 from core.kafka import enqueue_records
 from schemas.topics import (
     CONFIG,
+    LEADS,
     NOT_PRODUCED_WHEN_EMBEDDED,
     STORES_IN_JOURNALS_WHEN_EMBEDDED,
 )
@@ -52,12 +58,32 @@ class Restored:
     config: int = 0
     state: int = 0
     webhooks: int = 0
+    #: Leads left out because ClickHouse holds them at their journaled version.
+    stored_leads: int = 0
 
     def __str__(self) -> str:
+        stored = f" ({self.stored_leads} leads in ClickHouse left out)" if self.stored_leads else ""
         return (
-            f"{self.config} config records, {self.state} worker state entries and "
+            f"{self.config} config records, {self.state} worker state entries{stored} and "
             f"{self.webhooks} unfinished webhooks"
         )
+
+
+#: How a lead's JSON ends: ``version`` is LeadState's last field as pydantic writes it.
+_VERSION_FIELD = b',"version":'
+
+
+def lead_version(value: bytes) -> int:
+    """A journaled lead's version: read at the end of its JSON (a restore reads millions),
+    else from the whole of it. Strings escape their quotes, and ``version`` is the last
+    field, so the last ``,"version":`` is the lead's own; anything else fails ``int``."""
+    at = value.rfind(_VERSION_FIELD)
+    if at >= 0 and value.endswith(b"}"):
+        try:
+            return int(value[at + len(_VERSION_FIELD) : -1])
+        except ValueError:
+            pass
+    return int(json.loads(value)["version"])
 
 
 def _topic_partition(entry: StateEntry) -> tuple[str, int]:
@@ -85,16 +111,35 @@ def take_all_stored_mark(directory: Path) -> bool:
 
 
 async def restore(
-    front: Journal, workers: list[Journal], producer: AIOKafkaProducer, all_stored: bool = False
+    front: Journal,
+    workers: list[Journal],
+    producer: AIOKafkaProducer,
+    all_stored: bool = False,
+    stored_leads: Mapping[str, int] | None = None,
 ) -> Restored:
     """Refill the broker from the front process's journal and every worker's;
-    ``all_stored``: :func:`take_all_stored_mark`."""
+    ``all_stored``: :func:`take_all_stored_mark`. ``stored_leads``: the version of each
+    lead ClickHouse holds, by key (``HistoryStore.lead_versions``), when it is not."""
     restored = Restored()
     leave_out = STORES_IN_JOURNALS_WHEN_EMBEDDED if all_stored else NOT_PRODUCED_WHEN_EMBEDDED
     states = latest_states([front, *workers], leave_out=leave_out)
+    stored = stored_leads or {}
+
+    def needed(entry: StateEntry) -> bool:
+        if entry.topic != LEADS.name or entry.value is None or entry.key not in stored:
+            return True
+        return lead_version(entry.value) > stored[entry.key]
 
     def next_page() -> list[StateEntry]:
-        return list(itertools.islice(states, RESTORE_PAGE))
+        page = []
+        for entry in states:
+            if not needed(entry):
+                restored.stored_leads += 1
+                continue
+            page.append(entry)
+            if len(page) == RESTORE_PAGE:
+                break
+        return page
 
     # A page at a time, read (and decrypted) in a thread while the last one is produced,
     # in record batches built here: the entries come grouped by topic and partition.
@@ -128,6 +173,7 @@ async def restore(
             "config": restored.config,
             "state": restored.state,
             "webhooks": restored.webhooks,
+            "leads_in_clickhouse": restored.stored_leads,
             "all_state_stored_before": all_stored,
         },
     )

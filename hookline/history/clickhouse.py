@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -136,10 +137,19 @@ class ClickHouse:
         self, sql: str, parameters: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         """``sql`` may name tables as ``{db}.table``; values go in ``{name:Type}`` parameters."""
-        result = await self._call(
+        result = await self._query(sql, parameters)
+        return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+    async def rows(
+        self, sql: str, parameters: dict[str, Any] | None = None
+    ) -> Sequence[Sequence[Any]]:
+        """As :meth:`query`, the rows as tuples (no dict a row: for millions of them)."""
+        return (await self._query(sql, parameters)).result_rows
+
+    async def _query(self, sql: str, parameters: dict[str, Any] | None) -> Any:
+        return await self._call(
             self.client.query, sql.replace("{db}", self.database), parameters=parameters or {}
         )
-        return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
     async def ping(self) -> bool:
         try:

@@ -23,6 +23,7 @@ from typing import Any
 
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.tables import BY_NAME
+from schemas.commands import lead_key
 
 
 def _aware(row: dict[str, Any]) -> dict[str, Any]:
@@ -176,6 +177,14 @@ class HistoryStore:
 
     async def write(self, table: str, rows: list[list[Any]]) -> None:
         await self.db.insert(table, rows, BY_NAME[table].column_names)
+
+    async def lead_versions(self) -> dict[str, int]:
+        """Every stored lead's latest version, by lead key: a restore after a crash
+        publishes only the journaled leads that are not here at their version."""
+        rows = await self.db.rows(
+            "SELECT account_id, phone, max(version) FROM {db}.leads GROUP BY account_id, phone"
+        )
+        return {lead_key(account, phone): version for account, phone, version in rows}
 
     async def webhooks(
         self, account_id: str, integration_id: str, limit: int = 50

@@ -18,8 +18,10 @@ from core.settings import Settings
 from hookline.embedded.dev import start_worker as start_dev_worker
 from hookline.embedded.dev import stop_process
 from hookline.embedded.restore import restore
+from hookline.history.store import HistoryStore
+from hookline.history.tables import rows_for
 from schemas.channels import GenericHttpSettings
-from schemas.commands import ActionCommand
+from schemas.commands import ActionCommand, lead_key
 from schemas.config import Channel
 from schemas.history import CommandResult
 from schemas.leads import LeadState
@@ -262,3 +264,53 @@ async def test_a_refilled_broker_gives_the_worker_every_lead_and_open_intent(
                 assert seen.leads[phones[0]].sending == []
             finally:
                 await asyncio.to_thread(stop_process, worker)
+
+
+async def test_a_restore_after_a_crash_publishes_only_the_leads_clickhouse_lacks(
+    bootstrap: str, clickhouse, tmp_path: Path
+) -> None:
+    """After a ``kill -9`` (no word that ClickHouse had every lead), the leads it holds
+    at their journaled version or a later one are left out: a lead it lacks, or holds
+    at an older version, is published; so is a deleted one (its tombstone)."""
+    account = f"acc_{secrets.token_hex(6)}"
+    store = HistoryStore(clickhouse)
+    journal = Journal(tmp_path / WORKER_FILE, load_key(tmp_path)).open_for_writing()
+    front = Journal(tmp_path / FRONT_FILE, load_key(tmp_path)).open_for_writing()
+    # By phone: the journaled version, and the one ClickHouse holds (None: not there).
+    leads = {
+        "+5511900000001": (3, 3),  # stored as journaled: left out
+        "+5511900000002": (3, 5),  # stored later than journaled (another worker's): out
+        "+5511900000003": (4, 3),  # stored older: published
+        "+5511900000004": (1, None),  # never stored (killed before producing): published
+    }
+    stored = []
+    for phone, (journaled, in_clickhouse) in leads.items():
+        key = lead_key(account, phone)
+        # Fields holding the word "version" do not fool the reading of the version.
+        lead = LeadState(
+            account_id=account, phone=phone, fields={"version": "9"}, name='"version":8}'
+        )
+        await journal.put_state(
+            LEADS.name,
+            partition_of(key, LEADS.partitions),
+            key,
+            LEADS.encode(lead.model_copy(update={"version": journaled})),
+        )
+        if in_clickhouse is not None:
+            stored.append(rows_for(lead.model_copy(update={"version": in_clickhouse}))[1])
+    deleted = lead_key(account, "+5511900000005")
+    await journal.put_state(LEADS.name, partition_of(deleted, LEADS.partitions), deleted, None)
+    await store.write("leads", stored)
+    versions = await store.lead_versions()
+    assert {k: v for k, v in versions.items() if k.startswith(account)} == {
+        lead_key(account, phone): held for phone, (_, held) in leads.items() if held is not None
+    }
+    producer = new_producer(bootstrap)
+    await producer.start()
+    try:
+        restored = await restore(front, [journal], producer, stored_leads=versions)
+    finally:
+        await producer.stop()
+        front.close()
+        journal.close()
+    assert (restored.state, restored.stored_leads) == (3, 2)
