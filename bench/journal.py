@@ -9,8 +9,9 @@ grows while it does.
 
 ``--states N`` first journals N worker state entries in two worker journals: half of
 them leads (780 B each, about what the soak's new leads take), half dedup marks. The
-restore publishes the leads again, as it does at a start after a ``kill -9`` (a clean
-stop or a recycle leaves the word that ClickHouse has them all, and then it does not);
+restore publishes the leads again, as it does at a start after a ``kill -9`` when
+ClickHouse has none of them (it leaves out those it has: ``bench/restore.py``; a clean
+stop or a recycle leaves the word that ClickHouse has them all, and then it reads none);
 the marks stay in the journals, where a worker reads them. Beside that, in the same run, the way
 before: the marks published into the broker too, and a worker loading them from there;
 then both read 20,000 of them, 500 at a time, as the webhook agent does.
