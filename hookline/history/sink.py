@@ -150,7 +150,8 @@ class HistorySink:
             answers = [
                 (consumer.last_poll_timestamp(tp), consumer.highwater(tp)) for tp in partitions
             ]
-            if partitions and all(a is not None and a >= since_ms for a, _ in answers):
+            fresh = [a is not None and a >= since_ms and h is not None for a, h in answers]
+            if partitions and all(fresh):
                 # Only then ask the broker (a round trip a partition) what is committed.
                 committed = [await consumer.committed(tp) or 0 for tp in partitions]
                 if all(c >= h for c, (_, h) in zip(committed, answers, strict=True)):
