@@ -10,6 +10,10 @@ process and one after the other:
 - the gateway (``build_http_app(gateway=True, api=False)``): an HMAC-signed generic
   integration, so every request is read, verified, given a delivery id, checked
   against the duplicate cache and written to Kafka with acks=all before its 200;
+- a plain Kafka gateway: an aiohttp handler that reads the body and writes it with
+  ``send_and_wait`` through the gateway's own producer settings (acks=all), and nothing
+  else (no token, signature, dedup, rate limit, envelope, metrics or log): what aiohttp
+  and aiokafka cost alone, so the ceiling a gateway with those guarantees can reach;
 - a bare aiohttp app that reads the body and answers 200, without Kafka.
 
 The same requests (unique 2 KB JSON bodies, signed) are driven at both with the
@@ -59,9 +63,15 @@ from core.loop import new_event_loop, settle_gc_on_startup
 from hookline.api.integrations import new_token
 from hookline.embedded.broker import EmbeddedBroker, free_port
 from schemas.config import Account, Integration, RateLimit, UrlToken
+from schemas.topics import WEBHOOKS
 from schemas.types import Plan, new_id
 
 SECRET = "bench-hmac-secret"
+
+
+GATEWAY = "gateway (Kafka acks=all)"
+PLAIN_KAFKA = "plain aiohttp + aiokafka"
+BARE = "bare aiohttp"
 
 
 def say(message: str) -> None:
@@ -91,6 +101,31 @@ def serve_gateway(port: int, bootstrap: str, log_path: str, log_level: str, loop
     web.run_app(app(), host="127.0.0.1", port=port, loop=new_event_loop(loop), **options)
 
 
+def serve_plain_kafka(port: int, bootstrap: str, loop: str) -> None:
+    async def app() -> web.Application:
+        producer = new_producer(bootstrap)
+
+        async def write(request: web.Request) -> web.Response:
+            await producer.send_and_wait(WEBHOOKS.name, await request.read())
+            return web.json_response({"ok": True})
+
+        async def start(_: web.Application) -> None:
+            await producer.start()
+
+        async def stop(_: web.Application) -> None:
+            await producer.stop()
+
+        built = web.Application()
+        built.router.add_post("/hooks/{token}", write)
+        built.on_startup.append(start)
+        built.on_cleanup.append(stop)
+        return built
+
+    web.run_app(
+        app(), host="127.0.0.1", port=port, access_log=None, print=None, loop=new_event_loop(loop)
+    )
+
+
 def serve_bare(port: int, loop: str) -> None:
     async def ok(request: web.Request) -> web.Response:
         await request.read()
@@ -110,7 +145,7 @@ async def wait_ready(base: str, timeout: float = 60.0) -> None:
         while time.monotonic() < deadline:
             try:
                 async with session.get(base + "/readyz") as response:
-                    # The bare app has no /readyz. No worker runs in this benchmark: only
+                    # The two plain apps have no /readyz. No worker runs in this benchmark: only
                     # the gateway's own checks (config, broker) must pass.
                     if response.status == 404 or not (
                         set((await response.json())["reasons"]) - {"worker", "lag"}
@@ -313,7 +348,7 @@ def parse_args() -> argparse.Namespace:
         help="event loop of both servers (hookline's default: uvloop)",
     )
     parser.add_argument(
-        "--rounds", type=int, default=1, help="gateway then baseline, this many times"
+        "--rounds", type=int, default=1, help="the three servers in turn, this many times"
     )
     add_keep_data(parser)
     args = parser.parse_args()
@@ -324,57 +359,54 @@ def parse_args() -> argparse.Namespace:
 
 async def run(args: argparse.Namespace, log_path: str) -> None:
     wrk_seconds = args.seconds if args.client == "wrk" else 0
-    gateway: list[Result] = []
-    bare: list[Result] = []
+    results: dict[str, list[Result]] = {GATEWAY: [], PLAIN_KAFKA: [], BARE: []}
     broker = EmbeddedBroker()
     broker.start()
     try:
         await ensure_topics(broker.bootstrap)
         token = await configure(broker.bootstrap)
         path = f"/hooks/{token}"
+        servers = {
+            GATEWAY: (serve_gateway, (broker.bootstrap, log_path, args.log_level, args.loop)),
+            PLAIN_KAFKA: (serve_plain_kafka, (broker.bootstrap, args.loop)),
+            BARE: (serve_bare, (args.loop,)),
+        }
         for round_ in range(1, args.rounds + 1):
             say(f"round {round_}/{args.rounds}: preparing bodies")
             # New bodies every round: a repeated body is a duplicate, answered unwritten.
-            requests = payloads(args.requests + 2 * args.warmup, args.body_bytes)
-            gateway_warmup, bare_warmup = (
-                requests[: args.warmup],
-                requests[args.warmup : 2 * args.warmup],
-            )
-            measured = requests[2 * args.warmup :]
-            gateway.append(await measure(
-                serve_gateway, (broker.bootstrap, log_path, args.log_level, args.loop), path,
-                measured, gateway_warmup, args.concurrency, "gateway", wrk_seconds,
-            ))  # fmt: skip
-            bare.append(await measure(
-                serve_bare, (args.loop,), path, measured, bare_warmup, args.concurrency,
-                "bare aiohttp",
-                wrk_seconds,
-            ))  # fmt: skip
+            requests = payloads(args.requests + len(servers) * args.warmup, args.body_bytes)
+            measured = requests[len(servers) * args.warmup :]
+            for index, (label, (target, target_args)) in enumerate(servers.items()):
+                warmup = requests[index * args.warmup : (index + 1) * args.warmup]
+                results[label].append(await measure(
+                    target, target_args, path, measured, warmup, args.concurrency, label,
+                    wrk_seconds,
+                ))  # fmt: skip
     finally:
         broker.stop()
 
     load = f"wrk -t1, {args.seconds:g} s each" if wrk_seconds else f"{args.requests} requests"
     print(
         f"POST /hooks/{{token}}: {load}, {args.body_bytes} B JSON bodies (HMAC-signed), "
-        f"concurrency {args.concurrency}, {args.rounds} round(s), event loop {args.loop} (both), "
+        f"concurrency {args.concurrency}, {args.rounds} round(s), event loop {args.loop} (all), "
         f"gateway log level {args.log_level} (its log is kept with --keep-data)"
     )
     print("median (min-max) over rounds")
-    print(f"{'':26}{'requests/s':>22}{'p50 ms':>20}{'p99 ms':>20}{'CPU us/request':>22}")
-    for label, results in (("gateway (Kafka acks=all)", gateway), ("bare aiohttp", bare)):
+    print(f"{'':30}{'requests/s':>22}{'p50 ms':>20}{'p99 ms':>20}{'CPU us/request':>22}")
+    for label, rows in results.items():
         print(
-            f"{label:26}{spread([r.rate for r in results], ',.0f'):>22}"
-            f"{spread([r.p50 * 1000 for r in results], '.2f'):>20}"
-            f"{spread([r.p99 * 1000 for r in results], '.2f'):>20}"
-            f"{spread([r.cpu_us for r in results], '.0f'):>22}"
+            f"{label:30}{spread([r.rate for r in rows], ',.0f'):>22}"
+            f"{spread([r.p50 * 1000 for r in rows], '.2f'):>20}"
+            f"{spread([r.p99 * 1000 for r in rows], '.2f'):>20}"
+            f"{spread([r.cpu_us for r in rows], '.0f'):>22}"
         )
-    ratios = [g.rate / b.rate for g, b in zip(gateway, bare, strict=True)]
-    cpu_ratios = [b.cpu_us / g.cpu_us for g, b in zip(gateway, bare, strict=True)]
-    print(f"ratio gateway/bare, same round: throughput {spread(ratios, '.2f')}x")
-    print(
-        f"ratio of CPU per request, bare/gateway (what throughput would be if both had a "
-        f"core to themselves): {spread(cpu_ratios, '.2f')}x"
-    )
+    print("ratios in the same round: throughput, and CPU per request (what throughput would")
+    print("be if each server had a core to itself)")
+    for over, under in ((GATEWAY, BARE), (PLAIN_KAFKA, BARE), (GATEWAY, PLAIN_KAFKA)):
+        pairs = list(zip(results[over], results[under], strict=True))
+        rates = [a.rate / b.rate for a, b in pairs]
+        cpus = [b.cpu_us / a.cpu_us for a, b in pairs]
+        print(f"  {over} / {under}: throughput {spread(rates, '.2f')}x, CPU {spread(cpus, '.2f')}x")
 
 
 if __name__ == "__main__":
