@@ -106,6 +106,15 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--every", type=float, default=30, help="seconds per report line")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--leads",
+        type=int,
+        default=None,
+        help="send to this many leads in turn, as platforms do (a buyer's purchase, then "
+        "its refund, ...): each lead's state grows with what was applied to it (up to "
+        "500 outcomes) and is written again with every change (default: a new lead per "
+        "webhook)",
+    )
     add_keep_data(parser)
     return parser.parse_args()
 
@@ -121,7 +130,7 @@ async def run(args: argparse.Namespace, data: Path) -> None:
             connector=aiohttp.TCPConnector(limit=args.concurrency)
         ) as session:
             _, url = await configure(session, server)
-            payloads = bodies(args.webhooks)
+            payloads = bodies(args.webhooks, args.leads)
             assert server.process is not None
             say(f"hookline dev pid {server.process.pid}, data {data}")
             say(

@@ -21,6 +21,7 @@ from core.journal import Journal, load_key, worker_file, worker_files
 from core.kafka import new_producer
 from core.loop import release_free_memory, settle_gc
 from core.settings import Settings
+from core.worker.decoded import DecodedValues
 from core.worker.store import PartitionStore, StateMirror
 from core.worker.wire import Outputs
 from schemas.dedup import DedupMark
@@ -59,7 +60,12 @@ class WorkerServices(mode.Service):
             journals=journals(DEDUP),
         )
         self.leads: PartitionStore[LeadState] = PartitionStore(
-            LEADS, COMMANDS, settings.bootstrap_servers, mirror, journals=journals(LEADS)
+            LEADS,
+            COMMANDS,
+            settings.bootstrap_servers,
+            mirror,
+            journals=journals(LEADS),
+            kept_decoded=DecodedValues(LeadState.editable_copy),
         )
         self.http: aiohttp.ClientSession | None = None
         self.ready = asyncio.Event()

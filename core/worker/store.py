@@ -34,7 +34,9 @@ nothing else reads them); the leads are, for the history sink.
 Values are held encoded, as on the topic, on local disk (``core/worker/disk.py``: a
 worker's memory no longer grows with its leads and marks), and decoded on
 :meth:`PartitionStore.get_many` (a fresh copy each time: about 20 µs for a lead with three
-remembered commands, plus about 5 µs to read it).
+remembered commands, plus about 5 µs to read it), unless the store keeps them decoded
+too (``kept_decoded``: leads, whose decode grows with what they remember), bounded, for as long
+as the bytes read are the bytes it decoded (``core/worker/decoded.py``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from core.journal import Journal, MergedJournals
 from core.kafka import MAX_MESSAGE_BYTES, enqueue_batches
+from core.worker.decoded import DecodedValues
 from core.worker.disk import DiskValues
 from schemas.topics import TopicSpec
 
@@ -80,7 +83,9 @@ class PartitionStore(Generic[V]):
     owns; ``keep`` filters records while loading (expired dedup marks are not kept).
     ``journals`` (embedded mode, ``spec.store_in_journals_when_embedded``) lists every
     worker's journal: the store reads them key by key (``keep`` is not used: the journals
-    forget expired marks), and ``mirror`` (this worker's) is the one written."""
+    forget expired marks), and ``mirror`` (this worker's) is the one written.
+    ``kept_decoded`` keeps values decoded between reads (``core/worker/decoded.py``): for
+    values dear to decode (leads)."""
 
     def __init__(
         self,
@@ -90,6 +95,7 @@ class PartitionStore(Generic[V]):
         mirror: StateMirror | None = None,
         keep: Callable[[V], bool] | None = None,
         journals: Callable[[], Sequence[Journal]] | None = None,
+        kept_decoded: DecodedValues[V] | None = None,
     ) -> None:
         if spec.partitions != source.partitions:
             raise ValueError(f"{spec.name} must have as many partitions as {source.name}")
@@ -109,6 +115,7 @@ class PartitionStore(Generic[V]):
         self._epoch: dict[int, int] = {}
         self._lock = asyncio.Lock()
         self._loader: AIOKafkaConsumer | None = None
+        self._decoded = kept_decoded
 
     async def start(self, producer: AIOKafkaProducer) -> None:
         """Writes go through ``producer`` (shared, started by the caller)."""
@@ -133,6 +140,8 @@ class PartitionStore(Generic[V]):
             self._values = None
         if self._journals is not None:
             self._journals.close()
+        if self._decoded is not None:
+            self._decoded.clear()
         self._loaded.clear()
 
     def loaded(self, partition: int) -> bool:
@@ -228,7 +237,19 @@ class PartitionStore(Generic[V]):
             found = self._journals.get_many(self.spec.name, partition, keys)
         else:
             found = self._started().get_many(partition, keys)
-        return {key: self.spec.decode(raw) for key, raw in found.items() if raw is not None}
+        decoded = self._decoded
+        if decoded is None:
+            return {key: self.spec.decode(raw) for key, raw in found.items() if raw is not None}
+        values: dict[str, V] = {}
+        for key, raw in found.items():
+            if raw is None:
+                continue
+            value = decoded.get(partition, key, raw)
+            if value is None:
+                value = self.spec.decode(raw)
+                decoded.put(partition, key, raw, value)
+            values[key] = value
+        return values
 
     async def put(self, partition: int, key: str, value: V | None) -> None:
         """Write ``value`` (None deletes) and return once the broker acknowledged it."""
@@ -246,6 +267,9 @@ class PartitionStore(Generic[V]):
         for partition, key, value in writes:
             raw = None if value is None else self.spec.encode(value)
             by_partition.setdefault(partition, []).append((key, raw))
+            if self._decoded is not None:
+                # Whether or not this write reaches the store: a read compares bytes.
+                self._decoded.put(partition, key, raw, value)
         if self._mirror is not None:
             await self._mirror.put_states(
                 self.spec.name,
@@ -294,9 +318,12 @@ class PartitionStore(Generic[V]):
     def revoke(self, partitions: Iterable[int]) -> None:
         # Its values stay on disk until it is loaded again (a load starts by dropping
         # them): deleting a large partition's rows here would hold up the rebalance.
+        partitions = list(partitions)
         for partition in partitions:
             self._loaded.discard(partition)
             self._epoch[partition] = self._epoch.get(partition, 0) + 1
+        if self._decoded is not None:
+            self._decoded.drop(partitions)
 
     def prune_oldest(self, keep: Callable[[V], bool]) -> int:
         """Forget values from the oldest written, while ``keep`` rejects them (expired

@@ -1,6 +1,7 @@
 """The worker's partition store on the real broker: values held encoded and decoded
-fresh on every read, reloaded from the topic, and expired marks pruned from the oldest;
-in the embedded mode, a store kept in the worker journals only."""
+fresh on every read (or kept decoded, served as copies while the store holds the bytes
+they decode to), reloaded from the topic, and expired marks pruned from the oldest; in
+the embedded mode, a store kept in the worker journals only."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from core.journal import Journal, load_key, worker_file, worker_files
 from core.kafka import new_producer
+from core.worker.decoded import DecodedValues
 from core.worker.store import PartitionStore
 from schemas.dedup import DedupMark
 from schemas.topics import TopicSpec
@@ -33,8 +36,29 @@ def _specs() -> tuple[TopicSpec, TopicSpec]:
     return spec, TopicSpec(unique_topic("source"), "key", DedupMark, partitions=2)
 
 
+#: A store decoding every read, and one keeping values decoded (as the leads' does).
+KEEPING = pytest.mark.parametrize("keeps", [False, True], ids=["decoded-each-read", "kept-decoded"])
+
+
+def kept_decoded(keeps: bool = True) -> DecodedValues[DedupMark] | None:
+    """Marks kept decoded whatever their size (a store keeps only large values)."""
+    return DecodedValues(DedupMark.model_copy, min_bytes=0) if keeps else None
+
+
+class CountingSpec(TopicSpec):
+    """Counts the values it decodes."""
+
+    decoded: ClassVar[list[bytes]] = []
+
+    def decode(self, raw: bytes) -> DedupMark:
+        self.decoded.append(raw)
+        return super().decode(raw)
+
+
 async def _store(
-    bootstrap: str, specs: tuple[TopicSpec, TopicSpec] | None = None
+    bootstrap: str,
+    specs: tuple[TopicSpec, TopicSpec] | None = None,
+    keeps: bool = False,
 ) -> tuple[PartitionStore[DedupMark], object]:
     """A store on its topic, created here (new ones unless ``specs`` names them)."""
     spec, source = specs or _specs()
@@ -46,13 +70,18 @@ async def _store(
         await admin.close()
     producer = new_producer(bootstrap)
     await producer.start()
-    store: PartitionStore[DedupMark] = PartitionStore(spec, source, bootstrap)
+    store: PartitionStore[DedupMark] = PartitionStore(
+        spec, source, bootstrap, kept_decoded=kept_decoded(keeps)
+    )
     await store.start(producer)
     return store, producer
 
 
-async def test_values_are_read_fresh_reloaded_and_pruned_from_the_oldest(bootstrap: str) -> None:
-    store, producer = await _store(bootstrap)
+@KEEPING
+async def test_values_are_read_fresh_reloaded_and_pruned_from_the_oldest(
+    bootstrap: str, keeps: bool
+) -> None:
+    store, producer = await _store(bootstrap, keeps=keeps)
     try:
         await store.load(0)
         now = utcnow()
@@ -136,7 +165,12 @@ def request_ids(store: PartitionStore[DedupMark], keys: list[str]) -> dict[str, 
 
 @asynccontextmanager
 async def journal_store(
-    bootstrap: str, spec: TopicSpec, source: TopicSpec, directory: Path, index: int
+    bootstrap: str,
+    spec: TopicSpec,
+    source: TopicSpec,
+    directory: Path,
+    index: int,
+    keeps: bool = False,
 ) -> AsyncIterator[PartitionStore[DedupMark]]:
     """Worker ``index``'s store kept in the journals of ``directory`` (every worker's)."""
     key = load_key(directory)
@@ -149,6 +183,7 @@ async def journal_store(
         bootstrap,
         journal,
         journals=lambda: [Journal(path, key) for path in worker_files(directory)],
+        kept_decoded=kept_decoded(keeps),
     )
     await store.start(producer)
     try:
@@ -159,8 +194,9 @@ async def journal_store(
         journal.close()
 
 
+@KEEPING
 async def test_a_store_kept_in_the_journals_loads_from_every_workers_and_never_the_broker(
-    bootstrap: str, tmp_path: Path
+    bootstrap: str, tmp_path: Path, keeps: bool
 ) -> None:
     """Worker 0 writes, the partition moves to worker 1 (which reads worker 0's journal,
     writes newer values and a deletion), and back: the value written last wins, and
@@ -169,8 +205,8 @@ async def test_a_store_kept_in_the_journals_loads_from_every_workers_and_never_t
     spec = replace(spec, store_in_journals_when_embedded=True, produced_when_embedded=False)
     keys = ["a", "b", "c"]
     async with (
-        journal_store(bootstrap, spec, source, tmp_path, 0) as first,
-        journal_store(bootstrap, spec, source, tmp_path, 1) as second,
+        journal_store(bootstrap, spec, source, tmp_path, 0, keeps) as first,
+        journal_store(bootstrap, spec, source, tmp_path, 1, keeps) as second,
     ):
         await first.load(0)
         await (await first.stage_many([(0, "a", mark("a-1")), (0, "b", mark("b-1"))]))
@@ -205,3 +241,38 @@ def test_only_a_topic_declared_so_is_kept_in_the_journals(tmp_path: Path) -> Non
     journal = Journal(tmp_path / worker_file(0), load_key(tmp_path))
     with pytest.raises(ValueError, match="not read in the journals"):
         PartitionStore(spec, source, "localhost:9092", journal, journals=lambda: [journal])
+
+
+async def test_a_value_kept_decoded_is_served_only_while_the_store_holds_its_bytes(
+    bootstrap: str, tmp_path: Path
+) -> None:
+    """A store keeping values decoded serves a value it wrote without decoding it, as a
+    copy; once another worker wrote the key (the partition moved, and this worker was not
+    told yet), the bytes read differ and that worker's value is decoded and served."""
+    spec, source = _specs()
+    spec = CountingSpec(
+        **{**vars(spec), "store_in_journals_when_embedded": True, "produced_when_embedded": False}
+    )
+    decoded = CountingSpec.decoded
+    async with (
+        journal_store(bootstrap, spec, source, tmp_path, 0, keeps=True) as first,
+        journal_store(bootstrap, spec, source, tmp_path, 1, keeps=True) as second,
+    ):
+        await first.load(0)
+        await first.put(0, "a", mark("a-1"))
+        decoded.clear()
+        served = one(first, 0, "a")
+        assert served is not None and served.request_id == "a-1"
+        assert decoded == []  # the value this store wrote, not decoded again
+        served.request_id = "changed by the caller"
+        assert one(first, 0, "a").request_id == "a-1"  # a copy each time
+
+        await second.load(0)  # no revoke reached the first worker
+        await second.put(0, "a", mark("a-2"))
+        assert one(first, 0, "a").request_id == "a-2"  # other bytes: decoded
+        assert len(decoded) == 1
+        assert one(first, 0, "a").request_id == "a-2"  # and kept
+        assert len(decoded) == 1
+
+        await second.put(0, "a", None)  # a deletion by the other worker
+        assert one(first, 0, "a") is None
