@@ -3,10 +3,10 @@ decoded again.
 
 A repeat lead (a buyer's purchase, then its approval, its refund, ...) remembers the
 outcomes of its last 500 commands (``schemas/leads.py``), and each of its webhooks read
-it whole from the store and wrote it back whole: at 300 outcomes, 433 µs to decode it
-and 389 to encode it again (its outcomes were new objects, so ``lead_json``'s cache of
-their JSON missed), against 8 and 4 µs for a new lead. With 100 webhooks a lead the
-workers processed 830 webhooks/s against 2,053 with 10 a lead
+it whole from the store and wrote it back whole: at 300 outcomes, 295 µs to decode it
+and 432 to encode it again (its outcomes were new objects, so ``lead_json``'s cache of
+their JSON missed; 48 µs when it hits), against 7 and 4 µs for a new lead. With 100
+webhooks a lead the workers processed 830 webhooks/s against 2,053 with 10 a lead
 (``bench/e2e.py --backlog --leads``).
 
 An entry is the value's bytes as stored and a copy of the value they decode to: what a
@@ -25,15 +25,15 @@ from typing import Generic, TypeVar
 
 V = TypeVar("V")
 
-#: The stored bytes kept, all entries together. Decoded, a lead takes about 7.5 times
-#: its bytes more (tracemalloc: 5.4 KB for a new lead of 662 B, 580 KB for one of 500
-#: outcomes, 77 KB), so a worker holds about 34 MB more at most: some 50 leads of 500
-#: outcomes, or about 1,000 of 25.
+#: The stored bytes kept, all entries together. Decoded, a lead takes about 7 times its
+#: bytes more (tracemalloc: 14 KB for a lead of 20 outcomes, 2 KB; 323 KB for one of
+#: 500, 46 KB), so a worker holds about 28 MB more at most: some 90 leads of 500
+#: outcomes, or about 2,000 of 20.
 BUDGET_BYTES = 4 * 1024 * 1024
-#: Smaller values are not kept: a new lead (662 B) decodes in 8 µs, and thousands kept
-#: would only give the garbage collector more to walk. A lead reaches this at about 25
-#: outcomes, where its decode takes about 35 µs.
-MIN_BYTES = 4096
+#: Smaller values are not kept: a new lead (480 B) decodes in 7 µs, and thousands kept
+#: would only give the garbage collector more to walk. A lead reaches this at about 20
+#: outcomes, where its decode takes about 26 µs and a copy 3.
+MIN_BYTES = 2048
 
 
 class DecodedValues(Generic[V]):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from schemas.leads import (
     LeadState,
     lead_json,
 )
+from schemas.topics import LEADS
 
 
 def test_leads_stored_before_profiles_existed_load_with_none() -> None:
@@ -168,3 +170,23 @@ def test_no_other_field_of_a_lead_can_write_an_empty_object() -> None:
     scalar = {str, str | None, int, datetime, list[str], list[str] | None, dict[str, str]}
     for name, field in LeadState.model_fields.items():
         assert name == "outcomes" or field.annotation in scalar, name
+
+
+def test_an_outcome_writes_only_the_texts_it_holds_and_reads_back_as_written_before() -> None:
+    """Most outcomes (applied tags and fields) have four empty texts: they are left out
+    of the lead's JSON, and read back as empty, as from a lead written with them."""
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    applied = CommandOutcome(status="applied", at=at)
+    assert applied.model_dump_json() == '{"status":"applied","at":"2026-11-30T12:00:00Z"}'
+    sent = CommandOutcome(
+        status="failed", detail="503", at=at, channel="cloud", provider_message_id="wamid.1",
+        reason="provider_unavailable",
+    )  # fmt: skip
+    assert set(json.loads(sent.model_dump_json())) == set(CommandOutcome.model_fields)
+    written_before = (
+        '{"status":"applied","detail":"","at":"2026-11-30T12:00:00Z","channel":"",'
+        '"provider_message_id":"","reason":""}'
+    )
+    assert CommandOutcome.model_validate_json(written_before) == applied
+    lead = LeadState(account_id="acc_1", phone="+5511987654321", outcomes={"c1": applied})
+    assert LEADS.decode(LEADS.encode(lead)) == lead

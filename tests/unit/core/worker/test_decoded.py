@@ -73,7 +73,7 @@ def test_a_revoked_partitions_values_are_dropped() -> None:
 
 def test_by_default_only_values_dear_to_decode_are_kept() -> None:
     kept = DecodedValues(LeadState.editable_copy)
-    small, large = lead(outcomes=3), lead(outcomes=40)
+    small, large = lead(outcomes=3), lead(outcomes=30)
     kept.put(0, "small", LEADS.encode(small), small)
     kept.put(0, "large", LEADS.encode(large), large)
     assert kept.get(0, "small", LEADS.encode(small)) is None
