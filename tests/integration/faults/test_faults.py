@@ -38,12 +38,13 @@ DUPLICATES = 100
 PRODUCT = "Produto test postback2"
 
 
-def _body(n: int) -> tuple[str, bytes]:
-    """The n-th distinct Hotmart PURCHASE_CANCELED delivery, one lead each."""
+def _body(n: int, leads: int | None = None) -> tuple[str, bytes]:
+    """The n-th distinct Hotmart PURCHASE_CANCELED delivery, one lead each (or to
+    ``leads`` leads in turn)."""
     (sample,) = [s for s in load_samples() if s.name == "hotmart__PURCHASE_CANCELED.json"]
     body = json.loads(sample.raw)
     body["id"] = f"fault-{n}"
-    phone = f"119{n:08d}"
+    phone = f"119{(n % leads if leads else n):08d}"
     body["data"]["buyer"]["checkout_phone"] = phone
     return f"+55{phone}", json.dumps(body).encode()
 
@@ -53,6 +54,7 @@ class Load:
     """What the platform saw: which deliveries were answered 200 (and which not)."""
 
     accepted: dict[str, str] = field(default_factory=dict)  # phone -> request id
+    deliveries: Counter[str] = field(default_factory=Counter)  # phone -> accepted
     refused: Counter[str] = field(default_factory=Counter)
     sent: int = 0
 
@@ -135,16 +137,21 @@ class Account:
 
 
 async def drive(
-    url: str, numbers: range, load: Load, concurrency: int, stop: asyncio.Event | None = None
+    url: str,
+    numbers: range,
+    load: Load,
+    concurrency: int,
+    stop: asyncio.Event | None = None,
+    leads: int | None = None,
 ) -> None:
-    """POST each delivery once; a refused or broken request is the platform's to retry
-    (it is not counted as accepted)."""
+    """POST each delivery once (``_body``); a refused or broken request is the platform's
+    to retry (it is not counted as accepted)."""
     queue = list(numbers)
     timeout = aiohttp.ClientTimeout(total=15)
 
     async def client(session: aiohttp.ClientSession) -> None:
         while queue and not (stop and stop.is_set()):
-            phone, body = _body(queue.pop(0))
+            phone, body = _body(queue.pop(0), leads)
             load.sent += 1
             try:
                 async with session.post(
@@ -153,6 +160,7 @@ async def drive(
                     answer = await r.json(content_type=None)
                     if r.status == 200:
                         load.accepted[phone] = answer["id"]
+                        load.deliveries[phone] += 1
                     else:
                         load.refused[str(r.status)] += 1
             except (aiohttp.ClientError, TimeoutError) as exc:
@@ -199,10 +207,41 @@ async def verdict(account: Account, phones: list[str]) -> Verdict:
     return result
 
 
-async def wait_complete(account: Account, phones: list[str], timeout: float) -> Verdict:
+async def repeat_leads_verdict(account: Account, load: Load) -> Verdict:
+    """Each lead written by many deliveries: tagged, its field set, and one message for
+    each delivery accepted for it (sent, or unknown if a kill interrupted its send)."""
+    result = Verdict()
+    for phone, accepted in load.deliveries.items():
+        lead, messages = await account.lead(phone), await account.messages(phone)
+        statuses = Counter(message["status"] for message in messages)
+        done = (
+            lead is not None
+            and lead["tags"] == [TAG]
+            and lead["fields"] == {"produto": PRODUCT}
+            and len(messages) == accepted
+            and set(statuses) <= {"sent", "unknown"}
+        )
+        if done:
+            result.complete += 1
+            result.unknown_sends += statuses["unknown"]
+        elif lead is None and not messages:
+            result.missing.append(phone)
+        else:
+            result.partial.append(phone)
+    return result
+
+
+async def wait_complete(
+    account: Account,
+    phones: list[str],
+    timeout: float,
+    judge: Callable[[], Awaitable[Verdict]] | None = None,
+) -> Verdict:
+    """The verdict once every lead of ``phones`` is complete, or at ``timeout``;
+    ``judge`` gives it (default: :func:`verdict` of one delivery per lead)."""
     deadline = time.monotonic() + timeout
     while True:
-        result = await verdict(account, phones)
+        result = await (judge() if judge else verdict(account, phones))
         if result.complete == len(phones) or time.monotonic() > deadline:
             return result
         await asyncio.sleep(2)
@@ -254,6 +293,23 @@ def assert_acted_on_once(provider: ProviderStandIn, load: Load, result: Verdict)
     assert len(never_called) <= result.unknown_sends, never_called[:10]
 
 
+def assert_repeat_leads_acted_on_once(
+    provider: ProviderStandIn, load: Load, result: Verdict
+) -> None:
+    """Every accepted webhook of every lead acted on completely, no command's message
+    sent twice, and a message missing from the channel only for a send settled as
+    unknown."""
+    assert not result.partial and not result.missing, (
+        f"{result}: partial {result.partial[:5]}, missing {result.missing[:5]}"
+    )
+    assert max(provider.per_command().values(), default=0) <= 1, (
+        "a command id reached the channel twice"
+    )
+    calls = Counter(call.body["phone"] for call in provider.calls)
+    short = {p: n - calls[p] for p, n in load.deliveries.items() if calls[p] < n}
+    assert sum(short.values()) <= result.unknown_sends, short
+
+
 @contextlib.asynccontextmanager
 async def dev_server(data_dir: Path, port: int | None = None):
     server = DevServer(data_dir, port=port)
@@ -270,17 +326,21 @@ async def dev_server(data_dir: Path, port: int | None = None):
 StopWorker = Callable[[str, int], Awaitable[None]]
 
 
-async def each_worker_stopped_under_load(tmp_path: Path, how: str, stop: StopWorker) -> None:
+async def each_worker_stopped_under_load(
+    tmp_path: Path, how: str, stop: StopWorker, leads: int | None = None
+) -> None:
     """``stop`` each of hookline dev's two workers (HOOKLINE_DEV_WORKERS) once during
-    1,200 webhooks, wait for its replacement, then check every webhook was acted on
-    once."""
+    1,200 webhooks (one lead each, or to ``leads`` leads in turn), wait for its
+    replacement, then check every webhook was acted on once."""
     webhooks = 1200
     async with ProviderStandIn() as provider, dev_server(tmp_path / "dev") as server:
         async with aiohttp.ClientSession() as session:
             account = Account(session, server)
             url = await account.create(provider.url)
             load = Load()
-            driving = asyncio.create_task(drive(url, range(webhooks), load, concurrency=16))
+            driving = asyncio.create_task(
+                drive(url, range(webhooks), load, concurrency=16, leads=leads)
+            )
             for share, name in ((0.3, "worker"), (0.65, "worker-1")):
                 while load.sent < share * webhooks and not driving.done():
                     await asyncio.sleep(0.05)
@@ -288,14 +348,18 @@ async def each_worker_stopped_under_load(tmp_path: Path, how: str, stop: StopWor
                 await stop(name, pid)
                 await wait_new_worker(server, name, pid)
             await driving
-            assert len(load.accepted) == webhooks, f"refused: {load.refused}"
-            result = await wait_complete(account, list(load.accepted), timeout=240)
+            assert load.deliveries.total() == webhooks, f"refused: {load.refused}"
+            judge = (lambda: repeat_leads_verdict(account, load)) if leads else None
+            result = await wait_complete(account, list(load.accepted), 240, judge)
             print(
-                f"\nworker {how} x2 during {webhooks} webhooks: {result};"
-                f" {channel_calls(provider)}",
+                f"\nworker {how} x2 during {webhooks} webhooks"
+                f"{f' to {leads} leads' if leads else ''}: {result}; {channel_calls(provider)}",
                 flush=True,
             )
-            assert_acted_on_once(provider, load, result)
+            if leads:
+                assert_repeat_leads_acted_on_once(provider, load, result)
+            else:
+                assert_acted_on_once(provider, load, result)
 
 
 async def test_worker_killed_twice_under_load(tmp_path: Path) -> None:
@@ -303,6 +367,18 @@ async def test_worker_killed_twice_under_load(tmp_path: Path) -> None:
         kill9(pid)
 
     await each_worker_stopped_under_load(tmp_path, "SIGKILL", sigkill)
+
+
+async def test_worker_killed_twice_under_load_with_repeat_leads(tmp_path: Path) -> None:
+    """The same with 40 leads in turn, 30 webhooks each: a lead remembers up to 90
+    outcomes (about 8 KB), so the workers keep it decoded between batches
+    (``core/worker/decoded.py``) while each kill and replacement moves partitions from
+    one worker to the other and back."""
+
+    async def sigkill(name: str, pid: int) -> None:
+        kill9(pid)
+
+    await each_worker_stopped_under_load(tmp_path, "SIGKILL", sigkill, leads=40)
 
 
 async def test_worker_stopped_under_load_exits_and_loses_nothing(tmp_path: Path) -> None:
