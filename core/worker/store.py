@@ -35,8 +35,8 @@ Values are held encoded, as on the topic, on local disk (``core/worker/disk.py``
 worker's memory no longer grows with its leads and marks), and decoded on
 :meth:`PartitionStore.get_many` (a fresh copy each time: about 20 µs for a lead with three
 remembered commands, plus about 5 µs to read it), unless the store keeps them decoded
-too (``kept_decoded``: leads, whose decode grows with what they remember), bounded, for as long
-as the bytes read are the bytes it decoded (``core/worker/decoded.py``).
+too (``kept_decoded``: leads, whose decode grows with what they remember), bounded, for
+as long as the bytes read are the bytes it decoded (``core/worker/decoded.py``).
 """
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ class PartitionStore(Generic[V]):
     def get_many(self, partition: int, keys: Iterable[str]) -> dict[str, V]:
         """The values of ``keys`` in ``partition`` (a key missing from the answer has
         none), read at once: agents ask for a batch's keys together. Fresh copies,
-        decoded each time: callers may change them freely."""
+        decoded each time or copied from the kept ones: callers may change them freely."""
         if partition not in self._loaded:
             raise KeyError(f"{self.spec.name} partition {partition} is not loaded")
         if self._journals is not None:
