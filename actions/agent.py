@@ -2,7 +2,8 @@
 
 Lead state lives in a :class:`core.worker.store.PartitionStore` on the compacted topic
 ``hookline.leads`` (co-partitioned with ``hookline.commands``, so one worker owns a
-lead), which the history sink mirrors to ClickHouse.
+lead), which the history sink mirrors to ClickHouse; a lead's sends under way in
+another, on ``hookline.sends`` (:class:`schemas.leads.SendIntents`).
 
 Commands come in batches; the commands of one lead run one after the other, in
 order, and different leads run at the same time (at most ``LEADS_AT_ONCE``).
@@ -17,19 +18,25 @@ The order that makes a crash at any instruction harmless:
   leaves;
 - a send waits for its turn (the account's rate, the recipient's gap: paced before
   the intent, so a crash while waiting leaves nothing to settle), stores its intent
-  (``sending``), then calls the channel with the command id as idempotency key,
-  asking again only while the provider proves it did not take the message
-  (``actions/sending.py``), then stores the outcome. Killed before the intent is
-  stored: the channel was not called and the command runs again. Killed after: the
-  command is settled as ``unknown`` and the channel is never called again for it
-  (``actions.executor.interrupted_send``). An account whose credentials were refused
-  is not called at all (no intent) until its channel config changes."""
+  (the lead's ``SendIntents``: this send's id in ``sending``, the answers of the sends
+  before it in the batch in ``settled``), then calls the channel with the command id
+  as idempotency key, asking again only while the provider proves it did not take the
+  message (``actions/sending.py``); the outcome is stored with the lead. Killed before
+  the intent is stored: the channel was not called and the command runs again. Killed
+  after: the command is settled as ``unknown`` and the channel is never called again
+  for it (``actions.executor.interrupted_send``). An account whose credentials were
+  refused is not called at all (no intent) until its channel config changes;
+- once the lead is stored, its intents are trimmed to what it does not settle
+  (deleted, mostly): only then, so a command whose outcome the stored lead lacks
+  always finds its intent. An intent left behind by a crash names commands the lead
+  remembers (found there first) or ones still to come again."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 
 import faust
@@ -37,12 +44,10 @@ import faust
 from actions.channels import MessageChannel, channel_for
 from actions.executor import (
     Execution,
-    begin_send,
     duplicate_record,
     execute,
     finish_send,
     message_record,
-    refused_send,
     result_record,
 )
 from actions.sending import Sender
@@ -50,7 +55,7 @@ from core.worker.services import WorkerServices
 from core.worker.wire import Outputs, decode_event, each_batch, raw_topic
 from schemas.commands import ActionCommand, commands_of
 from schemas.config import Channel
-from schemas.leads import LeadState
+from schemas.leads import LeadState, SendIntents
 from schemas.topics import COMMANDS, HISTORY
 
 #: Leads whose commands run at the same time within a batch (each one's in order).
@@ -59,6 +64,17 @@ LEADS_AT_ONCE = 64
 
 #: A lead to write: (store partition, lead key, the lead as its commands left it).
 LeadWrite = tuple[int, str, LeadState | None]
+#: A lead's intents to write once its lead is stored (None deletes them).
+IntentsWrite = tuple[int, str, SendIntents | None]
+
+
+@dataclass(slots=True)
+class LeadRun:
+    """What one lead's commands of a batch leave to store: the lead (if it changed),
+    then its send intents (if they changed)."""
+
+    lead: LeadWrite | None = None
+    intents: IntentsWrite | None = None
 
 
 def register_executor_agent(app: faust.App, services: WorkerServices) -> None:
@@ -85,24 +101,32 @@ async def handle_commands(
             continue
         for command in commands_of(record):
             by_lead[(event.message.partition, command.lead_key)].append(command)
-    #: The batch's leads as stored, read at once (each lead is worked on by one
-    #: ``run_lead`` of this batch, which reads it before writing it).
-    stored = await services.leads.read(by_lead)
+    #: The batch's leads and their intents as stored, read at once (each lead is worked
+    #: on by one ``run_lead`` of this batch, which reads them before writing them).
+    stored, intents = await asyncio.gather(
+        services.leads.read(by_lead), services.sends.read(by_lead)
+    )
     slots = asyncio.Semaphore(LEADS_AT_ONCE)
     #: The history records of every lead of the batch, produced once all are settled.
     outputs = services.outputs()
 
-    async def run(partition: int, commands: list[ActionCommand]) -> LeadWrite | None:
+    async def run(partition: int, commands: list[ActionCommand]) -> LeadRun:
         async with slots:
-            lead = stored.get((partition, commands[0].lead_key))
-            return await run_lead(services, sender, partition, commands, lead, outputs)
+            key = (partition, commands[0].lead_key)
+            return await run_lead(
+                services, sender, partition, commands, stored.get(key), outputs, intents.get(key)
+            )
 
     settled = await asyncio.gather(
         *(run(partition, cmds) for (partition, _), cmds in by_lead.items())
     )
     # Every changed lead in one write (journaled when this returns), then its records.
-    stored = await services.leads.stage_many([write for write in settled if write])
-    await asyncio.gather(outputs.acknowledged(), stored)
+    written = await services.leads.stage_many([done.lead for done in settled if done.lead])
+    await asyncio.gather(outputs.acknowledged(), written)
+    # Only now that the leads hold their outcomes: their intents, trimmed.
+    trimmed = [done.intents for done in settled if done.intents]
+    if trimmed:
+        await (await services.sends.stage_many(trimmed))
 
 
 async def run_lead(
@@ -112,31 +136,37 @@ async def run_lead(
     commands: list[ActionCommand],
     lead: LeadState | None,
     outputs: Outputs,
-) -> LeadWrite | None:
+    intents: SendIntents | None = None,
+) -> LeadRun:
     """One lead's commands of a batch, in order, worked on one copy of the lead (``lead``,
-    as stored when the batch began; None: a new lead).
+    as stored when the batch began; None: a new lead), with its stored ``intents``.
 
-    The lead is written once at the end, with every outcome: returned (None if nothing
-    changed) for the caller to write with the batch's other leads. The commands'
-    history records are added to ``outputs``, which the caller produces once every
-    lead of the batch is written (so the lead is in the journal before its records
-    leave), and the commands are done when the leads' write and the records are
-    acknowledged. A send's intent, which must be stored before its channel is called,
-    carries the changes made before it. Either write may be lost in a crash with the
-    records: the commands whose outcome the stored lead lacks run again, the others
-    are recognised and write their records again from it. (Writing per command took
-    four acknowledged writes for a tag, a field and a message; this takes two.)"""
+    The lead is written once at the end, with every outcome: returned (unless nothing
+    changed) for the caller to write with the batch's other leads, then its intents
+    trimmed. The commands' history records are added to ``outputs``, which the caller
+    produces once every lead of the batch is written (so the lead is in the journal
+    before its records leave), and the commands are done when the leads' write and the
+    records are acknowledged. A send's intent, stored before its channel is called,
+    carries the answers of the lead's sends before it. Any write may be lost in a crash
+    with the records: the commands whose outcome the stored lead lacks run again (or
+    are settled from their intents), the others are recognised and write their records
+    again from it. (Writing per command took four acknowledged writes for a tag, a
+    field and a message; this takes a lead's write and a few ids.)"""
     key = commands[0].lead_key
+    run = LeadRun()
     changed = False
+    pending = intents or SendIntents()
+    written = intents is not None
     settled: list[tuple[ActionCommand, Execution]] = []
     for command in commands:
         record = services.view.state.channel(command.account_id)
         channel = _channel(services, record)
-        execution = execute(lead, command, channel.name)
+        execution = execute(lead, command, channel.name, pending)
         if execution.outgoing is not None:
-            execution = await _send(
-                services, sender, partition, command, execution, channel, record, lead
+            execution, pending, called = await _send(
+                services, sender, partition, command, execution, channel, record, lead, pending
             )
+            written = written or called
         if execution.changed:
             lead, changed = execution.lead, True
         settled.append((command, execution))
@@ -146,7 +176,12 @@ async def run_lead(
         outputs.add(HISTORY, command.command_id, result_record(command, execution.outcome))
         if execution.duplicate:
             outputs.add(HISTORY, command.command_id, duplicate_record(command))
-    return (partition, key, lead) if changed else None
+    if changed:
+        run.lead = (partition, key, lead)
+    left = pending.unstored(lead)
+    if written and left != intents:
+        run.intents = (partition, key, None if left.empty else left)
+    return run
 
 
 async def _send(
@@ -158,23 +193,26 @@ async def _send(
     channel: MessageChannel,
     record: Channel | None,
     lead: LeadState | None,
-) -> Execution:
-    """Paced, intent stored (``lead``, the lead as the commands before it left it,
-    with the intent), channel called (asked again only while the provider proves it
-    did not take the message), outcome returned (stored by the caller)."""
+    intents: SendIntents,
+) -> tuple[Execution, SendIntents, bool]:
+    """Paced, intent stored (``intents`` with this send started), channel called (asked
+    again only while the provider proves it did not take the message): the outcome
+    (stored with the lead by the caller; ``lead``: as the commands before it left it),
+    the intents as they now stand, and whether they were written."""
     assert execution.outgoing is not None
     # Any change of the channel config (a PUT) is a new updated_at.
     config = record.updated_at if record is not None else None
     refused = sender.refusal(command.account_id, config)
     if refused is not None:
-        return refused_send(execution, lead, command, channel.name, refused)
+        return finish_send(execution, lead, command, channel.name, refused), intents, False
     settings = record.settings if record else None
     await sender.pace(command.account_id, command.phone, settings, services.commands_share)
-    intent = begin_send(lead, command)
-    await services.leads.put(partition, command.lead_key, intent)
+    started = intents.started(command.command_id)
+    await services.sends.put(partition, command.lead_key, started)
     delivery = await sender.deliver(channel, command, execution.outgoing, execution.lead)
     sender.remember(command.account_id, config, delivery)
-    return finish_send(execution, intent, command, channel.name, delivery)
+    done = finish_send(execution, lead, command, channel.name, delivery)
+    return done, started.answered(command.command_id, done.outcome), True
 
 
 def _channel(services: WorkerServices, record: Channel | None) -> MessageChannel:

@@ -7,11 +7,12 @@ however often it does, and its history records are written again from the
 remembered outcome, identical (the first ones may have been lost in a crash
 between storing the lead and producing them).
 
-A send takes two writes around the channel call: :func:`begin_send` records the
-intent (the command id in ``sending``) before the call, :func:`finish_send` the
-outcome after it. A command found in ``sending`` was interrupted in between:
-:func:`interrupted_send` settles it as ``unknown`` without calling the channel
-again (it may have been delivered)."""
+A send takes two writes around the channel call: its intent (the command id in the
+lead's :class:`schemas.leads.SendIntents`, a small record of its own) before the call,
+the lead with the outcome (:func:`finish_send`) after it. A command found among the
+intents' ``sending`` was interrupted in between: :func:`interrupted_send` settles it as
+``unknown`` without calling the channel again (it may have been delivered); one found
+among their ``settled`` takes the outcome recorded there."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from actions.channels.base import Delivery
 from schemas.actions import SEND_ACTIONS, Outgoing, parse_params
 from schemas.commands import ActionCommand
 from schemas.history import CommandResult, MessageSent
-from schemas.leads import CommandOutcome, LeadState
+from schemas.leads import CommandOutcome, LeadState, SendIntents
 from schemas.types import utcnow
 
 
@@ -42,12 +43,20 @@ class Execution:
     duplicate: bool = False
 
 
-def execute(lead: LeadState | None, command: ActionCommand, channel: str = "") -> Execution:
-    """What ``command`` does to ``lead``; ``channel``: the account's message channel."""
+def execute(
+    lead: LeadState | None,
+    command: ActionCommand,
+    channel: str = "",
+    intents: SendIntents | None = None,
+) -> Execution:
+    """What ``command`` does to ``lead``; ``channel``: the account's message channel;
+    ``intents``: the lead's sends under way (stored, or written earlier in the batch)."""
     current = lead or LeadState(account_id=command.account_id, phone=command.phone)
     if (remembered := current.outcomes.get(command.command_id)) is not None:
         return Execution(current, remembered, duplicate=True)
-    if command.command_id in current.sending:
+    if command.command_id in current.sending or (
+        intents is not None and command.command_id in intents.sending
+    ):
         return interrupted_send(current, command, channel)
     updated = current.editable_copy()
     try:
@@ -58,7 +67,12 @@ def execute(lead: LeadState | None, command: ActionCommand, channel: str = "") -
     if command.lead_name:
         updated.name = command.lead_name
     updated.profile.update(command.profile)  # the webhook's standard fields
-    if outgoing is not None:  # settled by finish_send, once the channel answered
+    if outgoing is not None:
+        if intents is not None and (answered := intents.settled.get(command.command_id)):
+            # Answered before a crash lost the lead's write: not sent again, and not a
+            # duplicate (its records leave only once the lead holds its outcome).
+            return _settled(current, updated, command, answered)
+        # Settled by finish_send, once the channel answered.
         return Execution(updated, CommandOutcome(status="applied"), outgoing)
     return _settled(current, updated, command, CommandOutcome(status="applied"))
 
@@ -74,27 +88,16 @@ def _settled(
     return Execution(updated, outcome, changed=True)
 
 
-def begin_send(lead: LeadState | None, command: ActionCommand) -> LeadState:
-    """The lead with the send's intent recorded: stored before the channel is called."""
-    current = lead or LeadState(account_id=command.account_id, phone=command.phone)
-    return current.model_copy(
-        update={
-            "sending": [*current.sending, command.command_id],
-            "version": current.version + 1,
-            "updated_at": utcnow(),
-        }
-    )
-
-
 def finish_send(
     execution: Execution,
-    intent: LeadState,
+    lead: LeadState | None,
     command: ActionCommand,
     channel: str,
     delivery: Delivery,
 ) -> Execution:
-    """``execution`` (from :func:`execute`) once ``channel`` answered ``delivery``: the
-    lead as the command left it, the intent replaced by the outcome."""
+    """``execution`` (from :func:`execute` on ``lead``) once ``channel`` answered
+    ``delivery`` (or, with no call, said why not: e.g. the account's credentials were
+    refused before): the lead as the command left it, remembering the outcome."""
     outcome = CommandOutcome(
         status="applied" if delivery.status == "sent" else delivery.status,
         detail=delivery.detail,
@@ -102,22 +105,8 @@ def finish_send(
         provider_message_id=delivery.provider_message_id,
         reason=delivery.reason,
     )
-    updated = execution.lead.editable_copy()
-    updated.sending = intent.sending
-    return _settled(intent, updated, command, outcome)
-
-
-def refused_send(
-    execution: Execution,
-    lead: LeadState | None,
-    command: ActionCommand,
-    channel: str,
-    delivery: Delivery,
-) -> Execution:
-    """``execution`` settled without calling the channel (no intent was recorded):
-    ``delivery`` says why (e.g. the account's credentials were refused before)."""
     current = lead or LeadState(account_id=command.account_id, phone=command.phone)
-    return finish_send(execution, current, command, channel, delivery)
+    return _settled(current, execution.lead.editable_copy(), command, outcome)
 
 
 def interrupted_send(lead: LeadState, command: ActionCommand, channel: str) -> Execution:

@@ -43,7 +43,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actions.channels import Delivery
 from actions.executor import (
-    begin_send,
     execute,
     finish_send,
     message_record,
@@ -65,9 +64,9 @@ from schemas.config import (
 )
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
-from schemas.leads import CommandOutcome, LeadState
+from schemas.leads import CommandOutcome, LeadState, SendIntents
 from schemas.mapping import Mapping
-from schemas.topics import COMMANDS, DEDUP, HISTORY, LEADS, WEBHOOKS
+from schemas.topics import COMMANDS, DEDUP, HISTORY, LEADS, SENDS, WEBHOOKS
 from schemas.types import Plan, utcnow
 from streams.phone import forget_phones
 from streams.process import process_envelope
@@ -176,13 +175,15 @@ def executor_stage(raw: list[bytes], known: dict[str, LeadState] | None = None) 
     applied = 0
     for key, commands in by_lead.items():
         lead = (known or {}).get(key)
+        intents = SendIntents()
         settled = []
         for command in commands:
-            execution = execute(lead, command, "recording")
+            execution = execute(lead, command, "recording", intents)
             if execution.outgoing is not None:
-                intent = begin_send(lead, command)
-                LEADS.encode(intent)
-                execution = finish_send(execution, intent, command, "recording", RECORDED)
+                intents = intents.started(command.command_id)
+                SENDS.encode(intents)
+                execution = finish_send(execution, lead, command, "recording", RECORDED)
+                intents = intents.answered(command.command_id, execution.outcome)
             lead = execution.lead
             settled.append((command, execution))
         LEADS.encode(lead)

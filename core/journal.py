@@ -15,7 +15,7 @@ lock is ever shared between processes):
 - ``accepted``: every webhook envelope the gateway answered 200 for, in order,
   until ClickHouse shows it fully processed (``forget_accepted``);
 - ``state``: the latest value of each key of a compacted topic (config, dedup
-  marks, leads with their send intents), with the partition it was written to.
+  marks, leads, send intents), with the partition it was written to.
 
 Why SQLite and not the embedded broker's ``s3://`` engine: measured, tansu on an
 S3 server costs one object write per produced batch and one read per fetched

@@ -61,9 +61,9 @@ class LeadState(BaseModel):
     #: Recent commands already applied (oldest first, bounded), with their outcomes:
     #: stored with the change they made, in one record.
     outcomes: dict[str, CommandOutcome] = Field(default_factory=dict)
-    #: Send commands whose channel call has started and whose outcome is not recorded
-    #: yet: written before the channel is called, so after a crash the executor knows
-    #: the message may have gone and never calls the channel for it again.
+    #: Send commands whose channel call had started, as versions before
+    #: ``hookline.sends`` (:class:`SendIntents`) recorded them in the lead: still
+    #: honoured (settled as ``unknown``, never sent again), no longer added to.
     sending: list[str] = Field(default_factory=list)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = 0
@@ -110,6 +110,49 @@ class LeadState(BaseModel):
         for oldest in list(islice(kept, max(0, len(kept) - APPLIED_COMMANDS_KEPT))):
             del kept[oldest]
         return kept
+
+
+class SendIntents(BaseModel):
+    """A lead's sends whose outcome its stored state does not hold yet, on
+    ``hookline.sends`` under the lead's key: written before a channel is called, deleted
+    (or trimmed) once the lead is stored with their outcomes (``actions/agent.py``).
+
+    A record of its own rather than the lead written whole with a ``sending`` mark: a
+    lead remembering hundreds of outcomes was written twice a message, and the intent
+    is a few ids."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Sends whose channel call has started and whose answer is not recorded: after a
+    #: crash, settled as ``unknown`` and never sent again.
+    sending: list[str] = Field(default_factory=list)
+    #: Sends answered since the lead was last stored (a lead's sends of one batch run
+    #: one after the other, and the lead is stored once at the end): their outcomes, so
+    #: a crash before that store keeps what the channel said.
+    settled: dict[str, CommandOutcome] = Field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sending or self.settled)
+
+    def started(self, command_id: str) -> SendIntents:
+        """These intents with ``command_id``'s channel call started."""
+        return SendIntents(sending=[*self.sending, command_id], settled=self.settled)
+
+    def answered(self, command_id: str, outcome: CommandOutcome) -> SendIntents:
+        """These intents with ``command_id``'s channel call answered ``outcome``."""
+        return SendIntents(
+            sending=[c for c in self.sending if c != command_id],
+            settled={**self.settled, command_id: outcome},
+        )
+
+    def unstored(self, lead: LeadState | None) -> SendIntents:
+        """What of these intents ``lead`` (as stored) does not settle: what must stay."""
+        outcomes = lead.outcomes if lead is not None else {}
+        return SendIntents(
+            sending=[c for c in self.sending if c not in outcomes],
+            settled={c: o for c, o in self.settled.items() if c not in outcomes},
+        )
 
 
 #: The fields holding a list or a dict: what an editable copy must not share.

@@ -19,7 +19,7 @@ from schemas.deadletter import DeadLetter
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
 from schemas.history import HISTORY_RECORD
-from schemas.leads import LeadState, lead_json
+from schemas.leads import LeadState, SendIntents, lead_json
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,18 @@ LEADS = TopicSpec(
     # list), so a restart after a kill -9 publishes them again (restore.py).
     store_in_journals_when_embedded=True,
 )
+#: A lead's sends under way (``SendIntents``), beside its state on ``hookline.leads``:
+#: written before a channel is called, deleted once the lead holds the outcome.
+SENDS = TopicSpec(
+    "hookline.sends",
+    "<account_id>:<phone>",
+    SendIntents,
+    partitions=COMMANDS.partitions,
+    compacted=True,
+    # Nothing but the executor reads them: in the embedded mode, journaled only.
+    store_in_journals_when_embedded=True,
+    produced_when_embedded=False,
+)
 #: Read by the history sink into ClickHouse within seconds; kept for a sink outage.
 HISTORY = TopicSpec(
     "hookline.history", "request or command id", HISTORY_RECORD, partitions=4, retention_days=7
@@ -116,7 +128,16 @@ DEDUP = TopicSpec(
     produced_when_embedded=False,
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (CONFIG, WEBHOOKS, COMMANDS, LEADS, HISTORY, DEADLETTER, DEDUP)
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    CONFIG,
+    WEBHOOKS,
+    COMMANDS,
+    LEADS,
+    SENDS,
+    HISTORY,
+    DEADLETTER,
+    DEDUP,
+)
 #: What ``hookline dev`` never produces (:attr:`TopicSpec.produced_when_embedded`).
 NOT_PRODUCED_WHEN_EMBEDDED = frozenset(t.name for t in ALL_TOPICS if not t.produced_when_embedded)
 #: What its workers read in their journals (:attr:`TopicSpec.store_in_journals_when_embedded`).

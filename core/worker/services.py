@@ -26,8 +26,8 @@ from core.worker.store import PartitionStore, StateMirror
 from core.worker.wire import Outputs
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
-from schemas.leads import LeadState
-from schemas.topics import COMMANDS, DEDUP, LEADS, WEBHOOKS, TopicSpec
+from schemas.leads import LeadState, SendIntents
+from schemas.topics import COMMANDS, DEDUP, LEADS, SENDS, WEBHOOKS, TopicSpec
 from schemas.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,9 @@ class WorkerServices(mode.Service):
             journals=journals(LEADS),
             kept_decoded=DecodedValues(LeadState.editable_copy),
         )
+        self.sends: PartitionStore[SendIntents] = PartitionStore(
+            SENDS, COMMANDS, settings.bootstrap_servers, mirror, journals=journals(SENDS)
+        )
         self.http: aiohttp.ClientSession | None = None
         self.ready = asyncio.Event()
         #: This process's share of the commands topic's partitions: the part of each
@@ -76,6 +79,10 @@ class WorkerServices(mode.Service):
         # A revoked partition's state may be written by its next owner: forget it.
         app.on_partitions_revoked.connect(self._on_revoked)
         app.on_partitions_assigned.connect(self._on_assigned)
+
+    @property
+    def stores(self) -> tuple[PartitionStore[Any], ...]:
+        return (self.dedup, self.leads, self.sends)
 
     def outputs(self) -> Outputs:
         """A fresh set of outputs for one input."""
@@ -101,7 +108,7 @@ class WorkerServices(mode.Service):
         self.commands_share = max(owned, 1) / COMMANDS.partitions
         partitions = {
             store: sorted(tp.partition for tp in assigned if tp.topic == store.source.name)
-            for store in (self.dedup, self.leads)
+            for store in self.stores
         }
         self._cancel_preload()
         self._preload = asyncio.ensure_future(self._load_stores(partitions))
@@ -125,7 +132,7 @@ class WorkerServices(mode.Service):
 
     async def _on_revoked(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
         self._cancel_preload()
-        for store in (self.dedup, self.leads):
+        for store in self.stores:
             store.revoke(tp.partition for tp in revoked if tp.topic == store.source.name)
 
     async def on_start(self) -> None:
@@ -140,7 +147,7 @@ class WorkerServices(mode.Service):
             linger_ms=0,
         )
         await self.producer.start()
-        for store in (self.dedup, self.leads):
+        for store in self.stores:
             await store.start(self.producer)
         await self.view.start()
         self.http = aiohttp.ClientSession()
@@ -161,7 +168,7 @@ class WorkerServices(mode.Service):
         if self.http is not None:
             await self.http.close()
         await self.view.stop()
-        for store in (self.dedup, self.leads):
+        for store in self.stores:
             await store.stop()
         if self.producer is not None:
             await self.producer.stop()

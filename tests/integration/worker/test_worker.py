@@ -23,9 +23,9 @@ from hookline.history.tables import rows_for
 from schemas.channels import GenericHttpSettings
 from schemas.commands import ActionCommand, lead_key
 from schemas.config import Channel
-from schemas.history import CommandResult
-from schemas.leads import LeadState
-from schemas.topics import COMMANDS, CONFIG, HISTORY, LEADS
+from schemas.history import CommandResult, MessageSent
+from schemas.leads import CommandOutcome, LeadState, SendIntents
+from schemas.topics import COMMANDS, CONFIG, HISTORY, LEADS, SENDS
 from tests.provider import ProviderStandIn
 
 pytestmark = [pytest.mark.kafka]
@@ -80,6 +80,7 @@ class Observed:
         self.account = account
         self.leads: dict[str, LeadState] = {}
         self.results: list[CommandResult] = []
+        self.messages: list[MessageSent] = []
         self._producer = new_producer(bootstrap)
         self._readers = [
             CompactedTopicReader(bootstrap, LEADS.name, self._on_lead),
@@ -95,6 +96,8 @@ class Observed:
         record = HISTORY.decode(value) if value else None
         if isinstance(record, CommandResult) and record.account_id == self.account:
             self.results.append(record)
+        if isinstance(record, MessageSent) and record.account_id == self.account:
+            self.messages.append(record)
 
     async def send(self, *commands: ActionCommand, older_form: bool = False) -> None:
         """Each command as a record of its own: a list of one, or (``older_form``) the
@@ -204,15 +207,25 @@ async def test_a_refilled_broker_gives_the_worker_every_lead_and_open_intent(
 ) -> None:
     """``hookline dev`` refills its empty broker from the journal in one go (normal,
     many-record batches); the worker must load every lead up to the high watermark
-    (not stop at the start of a partition's last batch, as tansu's ListOffsets would),
-    and a send whose intent was recorded before the stop is settled as unknown
-    without calling the channel again."""
+    (not stop at the start of a partition's last batch, as tansu's ListOffsets would).
+    Sends journaled before the stop: one whose channel call had started is settled as
+    unknown without calling the channel again (its intent on ``hookline.sends``, or
+    in the lead as versions before it recorded it); one answered before the lead was
+    stored takes that answer, also without a call; then the intents are deleted."""
     account = f"acc_{secrets.token_hex(6)}"
     phones = [f"+55119{n:08d}" for n in range(24)]
     key = load_key(tmp_path)
     front = Journal(tmp_path / FRONT_FILE, key).open_for_writing()
     state = Journal(tmp_path / WORKER_FILE, key).open_for_writing()
-    interrupted = command(account, "cafe", "send_message", phone=phones[0], text="Oi")
+    legacy, started, answered = (
+        command(account, c, "send_message", phone=phone, text="Oi")
+        for c, phone in zip(("cafe", "beef", "f00d"), phones, strict=False)
+    )
+    answer = CommandOutcome(status="applied", channel="generic_http", provider_message_id="p.1")
+    intents = {
+        started.phone: SendIntents(sending=[started.command_id]),
+        answered.phone: SendIntents(settled={answered.command_id: answer}),
+    }
     async with ProviderStandIn() as provider:
         channel = Channel(
             id=account,
@@ -222,8 +235,8 @@ async def test_a_refilled_broker_gives_the_worker_every_lead_and_open_intent(
         await front.put_state(CONFIG.name, 0, channel.key, CONFIG.encode(channel))
         for phone in phones:
             lead = LeadState(account_id=account, phone=phone, tags=["restaurado"], version=1)
-            if phone == phones[0]:
-                lead.sending = [interrupted.command_id]
+            if phone == legacy.phone:
+                lead.sending = [legacy.command_id]
             lead_key = f"{account}:{phone}"
             partition = partition_of(lead_key, LEADS.partitions)
             await state.put_state(LEADS.name, partition, lead_key, LEADS.encode(lead))
@@ -231,6 +244,15 @@ async def test_a_refilled_broker_gives_the_worker_every_lead_and_open_intent(
         await producer.start()
         try:
             restored = await restore(front, [state], producer)
+            # On Apache Kafka (this worker has no journal) intents are on their topic.
+            for phone, intent in intents.items():
+                lead_key = f"{account}:{phone}"
+                await producer.send_and_wait(
+                    SENDS.name,
+                    key=lead_key.encode(),
+                    value=SENDS.encode(intent),
+                    partition=partition_of(lead_key, SENDS.partitions),
+                )
         finally:
             await producer.stop()
             front.close()
@@ -238,12 +260,13 @@ async def test_a_refilled_broker_gives_the_worker_every_lead_and_open_intent(
         assert (restored.config, restored.state) == (1, len(phones))
 
         log = tmp_path / "worker.log"
+        sends = (legacy, started, answered)
         async with Observed(bootstrap, account) as seen:
             worker = start_worker(bootstrap, log)
             try:
                 await wait_ready(worker, log, starts=1)
                 await seen.send(
-                    interrupted,
+                    *sends,
                     *(
                         command(account, f"{n:x}", "add_tag", phone=phone, tag="depois")
                         for n, phone in enumerate(phones)
@@ -257,11 +280,25 @@ async def test_a_refilled_broker_gives_the_worker_every_lead_and_open_intent(
                 )
                 tags = {p: seen.leads[p].tags for p in phones}
                 assert tags == {p: ["restaurado", "depois"] for p in phones}
-                await seen.until(lambda: any(r.command_id == "cafe" for r in seen.results))
-                (result,) = [r for r in seen.results if r.command_id == "cafe"]
-                assert result.status == "unknown"
-                assert provider.calls == [], "an interrupted send must never be sent again"
-                assert seen.leads[phones[0]].sending == []
+                ids = {c.command_id for c in sends}
+                await seen.until(lambda: ids <= {r.command_id for r in seen.results})
+                status = {r.command_id: r.status for r in seen.results if r.command_id in ids}
+                assert status == {"cafe": "unknown", "beef": "unknown", "f00d": "applied"}
+                await seen.until(lambda: any(m.command_id == "f00d" for m in seen.messages))
+                (message,) = [m for m in seen.messages if m.command_id == "f00d"]
+                assert (message.status, message.provider_message_id) == ("sent", "p.1")
+                assert provider.calls == [], "a send started or answered must never go again"
+                assert seen.leads[legacy.phone].sending == []
+                assert all(c.command_id in seen.leads[c.phone].outcomes for c in sends)
+                left: dict[str, bytes | None] = {}
+                reader = CompactedTopicReader(
+                    bootstrap, SENDS.name, lambda k, v: left.__setitem__(k.decode(), v)
+                )
+                await reader.start()
+                try:
+                    await seen.until(lambda: len(left) == len(intents) and not any(left.values()))
+                finally:
+                    await reader.stop()
             finally:
                 await asyncio.to_thread(stop_process, worker)
 

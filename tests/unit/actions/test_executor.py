@@ -1,15 +1,13 @@
 from actions.channels import Delivery
 from actions.executor import (
-    begin_send,
     duplicate_record,
     execute,
     finish_send,
     message_record,
-    refused_send,
     result_record,
 )
 from schemas.commands import ActionCommand
-from schemas.leads import APPLIED_COMMANDS_KEPT, LeadState
+from schemas.leads import APPLIED_COMMANDS_KEPT, LeadState, SendIntents
 
 
 def _command(command_id: str, type_: str, **params: str) -> ActionCommand:
@@ -69,19 +67,18 @@ def test_missing_parameter_fails_without_changing_the_lead() -> None:
     assert not result.changed
 
 
-def test_a_send_records_its_intent_then_its_outcome() -> None:
+def test_a_send_is_settled_once_its_channel_answered() -> None:
     lead = execute(None, _command("c1", "add_tag", tag="vip")).lead
     command = _command("c2", "send_message", text="Oi Ana")
     execution = execute(lead, command)
-    intent = begin_send(lead, command)
-    assert intent.sending == ["c2"] and "c2" not in intent.applied
-    assert intent.version == lead.version + 1 and intent.tags == ["vip"]
+    assert execution.outgoing is not None and not execution.changed
+    assert "c2" not in execution.lead.applied
 
     done = finish_send(
-        execution, intent, command, "generic_http", Delivery("sent", provider_message_id="w.1")
+        execution, lead, command, "generic_http", Delivery("sent", provider_message_id="w.1")
     )
-    assert done.lead.sending == [] and done.lead.applied[-1] == "c2" and done.changed
-    assert done.lead.version == intent.version + 1
+    assert done.lead.applied[-1] == "c2" and done.changed and done.lead.tags == ["vip"]
+    assert done.lead.version == lead.version + 1
     assert done.outcome.status == "applied"
     message = message_record(command, done.outcome)
     assert message is not None and message.status == "sent" and message.content == "Oi Ana"
@@ -92,7 +89,7 @@ def test_a_send_records_its_intent_then_its_outcome() -> None:
     assert message_record(command, again.outcome) == message
 
     failed = finish_send(
-        execution, intent, command, "generic_http", Delivery.failed("fatal", "HTTP 400: bad")
+        execution, lead, command, "generic_http", Delivery.failed("fatal", "HTTP 400: bad")
     )
     assert failed.outcome.status == "failed" and failed.outcome.detail == "HTTP 400: bad"
     assert failed.lead.applied[-1] == "c2"  # handled: a redelivery is a duplicate
@@ -101,14 +98,14 @@ def test_a_send_records_its_intent_then_its_outcome() -> None:
     assert record.command == command and record.retry_of == ""
 
 
-def test_a_refused_send_is_settled_without_an_intent() -> None:
+def test_a_refused_send_is_settled_without_a_call() -> None:
     command = _command("c1", "send_message", text="Oi Ana")
     execution = execute(None, command)
-    refused = refused_send(
+    refused = finish_send(
         execution, None, command, "zapi", Delivery.failed("auth", "credentials refused")
     )
     assert refused.outcome.status == "failed" and refused.outcome.reason == "auth"
-    assert refused.lead.sending == [] and refused.lead.applied == ["c1"] and refused.changed
+    assert refused.lead.applied == ["c1"] and refused.changed
     message = message_record(command, refused.outcome)
     assert message is not None and message.reason == "auth" and message.channel == "zapi"
 
@@ -116,21 +113,48 @@ def test_a_refused_send_is_settled_without_an_intent() -> None:
 def test_a_retried_message_names_its_first_attempt() -> None:
     command = _command("c1-r1", "send_message", text="Oi").model_copy(update={"retry_of": "c1"})
     execution = execute(None, command)
-    done = finish_send(execution, begin_send(None, command), command, "zapi", Delivery.sent("z"))
+    done = finish_send(execution, None, command, "zapi", Delivery.sent("z"))
     message = message_record(command, done.outcome)
     assert message is not None and message.retry_of == "c1" and message.status == "sent"
 
 
 def test_a_send_interrupted_after_its_intent_is_never_sent_again() -> None:
     command = _command("c1", "send_message", text="Oi Ana")
-    intent = begin_send(None, command)
-    again = execute(intent, command, "generic_http")
+    lead = execute(None, _command("c0", "add_tag", tag="vip")).lead
+    intents = SendIntents().started("c1")
+    again = execute(lead, command, "generic_http", intents)
     assert again.outgoing is None, "the channel must not be called a second time"
     assert again.outcome.status == "unknown" and again.changed
-    assert again.lead.sending == [] and again.lead.applied == ["c1"]
+    assert again.lead.applied == ["c0", "c1"] and again.lead.tags == ["vip"]
     message = message_record(command, again.outcome)
     assert message is not None and message.status == "unknown" and message.content == "Oi Ana"
-    assert execute(again.lead, command).duplicate
+    assert execute(again.lead, command, "generic_http", intents).duplicate
+    assert intents.unstored(again.lead).empty
+
+
+def test_a_send_answered_before_a_crash_keeps_its_answer() -> None:
+    """The lead's write was lost after its intents recorded the answer: the command
+    comes again and takes that answer, without a call and without a duplicate."""
+    first, second = (_command(c, "send_message", text="Oi") for c in ("c1", "c2"))
+    answer = finish_send(execute(None, first), None, first, "zapi", Delivery.sent("z.1"))
+    intents = SendIntents().started("c1").answered("c1", answer.outcome).started("c2")
+    assert intents.sending == ["c2"] and list(intents.settled) == ["c1"]
+
+    again = execute(None, first, "zapi", intents)
+    assert again.outgoing is None and not again.duplicate and again.changed
+    assert again.outcome == answer.outcome and again.lead.applied == ["c1"]
+    interrupted = execute(again.lead, second, "zapi", intents)
+    assert interrupted.outcome.status == "unknown" and interrupted.outgoing is None
+    assert intents.unstored(again.lead) == SendIntents(sending=["c2"])
+    assert intents.unstored(interrupted.lead).empty
+
+
+def test_a_send_marked_in_a_lead_by_an_earlier_version_is_never_sent_again() -> None:
+    command = _command("c1", "send_message", text="Oi Ana")
+    legacy = LeadState(account_id="acc_1", phone="+5511999999999", sending=["c1"])
+    again = execute(legacy, command, "generic_http")
+    assert again.outgoing is None and again.outcome.status == "unknown"
+    assert again.lead.sending == [] and again.lead.applied == ["c1"]
 
 
 def test_leads_written_before_outcomes_were_kept_still_read() -> None:

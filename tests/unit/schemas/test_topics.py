@@ -34,7 +34,7 @@ from schemas.history import (
     RejectedRequest,
     WebhookHistory,
 )
-from schemas.leads import CommandOutcome, LeadState
+from schemas.leads import CommandOutcome, LeadState, SendIntents
 from schemas.mapping import HeaderSource, Mapping
 from schemas.topics import (
     ALL_TOPICS,
@@ -44,6 +44,7 @@ from schemas.topics import (
     DEDUP,
     HISTORY,
     LEADS,
+    SENDS,
     WEBHOOKS,
     TopicSpec,
 )
@@ -97,6 +98,12 @@ RECORDS: list[tuple[TopicSpec, BaseModel]] = [
             tags=["a"],
             outcomes={"c1": CommandOutcome(status="applied", at=AT, channel="recording")},
             updated_at=AT,
+        ),
+    ),
+    (
+        SENDS,
+        SendIntents(
+            sending=["c2"], settled={"c1": CommandOutcome(status="applied", at=AT, channel="zapi")}
         ),
     ),
     (
