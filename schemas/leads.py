@@ -196,6 +196,11 @@ def lead_json(lead: LeadState) -> bytes:
     return rest.replace(b'"outcomes":{}', b'"outcomes":{' + b",".join(entries) + b"}", 1)
 
 
+def lead_json_without_outcomes(lead: LeadState) -> bytes:
+    """The lead's JSON without the outcomes it remembers: what the history sink stores."""
+    return LeadState.__pydantic_serializer__.to_json(lead.model_copy(update={"outcomes": {}}))
+
+
 def _outcome_json(command_id: str, outcome: CommandOutcome) -> bytes:
     entry = to_json(command_id) + b":" + outcome.__pydantic_serializer__.to_json(outcome)
     _OUTCOME_JSON[command_id] = (outcome, entry)

@@ -19,7 +19,7 @@ from schemas.deadletter import DeadLetter
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
 from schemas.history import HISTORY_RECORD
-from schemas.leads import LeadState, SendIntents, lead_json
+from schemas.leads import LeadState, SendIntents, lead_json, lead_json_without_outcomes
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,17 @@ class TopicSpec:
     #: False: never produced in the embedded mode either, so never published again by a
     #: restore. Only for a topic that nothing but its store reads.
     produced_when_embedded: bool = True
+    #: What the embedded mode produces instead of the stored value, for the topic's
+    #: other readers when they need less than its store (the journals have it whole).
+    produced_when_embedded_as: Callable[[Any], bytes] | None = None
 
     def __post_init__(self) -> None:
         if not self.produced_when_embedded and not self.store_in_journals_when_embedded:
             raise ValueError(f"{self.name}: a topic not produced must live in the journals")
+        if self.produced_when_embedded_as is not None and not (
+            self.produced_when_embedded and self.store_in_journals_when_embedded
+        ):
+            raise ValueError(f"{self.name}: only a produced topic read in the journals")
 
     def encode(self, value: Any) -> bytes:
         """The value's JSON, as ``model_dump_json`` writes it (straight to bytes, by the
@@ -91,6 +98,10 @@ LEADS = TopicSpec(
     # every start. Still produced: the history sink stores them in ClickHouse (the lead
     # list), so a restart after a kill -9 publishes them again (restore.py).
     store_in_journals_when_embedded=True,
+    # Without the outcomes the sink does not store: a lead that had many webhooks
+    # remembers up to 500 (45 KB), the broker held each write in memory and the sink
+    # decoded them all (with 200 leads in turn at 400/s: a broker recycle every 30 s).
+    produced_when_embedded_as=lead_json_without_outcomes,
 )
 #: A lead's sends under way (``SendIntents``), beside its state on ``hookline.leads``:
 #: written before a channel is called, deleted once the lead holds the outcome.

@@ -28,8 +28,9 @@ journaled first anyway (``core/journal.py``, durable once committed), the broker
 empty at every restart, and loading a day of marks took about 12 µs each (two minutes
 of marks a day at 100 webhooks/s). A partition moved from one worker to another is read
 in the journal of each, the value written last winning, as the restore merges them. A
-write is produced too unless the topic is not ``produced_when_embedded`` (the marks:
-nothing else reads them); the leads are, for the history sink.
+write is produced too unless the topic is not ``produced_when_embedded`` (the marks and
+send intents: nothing else reads them); the leads are, for the history sink, without
+the outcomes they remember (``produced_when_embedded_as``).
 
 Values are held encoded, as on the topic, on local disk (``core/worker/disk.py``: a
 worker's memory no longer grows with its leads and marks), and decoded on
@@ -278,6 +279,13 @@ class PartitionStore(Generic[V]):
             )
         if self._journals is not None and not self.spec.produced_when_embedded:
             return _written()  # committed in the journal: written
+        produced = by_partition
+        if self._journals is not None and (published := self.spec.produced_when_embedded_as):
+            # The journals hold the values whole; the topic's other readers need less.
+            produced = {}
+            for partition, key, value in writes:
+                raw = None if value is None else published(value)
+                produced.setdefault(partition, []).append((key, raw))
         # A partition's many writes (a batch's marks or leads) as built record batches:
         # a record costs this process about 3 µs so, 8 handed to the producer alone
         # (enqueued and acknowledged, 1.3 KB leads, measured on the embedded broker). A lone
@@ -287,7 +295,7 @@ class PartitionStore(Generic[V]):
         producer, topic = self._producer, self.spec.name
         acknowledgements: list[asyncio.Future[Any]] = []
         many: list[Awaitable[list[asyncio.Future[Any]]]] = []
-        for p, rows in by_partition.items():
+        for p, rows in produced.items():
             if len(rows) == 1:
                 key, raw = rows[0]
                 acknowledgements.append(

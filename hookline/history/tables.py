@@ -178,14 +178,15 @@ TABLES: tuple[Table, ...] = (
             same("tags"),
             same("fields"),
             same("profile"),
-            # The ids only: outcomes are the executor's memory, not the analysts'.
-            Column("applied", attrgetter("applied"), "outcomes"),
             utc("updated_at"),
             same("version"),
         ),
-        # In flight only between two writes of the lead's compacted topic; and the ids
-        # of leads written before outcomes were kept, read into ``outcomes``.
-        not_stored=frozenset({"sending", "legacy_applied"}),
+        # The outcomes of the commands a lead remembers are the executor's memory (up to
+        # 500, to know a command that comes again): every command's outcome is a row of
+        # ``commands``. Not produced for the sink in the embedded mode
+        # (``schemas.topics.LEADS``). ``sending``: send intents of earlier versions;
+        # ``legacy_applied``: the ids of leads written before outcomes were kept.
+        not_stored=frozenset({"outcomes", "sending", "legacy_applied"}),
     ),
     Table(
         "config_log",

@@ -99,9 +99,9 @@ async def test_compacted_reader_catches_up_and_sees_tombstones(bootstrap: str) -
 @pytest.mark.clickhouse
 async def test_clickhouse_write_and_read(clickhouse) -> None:
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    columns = ["account_id", "phone", "name", "tags", "fields", "applied", "updated_at", "version"]
+    columns = ["account_id", "phone", "name", "tags", "fields", "updated_at", "version"]
     await clickhouse.insert(
-        "leads", [["acc_1", "+5511999999999", "Ana", ["vip"], {"a": "1"}, [], now, 1]], columns
+        "leads", [["acc_1", "+5511999999999", "Ana", ["vip"], {"a": "1"}, now, 1]], columns
     )
     rows = await clickhouse.query(
         "SELECT name, tags, fields FROM {db}.leads WHERE account_id = {acc:String}",

@@ -236,6 +236,34 @@ async def test_a_store_kept_in_the_journals_loads_from_every_workers_and_never_t
         await producer.stop()
 
 
+def _published(value: DedupMark) -> bytes:
+    """Less than the store keeps, as the leads are produced without their outcomes."""
+    published = value.model_copy(update={"request_id": f"for-readers-{value.request_id}"})
+    return published.model_dump_json().encode()
+
+
+async def test_a_store_kept_in_the_journals_produces_what_its_topic_declares(
+    bootstrap: str, tmp_path: Path
+) -> None:
+    """The journals hold each value whole (what the workers read), the topic what its
+    other readers need (``produced_when_embedded_as``), deletions included."""
+    spec, source = _specs()
+    spec = replace(spec, store_in_journals_when_embedded=True, produced_when_embedded_as=_published)
+    keys = ["a", "b"]
+    async with journal_store(bootstrap, spec, source, tmp_path, 0) as store:
+        await store.load(0)
+        await (await store.stage_many([(0, "a", mark("a-1")), (0, "b", mark("b-1"))]))
+        await store.put(0, "b", None)
+        assert request_ids(store, keys) == {"a": "a-1", "b": None}
+    from_topic, producer = await _store(bootstrap, (spec, source))
+    try:
+        await from_topic.load(0)
+        assert request_ids(from_topic, keys) == {"a": "for-readers-a-1", "b": None}
+    finally:
+        await from_topic.stop()
+        await producer.stop()
+
+
 def test_only_a_topic_declared_so_is_kept_in_the_journals(tmp_path: Path) -> None:
     spec, source = _specs()
     journal = Journal(tmp_path / worker_file(0), load_key(tmp_path))

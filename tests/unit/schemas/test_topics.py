@@ -224,3 +224,12 @@ def test_a_commands_record_is_one_webhooks_commands_for_a_lead_in_order() -> Non
 
 def test_every_topic_is_covered() -> None:
     assert {spec.name for spec, _ in RECORDS} == {spec.name for spec in ALL_TOPICS}
+
+
+def test_the_embedded_mode_produces_leads_without_what_only_the_executor_reads() -> None:
+    (lead,) = [record for spec, record in RECORDS if spec is LEADS]
+    assert LEADS.produced_when_embedded_as is not None
+    produced = LEADS.decode(LEADS.produced_when_embedded_as(lead))
+    assert produced == lead.model_copy(update={"outcomes": {}}) and lead.outcomes
+    with pytest.raises(ValueError, match="only a produced topic read in the journals"):
+        TopicSpec("t", "k", DedupMark, partitions=1, produced_when_embedded_as=bytes)
