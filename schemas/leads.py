@@ -97,11 +97,6 @@ class LeadState(BaseModel):
         copied.__pydantic_fields_set__.update(_CONTAINERS)
         return copied
 
-    @property
-    def applied(self) -> list[str]:
-        """Ids of the commands remembered as applied, oldest first."""
-        return list(self.outcomes)
-
     def with_outcome(self, command_id: str, outcome: CommandOutcome) -> dict[str, CommandOutcome]:
         """``outcomes`` with this one added last, the oldest dropped beyond the bound."""
         kept = dict(self.outcomes)

@@ -22,8 +22,8 @@ by the size of the lead list and had the sink store it all again).
 Publishing a webhook again is safe whatever happened to it before the stop: its
 dedup mark (in the worker journals) tells the worker this very request is read again,
 so it produces the same outputs with the same command ids, and the executor applies
-each command at most once (leads, in the journals too, with their applied ids and
-intents)."""
+each command at most once (leads, in the journals too, with the outcomes they remember,
+and send intents)."""
 
 from __future__ import annotations
 

@@ -154,7 +154,7 @@ async def test_commands_apply_once_and_state_survives_restart(
             )
             lead = await lead_version(3)
             assert lead.tags == [] and lead.fields == {"plano": "ouro"}
-            assert lead.applied == ["c1", "c2", "c3"]
+            assert list(lead.outcomes) == ["c1", "c2", "c3"]
             await seen.until(lambda: len(seen.results) >= 7, timeout=15)
             statuses = [(r.command_id, r.status) for r in seen.results]
             assert ("c1", "duplicate") in statuses and ("c2", "duplicate") in statuses

@@ -32,7 +32,7 @@ def test_tags_fields_and_messages() -> None:
     second = execute(first.lead, _command("c2", "update_field", field="plano", value="ouro"))
     assert second.lead.fields == {"plano": "ouro"} and second.lead.tags == ["vip"]
     third = execute(second.lead, _command("c3", "remove_tag", tag="vip"))
-    assert third.lead.tags == [] and third.lead.applied == ["c1", "c2", "c3"]
+    assert third.lead.tags == [] and list(third.lead.outcomes) == ["c1", "c2", "c3"]
     sent = execute(third.lead, _command("c4", "send_message", text="Oi Ana"))
     assert sent.outgoing is not None and sent.outgoing.content == "Oi Ana"
     assert sent.outgoing.message_type == "text" and not sent.changed
@@ -55,9 +55,9 @@ def test_input_lead_is_not_mutated_and_memory_is_bounded() -> None:
         applied=[f"old{i}" for i in range(APPLIED_COMMANDS_KEPT)],
     )
     result = execute(lead, _command("new", "add_tag", tag="t"))
-    assert lead.tags == [] and "new" not in lead.applied
-    assert len(result.lead.applied) == APPLIED_COMMANDS_KEPT
-    assert result.lead.applied[-1] == "new" and "old0" not in result.lead.applied
+    assert lead.tags == [] and "new" not in list(lead.outcomes)
+    assert len(list(result.lead.outcomes)) == APPLIED_COMMANDS_KEPT
+    assert list(result.lead.outcomes)[-1] == "new" and "old0" not in list(result.lead.outcomes)
 
 
 def test_missing_parameter_fails_without_changing_the_lead() -> None:
@@ -72,12 +72,12 @@ def test_a_send_is_settled_once_its_channel_answered() -> None:
     command = _command("c2", "send_message", text="Oi Ana")
     execution = execute(lead, command)
     assert execution.outgoing is not None and not execution.changed
-    assert "c2" not in execution.lead.applied
+    assert "c2" not in list(execution.lead.outcomes)
 
     done = finish_send(
         execution, lead, command, "generic_http", Delivery("sent", provider_message_id="w.1")
     )
-    assert done.lead.applied[-1] == "c2" and done.changed and done.lead.tags == ["vip"]
+    assert list(done.lead.outcomes)[-1] == "c2" and done.changed and done.lead.tags == ["vip"]
     assert done.lead.version == lead.version + 1
     assert done.outcome.status == "applied"
     message = message_record(command, done.outcome)
@@ -92,7 +92,7 @@ def test_a_send_is_settled_once_its_channel_answered() -> None:
         execution, lead, command, "generic_http", Delivery.failed("fatal", "HTTP 400: bad")
     )
     assert failed.outcome.status == "failed" and failed.outcome.detail == "HTTP 400: bad"
-    assert failed.lead.applied[-1] == "c2"  # handled: a redelivery is a duplicate
+    assert list(failed.lead.outcomes)[-1] == "c2"  # handled: a redelivery is a duplicate
     record = message_record(command, failed.outcome)
     assert record is not None and (record.status, record.reason) == ("failed", "fatal")
     assert record.command == command and record.retry_of == ""
@@ -105,7 +105,7 @@ def test_a_refused_send_is_settled_without_a_call() -> None:
         execution, None, command, "zapi", Delivery.failed("auth", "credentials refused")
     )
     assert refused.outcome.status == "failed" and refused.outcome.reason == "auth"
-    assert refused.lead.applied == ["c1"] and refused.changed
+    assert list(refused.lead.outcomes) == ["c1"] and refused.changed
     message = message_record(command, refused.outcome)
     assert message is not None and message.reason == "auth" and message.channel == "zapi"
 
@@ -125,7 +125,7 @@ def test_a_send_interrupted_after_its_intent_is_never_sent_again() -> None:
     again = execute(lead, command, "generic_http", intents)
     assert again.outgoing is None, "the channel must not be called a second time"
     assert again.outcome.status == "unknown" and again.changed
-    assert again.lead.applied == ["c0", "c1"] and again.lead.tags == ["vip"]
+    assert list(again.lead.outcomes) == ["c0", "c1"] and again.lead.tags == ["vip"]
     message = message_record(command, again.outcome)
     assert message is not None and message.status == "unknown" and message.content == "Oi Ana"
     assert execute(again.lead, command, "generic_http", intents).duplicate
@@ -142,7 +142,7 @@ def test_a_send_answered_before_a_crash_keeps_its_answer() -> None:
 
     again = execute(None, first, "zapi", intents)
     assert again.outgoing is None and not again.duplicate and again.changed
-    assert again.outcome == answer.outcome and again.lead.applied == ["c1"]
+    assert again.outcome == answer.outcome and list(again.lead.outcomes) == ["c1"]
     interrupted = execute(again.lead, second, "zapi", intents)
     assert interrupted.outcome.status == "unknown" and interrupted.outgoing is None
     assert intents.unstored(again.lead) == SendIntents(sending=["c2"])
@@ -154,14 +154,14 @@ def test_a_send_marked_in_a_lead_by_an_earlier_version_is_never_sent_again() -> 
     legacy = LeadState(account_id="acc_1", phone="+5511999999999", sending=["c1"])
     again = execute(legacy, command, "generic_http")
     assert again.outgoing is None and again.outcome.status == "unknown"
-    assert again.lead.sending == [] and again.lead.applied == ["c1"]
+    assert again.lead.sending == [] and list(again.lead.outcomes) == ["c1"]
 
 
 def test_leads_written_before_outcomes_were_kept_still_read() -> None:
     old = LeadState.model_validate_json(
         '{"account_id": "acc_1", "phone": "+5511999999999", "applied": ["a", "b"]}'
     )
-    assert old.applied == ["a", "b"] and old.outcomes["a"].status == "applied"
+    assert list(old.outcomes) == ["a", "b"] and old.outcomes["a"].status == "applied"
 
 
 def test_a_commands_standard_fields_land_on_the_profile_with_its_change() -> None:
