@@ -24,6 +24,7 @@ from functools import partial
 import faust
 
 from core.config.state import ConfigState
+from core.config.view import ConfigView
 from core.worker.services import WorkerServices
 from core.worker.wire import Outputs, decode_event, each_batch, raw_topic
 from schemas.commands import ActionCommand
@@ -99,15 +100,9 @@ async def _process(
     if mark is not None and not services.within_window(mark, envelope):
         mark = None
     duplicate = mark is not None and mark.request_id != envelope.request_id
-    view = services.view
-    outcome = _decide(envelope, view.state, duplicate)
-    # Config written just before this webhook was produced (an integration, its
-    # mapping or an event created a moment ago, or a mapping fixed right before a
-    # replay) may not have reached this worker yet.
-    if (outcome.failure or outcome.history.status == "unmatched") and (
-        await view.wait_synced(event.message.timestamp, read_at)
-    ):
-        outcome = _decide(envelope, view.state, duplicate)
+    outcome = await decide_with_config_synced(
+        services.view, envelope, duplicate, event.message.timestamp, read_at
+    )
 
     for lead, commands in commands_by_lead(outcome.commands).items():
         outputs.add(COMMANDS, lead, commands)
@@ -120,6 +115,24 @@ async def _process(
         marks[(partition, key)] = DedupMark(
             request_id=envelope.request_id, received_at=envelope.received_at
         )
+
+
+async def decide_with_config_synced(
+    view: ConfigView, envelope: WebhookEnvelope, duplicate: bool, moment: float, read_at: float
+) -> Outcome:
+    """The webhook's outcome, decided again if config changed while the worker made
+    sure it had everything written before ``moment`` (the webhook's produce time): an
+    integration, its mapping or an event created a moment ago, or a mapping fixed
+    right before a replay, may not have reached this worker yet. Only a failed or
+    unmatched decision waits; whatever the reader applied meanwhile (during the
+    broker's answer too) counts."""
+    seen = view.changes
+    outcome = _decide(envelope, view.state, duplicate)
+    if outcome.failure or outcome.history.status == "unmatched":
+        await view.wait_synced(moment, read_at)
+        if view.changes != seen:
+            outcome = _decide(envelope, view.state, duplicate)
+    return outcome
 
 
 def commands_by_lead(commands: Sequence[ActionCommand]) -> dict[str, list[ActionCommand]]:

@@ -33,6 +33,9 @@ class ConfigView:
         #: ``time.monotonic()`` when the last completed :meth:`wait_synced` asked the
         #: broker: a webhook read before then is covered by it.
         self._synced_from = float("-inf")
+        #: Config records applied so far: a decision taken while it read ``n`` is stale
+        #: once it reads more.
+        self.changes = 0
 
     @property
     def ready(self) -> bool:
@@ -51,27 +54,31 @@ class ConfigView:
             )
             return
         self.state.apply(key.decode(), record)
+        self.changes += 1
 
     async def start(self, ready_timeout: float = 30.0) -> None:
         await self._reader.start(ready_timeout)
 
-    async def wait_synced(self, moment: float, read_at: float, timeout: float = 5.0) -> bool:
+    async def wait_synced(self, moment: float, read_at: float, timeout: float = 5.0) -> None:
         """Make sure config written before ``moment`` (a webhook's receive time, from
-        another process) is applied here; False when it already was. ``read_at``: this
-        process's ``time.monotonic()`` when it had the webhook in hand.
+        another process) is applied here. ``read_at``: this process's
+        ``time.monotonic()`` when it had the webhook in hand.
 
         Nothing is asked when the reader has been caught up long since ``moment`` (a
         backlog), nor when a sync asked after ``read_at`` (for an earlier webhook of the
         same batch): the webhook was received before either. Otherwise one ListOffsets
         round trip, and a wait only for config written since the reader's last fetch.
         (Sleeping until the reader had been caught up SYNC_LAG_SECONDS after ``moment``
-        held every fresh unmatched webhook, and the rest of its batch, half a second.)"""
+        held every fresh unmatched webhook, and the rest of its batch, half a second.)
+
+        Whether anything changed is :attr:`changes`, compared by the caller: the reader
+        applies records while the broker answers, so "nothing left to read" once it
+        has answered does not mean "nothing new since the caller looked"."""
         if self._reader.caught_up_at >= moment + SYNC_LAG_SECONDS or self._synced_from >= read_at:
-            return False
+            return
         asked = time.monotonic()
-        applied = await self._reader.wait_read_to_end(timeout)
+        await self._reader.wait_read_to_end(timeout)
         self._synced_from = max(self._synced_from, asked)
-        return applied
 
     async def wait_applied(self, partition: int, offset: int, timeout: float = 10.0) -> None:
         await self._reader.wait_applied(partition, offset, timeout)

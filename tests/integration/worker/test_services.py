@@ -4,6 +4,7 @@ and through ClickHouse."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import threading
@@ -15,12 +16,16 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
+from core.config.state import secret_hash
 from core.config.view import SYNC_LAG_SECONDS, ConfigView
 from core.config.writer import ConfigWriter
 from core.kafka import CompactedTopicReader, ensure_topics, new_producer
-from schemas.config import Account
+from schemas.config import Account, Integration, IntegrationMapping, UrlToken
+from schemas.envelope import WebhookEnvelope
+from schemas.mapping import Mapping
 from schemas.topics import CONFIG, WEBHOOKS, TopicSpec
-from schemas.types import Plan, new_id
+from schemas.types import Plan, new_id, utcnow
+from streams.agents import decide_with_config_synced
 from tests.conftest import started_broker, unique_topic
 
 pytestmark = [pytest.mark.kafka]
@@ -141,11 +146,87 @@ async def test_a_config_view_applies_config_written_before_a_webhook_and_asks_on
         assert view.state.account(account.id) == account
         assert asked == 1
         read_at = time.monotonic()  # a batch in hand
-        assert not await view.wait_synced(time.time(), read_at)  # nothing written since
+        changes = view.changes
+        await view.wait_synced(time.time(), read_at)  # nothing written since
         assert asked == 2
-        assert not await view.wait_synced(time.time(), read_at)  # the same batch
-        assert not await view.wait_synced(time.time() - 60, time.monotonic())  # an old one
+        await view.wait_synced(time.time(), read_at)  # the same batch
+        await view.wait_synced(time.time() - 60, time.monotonic())  # an old one
         assert asked == 2
+        assert view.changes == changes
+    finally:
+        await view.stop()
+        await writers_view.stop()
+        await producer.stop()
+
+
+async def test_a_mapping_the_reader_applies_while_the_broker_answers_is_used(
+    bootstrap: str,
+) -> None:
+    """The race a CI run met (tests/integration/worker/test_e2e.py: a replay right
+    after its mapping was fixed was dead-lettered again, "no mapping yet"). The worker
+    decided without the mapping, asked the broker for the config topic's end, and the
+    reader applied the mapping before that answer came: nothing was left to read, and
+    the worker kept its stale decision. Here the mapping is written, and applied, while
+    the broker is being asked, every time."""
+    producer = new_producer(bootstrap)
+    writers_view, view = ConfigView(bootstrap), ConfigView(bootstrap)
+    await producer.start()
+    await writers_view.start()
+    await view.start()
+    consumer = view._reader._offsets
+    assert consumer is not None
+    end_offsets = consumer.end_offsets
+    writer = ConfigWriter(producer, writers_view)
+    account = Account(id=new_id("acc"), name="Loja", plan=Plan.elite, api_key_hash="0" * 64)
+    integration = Integration(
+        id=new_id("int"),
+        account_id=account.id,
+        name="Hotmart",
+        platform="hotmart",
+        tokens=[UrlToken(hash=secret_hash(new_id("tok")))],
+    )
+    mapping = IntegrationMapping(
+        id=integration.id,
+        account_id=account.id,
+        mapping=Mapping(event="event", name="data.buyer.name", phone="data.buyer.checkout_phone"),
+    )
+    fixed = False
+
+    async def mapping_fixed_meanwhile(partitions: Any) -> Any:
+        nonlocal fixed
+        if not fixed:
+            fixed = True
+            metadata = await producer.send_and_wait(
+                CONFIG.name, key=mapping.key.encode(), value=CONFIG.encode(mapping)
+            )
+            await view.wait_applied(metadata.partition, metadata.offset)
+        return await end_offsets(partitions)
+
+    try:
+        await writer.put(account)
+        await writer.put(integration)
+        await view.wait_synced(time.time(), time.monotonic())
+        assert view.state.integration(integration.id) == integration
+        consumer.end_offsets = mapping_fixed_meanwhile  # type: ignore[method-assign]
+        envelope = WebhookEnvelope(
+            request_id=new_id("req"),
+            integration_id=integration.id,
+            account_id=account.id,
+            received_at=utcnow(),
+            content_type="application/json",
+            body=json.dumps(
+                {
+                    "event": "PURCHASE_APPROVED",
+                    "data": {"buyer": {"name": "Ana", "checkout_phone": "11999990001"}},
+                }
+            ).encode(),
+        )
+        outcome = await decide_with_config_synced(
+            view, envelope, False, time.time(), time.monotonic()
+        )
+        assert fixed, "the view did not ask the broker"
+        assert outcome.failure is None, outcome.failure
+        assert (outcome.history.status, outcome.history.phone) == ("unmatched", "+5511999990001")
     finally:
         await view.stop()
         await writers_view.stop()
@@ -202,8 +283,7 @@ async def test_a_config_view_never_takes_a_late_handled_fetch_answer_for_a_fresh
         asyncio.get_running_loop().call_later(0.5, os.kill, own.pid, signal.SIGCONT)
         # Stamped when handled, the stale answer would pass for "caught up since":
         assert view._reader.caught_up_at < written["received"] + SYNC_LAG_SECONDS
-        # so the view asks the broker, and waits for what it holds (True or False says
-        # only whether the reader had it by the time the broker answered).
+        # so the view asks the broker, and waits for what it holds.
         await view.wait_synced(written["received"], time.monotonic())
         assert view.state.account(account.id) == account
     finally:
