@@ -53,6 +53,7 @@ from hookline.embedded.restore import mark_all_stored, restore, take_all_stored_
 from hookline.embedded.supervisor import Supervisor, describe_exit, spawn
 from hookline.health import WORKER_GROUP, describe_group
 from hookline.history.clickhouse import ClickHouse
+from hookline.history.finished import RecentlyStored
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from hookline.runtime import Runtime
@@ -307,9 +308,10 @@ async def run_dev(
         for sock in sockets:
             # The server closes its copy when it stops; the caller's stays listening.
             await web.SockSite(runner, sock.dup()).start()
-        pruner = JournalPruner(journal, store)
+        recently = RecentlyStored()
+        pruner = JournalPruner(journal, store, recently=recently)
         pruner.start()
-        sink = HistorySink(settings, store)
+        sink = HistorySink(settings, store, recently=recently)
         await sink.start()
         port = sockets[0].getsockname()[1]
         settle_gc()  # what exists now lives as long as the process (core/loop.py)

@@ -18,7 +18,12 @@ again next round:
   yet stored) is looked at again the next round, also while webhooks keep coming;
 - a page on which nothing was finished ends the round, and the next round goes on
   after it: entries stuck behind a stopped worker cost one page a round, as before,
-  and finished ones after them are still reached."""
+  and finished ones after them are still reached.
+
+What this process's history sink stored lately (:class:`RecentlyStored`) answers for
+most entries without a query. ClickHouse is asked only about entries that answer does
+not know finished once they are ``ask_after_seconds`` old: stored before a restart,
+stuck, or noted so long ago that the note was dropped."""
 
 from __future__ import annotations
 
@@ -27,7 +32,8 @@ import contextlib
 import logging
 import time
 
-from core.journal import Journal
+from core.journal import Accepted, Journal
+from hookline.history.finished import RecentlyStored
 from hookline.history.store import HistoryStore
 
 log = logging.getLogger(__name__)
@@ -41,9 +47,13 @@ class JournalPruner:
         interval_seconds: float = 5.0,
         page: int = 2000,
         min_age_seconds: float = 1.0,
+        recently: RecentlyStored | None = None,
+        ask_after_seconds: float = 30.0,
     ) -> None:
         self.journal = journal
         self.store = store
+        self.recently = recently
+        self.ask_after_seconds = ask_after_seconds if recently is not None else 0.0
         self.interval_seconds = interval_seconds
         self.page = page
         self.min_age_seconds = min_age_seconds
@@ -64,15 +74,28 @@ class JournalPruner:
                 self._after = entries[-1].seq
             if not entries:
                 return forgotten
-            done = await self.store.completed(
-                [(e.request_id, e.account_id, e.integration_id) for e in entries]
-            )
+            done = await self._finished(entries)
             finished = [e.seq for e in entries if e.request_id in done]
             if finished:
                 await self.journal.forget_accepted(finished)
+                if self.recently is not None:
+                    self.recently.forget(done)
                 forgotten += len(finished)
             if not self._after or not finished:
                 return forgotten
+
+    async def _finished(self, entries: list[Accepted]) -> set[str]:
+        """The request ids of ``entries`` whose processing is entirely stored."""
+        known = self.recently.finished(e.request_id for e in entries) if self.recently else set()
+        ask_before = time.time() - self.ask_after_seconds
+        unknown = [
+            (e.request_id, e.account_id, e.integration_id)
+            for e in entries
+            if e.request_id not in known and e.journaled_at < ask_before
+        ]
+        if not unknown:
+            return known
+        return known | await self.store.completed(unknown)
 
     async def _run(self) -> None:
         while True:

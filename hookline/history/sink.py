@@ -27,6 +27,7 @@ from tenacity import AsyncRetrying, RetryCallState, wait_exponential
 from core import metrics
 from core.kafka import MAX_MESSAGE_BYTES, stamp_fetch_answers_when_sent
 from core.settings import Settings
+from hookline.history.finished import RecentlyStored
 from hookline.history.store import HistoryStore
 from hookline.history.tables import rows_for
 from schemas.history import ConfigChange
@@ -88,9 +89,17 @@ def latest_per_key(records: list[ConsumerRecord]) -> list[ConsumerRecord]:
 class HistorySink:
     consumer_class: type[AIOKafkaConsumer] = AIOKafkaConsumer
 
-    def __init__(self, settings: Settings, store: HistoryStore, group_id: str = GROUP) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: HistoryStore,
+        group_id: str = GROUP,
+        recently: RecentlyStored | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
+        #: Told what each stored batch held (``hookline dev``'s journal pruner reads it).
+        self.recently = recently
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         #: Set by :meth:`drained`: store what is fetched at once, not at the next flush.
@@ -200,6 +209,8 @@ class HistorySink:
     async def _run(self) -> None:
         assert self._consumer is not None
         batch: defaultdict[str, list[list[Any]]] = defaultdict(list)
+        #: The batch's decoded records, for :attr:`recently` once they are stored.
+        items: list[Any] = []
         pending = 0
         deadline = time.monotonic() + self.settings.history_flush_seconds
         while True:
@@ -224,12 +235,17 @@ class HistorySink:
                     if item is not None:
                         table, row = rows_for(item)
                         batch[table].append(row)
+                        if self.recently is not None:
+                            items.append(item)
                         pending += 1
             now = time.monotonic()
             due = now >= deadline or self._draining
             if pending >= self.settings.history_batch_size or (pending and due):
                 await self._flush(batch)
+                if self.recently is not None:
+                    self.recently.stored(items)
                 batch.clear()
+                items.clear()
                 pending = 0
             if not pending and fetched:
                 await self._commit()

@@ -14,6 +14,7 @@ import pytest
 from core.journal import Journal, load_key
 from hookline.embedded.pruner import JournalPruner
 from hookline.history.clickhouse import ClickHouse
+from hookline.history.finished import RecentlyStored
 from hookline.history.store import HistoryStore
 from hookline.history.tables import rows_for
 from schemas.history import CommandResult, WebhookHistory
@@ -104,19 +105,22 @@ def pending(journal: Journal) -> list[str]:
 async def test_finished_means_the_row_every_command_result_and_a_failed_ones_dead_letter(
     store: HistoryStore,
 ) -> None:
-    await store_rows(
-        store,
-        [
-            webhook(1), result(1, 0),  # one of its two commands has no result yet
-            webhook(2), result(2, 0), result(2, 1),
-            webhook(3, "error"),  # failed, its dead letter not stored yet
-            webhook(4, "error"), dead_letter(webhook(4, "error"), 4),
-            webhook(5, "unmatched"),  # nothing to do: the row is all
-        ],
-    )  # fmt: skip
+    """ClickHouse's answer, and the sink's notes of the same rows (what the pruner reads
+    first) agree."""
+    records = [
+        webhook(1), result(1, 0),  # one of its two commands has no result yet
+        webhook(2), result(2, 0), result(2, 1),
+        webhook(3, "error"),  # failed, its dead letter not stored yet
+        webhook(4, "error"), dead_letter(webhook(4, "error"), 4),
+        webhook(5, "unmatched"),  # nothing to do: the row is all
+    ]  # fmt: skip
+    await store_rows(store, records)
     asked = [(rid(n), ACCOUNT, INTEGRATION) for n in range(1, 7)]  # 6: nothing stored
+    recently = RecentlyStored()
+    recently.stored(records)
 
     assert await store.completed(asked) == {rid(2), rid(4), rid(5)}
+    assert recently.finished(a[0] for a in asked) == {rid(2), rid(4), rid(5)}
 
 
 async def test_a_round_forgets_every_finished_entry_page_after_page(
@@ -167,3 +171,38 @@ async def test_entries_younger_than_the_minimum_age_are_not_looked_at(
 
     assert await pruner.prune_round() == 0
     assert len(pending(journal)) == 5
+
+
+class CountedStore(HistoryStore):
+    """The real store, counting the request ids it is asked about."""
+
+    asked: int = 0
+
+    async def completed(self, requests: list[tuple[str, str, str]]) -> set[str]:
+        self.asked += len(requests)
+        return await super().completed(requests)
+
+
+async def test_entries_the_sink_noted_finished_are_forgotten_without_asking_clickhouse(
+    journal: Journal, clickhouse: ClickHouse
+) -> None:
+    """Noted by the sink (the rows are not even in ClickHouse here): forgotten, and
+    ClickHouse asked about nothing; an entry not noted finished is asked about only
+    once it is ``ask_after_seconds`` old (stored before a restart, or stuck)."""
+    store = CountedStore(clickhouse)
+    recently = RecentlyStored()
+    await accept(journal, range(10))
+    recently.stored([r for n in range(6) for r in (webhook(n), result(n, 0), result(n, 1))])
+    recently.stored([webhook(6)])  # 6: its results not stored yet
+    await finish(store, range(8, 10))  # 8, 9: in ClickHouse, not noted (stored before)
+    pruner = JournalPruner(
+        journal, store, page=4, min_age_seconds=0, recently=recently, ask_after_seconds=60
+    )
+
+    assert await pruner.prune_round() == 6
+    assert (store.asked, pending(journal)) == (0, [rid(n) for n in range(6, 10)])
+    assert len(recently) == 1  # the forgotten ones' notes are dropped: 6 is left
+
+    pruner.ask_after_seconds = 0
+    assert await pruner.prune_round() == 2
+    assert (store.asked, pending(journal)) == (4, [rid(6), rid(7)])

@@ -14,15 +14,17 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from core.kafka import new_producer
 from hookline.history.clickhouse import ClickHouse
+from hookline.history.finished import RecentlyStored
 from hookline.history.sink import HistorySink
 from hookline.history.store import HistoryStore
 from schemas.channels import GenericHttpSettings
 from schemas.config import Account, Channel, Integration, UrlToken
-from schemas.history import MessageSent, WebhookHistory
+from schemas.history import CommandResult, MessageSent, WebhookHistory
 from schemas.leads import LeadState
-from schemas.topics import CONFIG, HISTORY, LEADS
+from schemas.topics import CONFIG, DEADLETTER, HISTORY, LEADS
 from schemas.types import Plan, fingerprint, utcnow
 from tests.conftest import new_sink
+from tests.integration.history.records import dead_letter
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 
@@ -106,6 +108,56 @@ async def test_sink_stores_history_leads_messages_and_config(bootstrap: str, cli
             record.key: 0,
             f"integration:int_{account[4:]}": 1,
         }
+
+
+async def test_a_sink_notes_what_it_stored_for_the_journal_pruner(
+    bootstrap: str, clickhouse
+) -> None:
+    """What ``hookline dev``'s pruner reads instead of asking ClickHouse: noted only
+    once stored, so ClickHouse agrees with every note."""
+    account = f"acc_{secrets.token_hex(4)}"
+    matched = WebhookHistory(
+        request_id=f"{account}-1",
+        account_id=account,
+        integration_id="int_1",
+        received_at=utcnow(),
+        status="matched",
+        phone="+5511999999999",
+        command_ids=[f"{account}-c1", f"{account}-c2"],
+    )
+    failed = WebhookHistory(
+        request_id=f"{account}-2",
+        account_id=account,
+        integration_id="int_1",
+        received_at=utcnow(),
+        status="error",
+    )
+    results = [
+        CommandResult(
+            command_id=command_id,
+            account_id=account,
+            integration_id="int_1",
+            request_id=matched.request_id,
+            phone="+5511999999999",
+            type="add_tag",
+            status="applied",
+        )
+        for command_id in matched.command_ids
+    ]
+    ids = [matched.request_id, failed.request_id]
+    async with running_sink(bootstrap, clickhouse) as (store, producer, sink):
+        recently = sink.recently = RecentlyStored()
+        for record in (matched, failed, *results):
+            await producer.send(HISTORY.name, key=b"k", value=HISTORY.encode(record))
+        await producer.send_and_wait(
+            DEADLETTER.name, key=b"int_1", value=DEADLETTER.encode(dead_letter(failed, 7))
+        )
+
+        async def noted():
+            return recently.finished(ids) == set(ids)
+
+        await _eventually(noted)
+        assert await store.completed([(i, account, "int_1") for i in ids]) == set(ids)
 
 
 async def _two(fetch):
