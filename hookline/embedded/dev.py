@@ -235,6 +235,19 @@ async def until_stopped(
             task.cancel()
 
 
+async def forget_finished(pruner: JournalPruner, timeout: float = 10.0) -> None:
+    """The journal's last sweep at a stop (:meth:`JournalPruner.sweep`); what it has
+    not done in ``timeout`` (ClickHouse asked about many stuck entries, or down) the
+    next start publishes again, as before."""
+    try:
+        async with asyncio.timeout(timeout):
+            forgotten = await pruner.sweep()
+    except Exception:
+        log.warning("journal not swept at the stop", exc_info=True)
+    else:
+        log.info("journal swept at the stop", extra={"forgotten": forgotten})
+
+
 async def run_dev(
     settings: Settings, data_dir: Path, host: str, sockets: list[socket.socket]
 ) -> int:
@@ -338,14 +351,18 @@ async def run_dev(
         else:
             await runner.cleanup()
             workers_clean = await workers.stop(timeout=5.0)
-        if sink is not None:
-            # Nothing writes to the broker now. Once the sink stored all it holds, the
-            # next start need not publish the leads again (restore.py).
-            if broker.running and await sink.drained(timeout=10.0) and workers_clean:
-                mark_all_stored(journal_dir)
-            await sink.stop()
         if pruner is not None:
             await pruner.stop()
+        if sink is not None:
+            # Nothing writes to the broker now. Once the sink stored all it holds, the
+            # next start need not publish the leads again (restore.py), nor the webhooks
+            # finished since the pruner's last round.
+            if broker.running and await sink.drained(timeout=10.0):
+                if workers_clean:
+                    mark_all_stored(journal_dir)
+                if pruner is not None:
+                    await forget_finished(pruner)
+            await sink.stop()
         journal.close()
         broker.stop()
         clickhouse.close()

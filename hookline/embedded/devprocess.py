@@ -6,14 +6,17 @@ The child dies with the process that started it (``supervisor.spawn``), and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from core.journal import FRONT_FILE
 from hookline.embedded.broker import free_port
 from hookline.embedded.supervisor import spawn
 
@@ -191,3 +194,11 @@ def query_clickhouse(data_dir: Path, sql: str) -> list[dict]:
         timeout=120,
     )
     return json.loads(out.stdout)
+
+
+def journaled_webhooks(data_dir: Path) -> int:
+    """Accepted webhooks ``hookline dev``'s journal still holds (not yet known finished):
+    what its next start would publish again."""
+    path = data_dir / "journal" / FRONT_FILE
+    with contextlib.closing(sqlite3.connect(path)) as journal:
+        return journal.execute("SELECT count(*) FROM accepted").fetchone()[0]

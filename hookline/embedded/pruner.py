@@ -74,15 +74,35 @@ class JournalPruner:
                 self._after = entries[-1].seq
             if not entries:
                 return forgotten
-            done = await self._finished(entries)
-            finished = [e.seq for e in entries if e.request_id in done]
-            if finished:
-                await self.journal.forget_accepted(finished)
-                if self.recently is not None:
-                    self.recently.forget(done)
-                forgotten += len(finished)
+            finished = await self._forget_finished(entries)
+            forgotten += finished
             if not self._after or not finished:
                 return forgotten
+
+    async def sweep(self) -> int:
+        """Forget every finished entry of the whole journal, however young, however many
+        pages hold nothing finished: run by ``hookline dev`` once its history sink has
+        stored all the broker held at a stop or a broker recycle, so that the next start
+        publishes again only what was not finished (not the last rounds' worth of
+        webhooks, every one processed again and recognised). Not while :meth:`start`'s
+        rounds run."""
+        forgotten, after = 0, 0
+        while True:
+            entries = await asyncio.to_thread(self.journal.accepted, self.page, None, after)
+            if not entries:
+                return forgotten
+            after = entries[-1].seq
+            forgotten += await self._forget_finished(entries)
+
+    async def _forget_finished(self, entries: list[Accepted]) -> int:
+        """Forget those of ``entries`` whose processing is entirely stored; how many."""
+        done = await self._finished(entries)
+        finished = [e.seq for e in entries if e.request_id in done]
+        if finished:
+            await self.journal.forget_accepted(finished)
+            if self.recently is not None:
+                self.recently.forget(done)
+        return len(finished)
 
     async def _finished(self, entries: list[Accepted]) -> set[str]:
         """The request ids of ``entries`` whose processing is entirely stored."""

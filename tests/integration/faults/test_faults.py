@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -24,8 +23,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from core.journal import FRONT_FILE
-from hookline.embedded.devprocess import DevServer
+from hookline.embedded.devprocess import DevServer, journaled_webhooks
 from tests.processes import children, kill9, wait_all_dead
 from tests.provider import ProviderStandIn
 from tests.samples import load_samples
@@ -403,13 +401,6 @@ async def test_worker_stopped_under_load_exits_and_loses_nothing(tmp_path: Path)
         assert not left, f"{name} still running 30 s after SIGTERM"
 
     await each_worker_stopped_under_load(tmp_path, "SIGTERM", sigterm)
-
-
-def journaled_webhooks(data_dir: Path) -> int:
-    """Accepted webhooks ``hookline dev``'s journal still holds (not yet known finished)."""
-    path = data_dir / "journal" / FRONT_FILE
-    with contextlib.closing(sqlite3.connect(path)) as journal:
-        return journal.execute("SELECT count(*) FROM accepted").fetchone()[0]
 
 
 async def test_dev_killed_mid_load_then_restarted(tmp_path: Path) -> None:

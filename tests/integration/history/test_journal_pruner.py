@@ -206,3 +206,21 @@ async def test_entries_the_sink_noted_finished_are_forgotten_without_asking_clic
     pruner.ask_after_seconds = 0
     assert await pruner.prune_round() == 2
     assert (store.asked, pending(journal)) == (4, [rid(6), rid(7)])
+
+
+async def test_a_sweep_forgets_every_finished_entry_however_young_or_far(
+    journal: Journal, clickhouse: ClickHouse
+) -> None:
+    """What ``hookline dev`` runs once its sink has stored everything at a stop: the
+    rounds leave young entries for later and stop at a page with nothing finished; the
+    sweep does neither (here 0-9 wait for a worker that is down, 10-29 are finished,
+    and none is a second old)."""
+    store = CountedStore(clickhouse)
+    recently = RecentlyStored()
+    await accept(journal, range(30))
+    recently.stored([r for n in range(10, 30) for r in (webhook(n), result(n, 0), result(n, 1))])
+    pruner = JournalPruner(journal, store, page=4, recently=recently)
+
+    assert await pruner.prune_round() == 0  # younger than min_age_seconds
+    assert await pruner.sweep() == 20
+    assert (store.asked, pending(journal)) == (0, [rid(n) for n in range(10)])
