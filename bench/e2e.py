@@ -354,6 +354,10 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
     """One round: print its figures and return those :data:`ROUND_FIGURES` sums up."""
     if args.workers is not None:
         os.environ["HOOKLINE_DEV_WORKERS"] = str(args.workers)
+    # No broker recycle unless asked for: one mid-run pauses the pipeline for seconds
+    # and replaces the broker whose processes' CPU is counted (bench/soak.py measures
+    # recycles). The baselines run on the broker the run ended on.
+    os.environ.setdefault("HOOKLINE_BROKER_RECYCLE_MB", "0")
     server = DevServer(data)
     print(f"starting hookline dev in {data} ...", file=sys.stderr)
     server.start()
@@ -389,7 +393,9 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
                 name: seconds - cpu_before[name]
                 for name, seconds in cpu_by_process(processes).items()
             }
-        bootstrap = next(line.split()[-1] for line in server.output if "broker " in line)
+        # The broker it runs on now (a recycle, if asked for, starts another).
+        brokers = [line for line in server.output if line.startswith("hookline dev: broker ")]
+        bootstrap = brokers[-1].split()[-1]
         print("measuring the raw produce baseline ...", file=sys.stderr)
         baseline = await raw_produce_rate(bootstrap, payloads, args.concurrency)
         print("measuring the plain two-stage loop ...", file=sys.stderr)
