@@ -241,9 +241,7 @@ class HistorySink:
             now = time.monotonic()
             due = now >= deadline or self._draining
             if pending >= self.settings.history_batch_size or (pending and due):
-                await self._flush(batch)
-                if self.recently is not None:
-                    self.recently.stored(items)
+                await self._flush(batch, items)
                 batch.clear()
                 items.clear()
                 pending = 0
@@ -252,9 +250,11 @@ class HistorySink:
             if now >= deadline:
                 deadline = now + self.settings.history_flush_seconds
 
-    async def _flush(self, batch: dict[str, list[list[Any]]]) -> None:
+    async def _flush(self, batch: dict[str, list[list[Any]]], items: list[Any]) -> None:
         """Store the batch, retrying for as long as ClickHouse is down: the offsets are
-        committed only once it is stored, so nothing is lost and nothing skipped."""
+        committed only once it is stored, so nothing is lost and nothing skipped.
+        :attr:`recently` is told before the commit: once :meth:`drained` says all is
+        stored, it knows all of it."""
         started = time.perf_counter()
         retrying = AsyncRetrying(
             wait=wait_exponential(multiplier=0.5, max=MAX_RETRY_WAIT_SECONDS),
@@ -265,6 +265,8 @@ class HistorySink:
             with attempt:
                 for table, rows in batch.items():
                     await self.store.write(table, rows)
+        if self.recently is not None:
+            self.recently.stored(items)
         for table, rows in batch.items():
             metrics.HISTORY_ROWS.labels(table).inc(len(rows))
         metrics.HISTORY_FLUSH_SECONDS.observe(time.perf_counter() - started)
