@@ -9,6 +9,8 @@ import os
 import signal
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,6 +117,23 @@ async def test_clickhouse_write_and_read(clickhouse) -> None:
     assert rows == [{"name": "Ana", "tags": ["vip"], "fields": {"a": "1"}}]
 
 
+@asynccontextmanager
+async def writer_and_view(bootstrap: str) -> AsyncIterator[tuple[ConfigWriter, ConfigView]]:
+    """A config writer (with its own view, as the API has) and another process's view
+    of the same topic (a worker's), all started."""
+    producer = new_producer(bootstrap)
+    writers_view, view = ConfigView(bootstrap), ConfigView(bootstrap)
+    await producer.start()
+    await writers_view.start()
+    await view.start()
+    try:
+        yield ConfigWriter(producer, writers_view), view
+    finally:
+        await view.stop()
+        await writers_view.stop()
+        await producer.stop()
+
+
 async def test_a_config_view_applies_config_written_before_a_webhook_and_asks_only_if_needed(
     bootstrap: str,
 ) -> None:
@@ -123,25 +142,20 @@ async def test_a_config_view_applies_config_written_before_a_webhook_and_asks_on
     nothing written since, the answer comes from one ListOffsets, no waiting out a
     margin; the broker is not asked again for the rest of a batch, nor for an old
     webhook (a backlog)."""
-    producer = new_producer(bootstrap)
-    writers_view, view = ConfigView(bootstrap), ConfigView(bootstrap)
-    await producer.start()
-    await writers_view.start()
-    await view.start()
-    consumer = view._reader._offsets
-    assert consumer is not None
-    asked = 0
-    end_offsets = consumer.end_offsets
+    async with writer_and_view(bootstrap) as (writer, view):
+        consumer = view._reader._offsets
+        assert consumer is not None
+        asked = 0
+        end_offsets = consumer.end_offsets
 
-    async def counted(partitions: Any) -> Any:
-        nonlocal asked
-        asked += 1
-        return await end_offsets(partitions)
+        async def counted(partitions: Any) -> Any:
+            nonlocal asked
+            asked += 1
+            return await end_offsets(partitions)
 
-    consumer.end_offsets = counted  # type: ignore[method-assign]
-    try:
+        consumer.end_offsets = counted  # type: ignore[method-assign]
         account = Account(id=new_id("acc"), name="Loja", plan=Plan.elite, api_key_hash="0" * 64)
-        await ConfigWriter(producer, writers_view).put(account)
+        await writer.put(account)
         await view.wait_synced(time.time(), time.monotonic())
         assert view.state.account(account.id) == account
         assert asked == 1
@@ -153,10 +167,6 @@ async def test_a_config_view_applies_config_written_before_a_webhook_and_asks_on
         await view.wait_synced(time.time() - 60, time.monotonic())  # an old one
         assert asked == 2
         assert view.changes == changes
-    finally:
-        await view.stop()
-        await writers_view.stop()
-        await producer.stop()
 
 
 async def test_a_mapping_the_reader_applies_while_the_broker_answers_is_used(
@@ -168,15 +178,6 @@ async def test_a_mapping_the_reader_applies_while_the_broker_answers_is_used(
     reader applied the mapping before that answer came: nothing was left to read, and
     the worker kept its stale decision. Here the mapping is written, and applied, while
     the broker is being asked, every time."""
-    producer = new_producer(bootstrap)
-    writers_view, view = ConfigView(bootstrap), ConfigView(bootstrap)
-    await producer.start()
-    await writers_view.start()
-    await view.start()
-    consumer = view._reader._offsets
-    assert consumer is not None
-    end_offsets = consumer.end_offsets
-    writer = ConfigWriter(producer, writers_view)
     account = Account(id=new_id("acc"), name="Loja", plan=Plan.elite, api_key_hash="0" * 64)
     integration = Integration(
         id=new_id("int"),
@@ -190,47 +191,46 @@ async def test_a_mapping_the_reader_applies_while_the_broker_answers_is_used(
         account_id=account.id,
         mapping=Mapping(event="event", name="data.buyer.name", phone="data.buyer.checkout_phone"),
     )
-    fixed = False
+    envelope = WebhookEnvelope(
+        request_id=new_id("req"),
+        integration_id=integration.id,
+        account_id=account.id,
+        received_at=utcnow(),
+        content_type="application/json",
+        body=json.dumps(
+            {
+                "event": "PURCHASE_APPROVED",
+                "data": {"buyer": {"name": "Ana", "checkout_phone": "11999990001"}},
+            }
+        ).encode(),
+    )
+    async with writer_and_view(bootstrap) as (writer, view):
+        consumer = view._reader._offsets
+        assert consumer is not None
+        end_offsets = consumer.end_offsets
+        fixed = False
 
-    async def mapping_fixed_meanwhile(partitions: Any) -> Any:
-        nonlocal fixed
-        if not fixed:
-            fixed = True
-            metadata = await producer.send_and_wait(
-                CONFIG.name, key=mapping.key.encode(), value=CONFIG.encode(mapping)
-            )
-            await view.wait_applied(metadata.partition, metadata.offset)
-        return await end_offsets(partitions)
+        async def mapping_fixed_meanwhile(partitions: Any) -> Any:
+            nonlocal fixed
+            if not fixed:
+                fixed = True
+                await writer.put(mapping)
+                async with asyncio.timeout(10):  # applied by the worker's view too
+                    while view.state.mapping(integration.id) is None:
+                        await asyncio.sleep(0.01)
+            return await end_offsets(partitions)
 
-    try:
         await writer.put(account)
         await writer.put(integration)
         await view.wait_synced(time.time(), time.monotonic())
         assert view.state.integration(integration.id) == integration
         consumer.end_offsets = mapping_fixed_meanwhile  # type: ignore[method-assign]
-        envelope = WebhookEnvelope(
-            request_id=new_id("req"),
-            integration_id=integration.id,
-            account_id=account.id,
-            received_at=utcnow(),
-            content_type="application/json",
-            body=json.dumps(
-                {
-                    "event": "PURCHASE_APPROVED",
-                    "data": {"buyer": {"name": "Ana", "checkout_phone": "11999990001"}},
-                }
-            ).encode(),
-        )
         outcome = await decide_with_config_synced(
             view, envelope, False, time.time(), time.monotonic()
         )
         assert fixed, "the view did not ask the broker"
         assert outcome.failure is None, outcome.failure
         assert (outcome.history.status, outcome.history.phone) == ("unmatched", "+5511999990001")
-    finally:
-        await view.stop()
-        await writers_view.stop()
-        await producer.stop()
 
 
 async def test_a_config_view_never_takes_a_late_handled_fetch_answer_for_a_fresh_one() -> None:
