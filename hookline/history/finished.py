@@ -43,6 +43,9 @@ class _Progress:
 
 
 class RecentlyStored:
+    """Notes by request id, told by the sink once a batch is stored, read and dropped
+    by the pruner; dropped anyway ``keep_seconds`` after they were first taken."""
+
     def __init__(
         self, keep_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
