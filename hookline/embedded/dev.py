@@ -235,7 +235,7 @@ async def until_stopped(
             task.cancel()
 
 
-async def forget_finished(pruner: JournalPruner, timeout: float = 10.0) -> None:
+async def sweep_journal(pruner: JournalPruner, timeout: float = 10.0) -> None:
     """The journal's last sweep at a stop (:meth:`JournalPruner.sweep`); what it has
     not done in ``timeout`` (ClickHouse asked about many stuck entries, or down) the
     next start publishes again, as before."""
@@ -361,7 +361,7 @@ async def run_dev(
                 if workers_clean:
                     mark_all_stored(journal_dir)
                 if pruner is not None:
-                    await forget_finished(pruner)
+                    await sweep_journal(pruner)
             await sink.stop()
         journal.close()
         broker.stop()
