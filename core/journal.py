@@ -81,13 +81,14 @@ _TOMBSTONE = b""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accepted (
     seq            INTEGER PRIMARY KEY AUTOINCREMENT,
-    topic          TEXT NOT NULL,
-    key            BLOB,
-    value          BLOB NOT NULL,
     request_id     TEXT NOT NULL,
     account_id     TEXT NOT NULL,
     integration_id TEXT NOT NULL,
-    journaled_at   REAL NOT NULL
+    journaled_at   REAL NOT NULL,
+    topic          TEXT NOT NULL,
+    key            BLOB,
+    -- last: the pruner reads the columns above without the envelope's overflow pages
+    value          BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS state (
     topic      TEXT NOT NULL,
@@ -131,17 +132,26 @@ def load_key(
 
 
 @dataclass(frozen=True)
-class Accepted:
-    """One accepted webhook as journaled."""
+class JournaledWebhook:
+    """An accepted webhook's journal entry without its envelope: what the pruner asks
+    ClickHouse about, read without reading and decrypting the envelopes (a page of
+    2,000 holds megabytes of them)."""
 
     seq: int
-    topic: str
-    key: bytes | None
-    value: bytes
     request_id: str
     account_id: str
     integration_id: str
     journaled_at: float
+
+
+@dataclass(frozen=True)
+class Accepted(JournaledWebhook):
+    """One accepted webhook as journaled, its envelope decrypted: what a restore
+    publishes again."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
 
 
 class StateEntry(NamedTuple):
@@ -408,11 +418,28 @@ class Journal:
     ) -> list[Accepted]:
         """Journaled webhooks in acceptance order: the first ``limit`` after
         ``after_seq``, journaled before the time ``before``."""
+        rows = self._accepted_rows(", topic, key, value", limit, before, after_seq)
+        return [
+            Accepted(*ids, topic, key, self._open(topic, key, value))
+            for *ids, topic, key, value in rows
+        ]
+
+    def journaled_webhooks(
+        self, limit: int | None = None, before: float | None = None, after_seq: int = 0
+    ) -> list[JournaledWebhook]:
+        """:meth:`accepted`'s entries without their envelopes."""
+        return [JournaledWebhook(*row) for row in self._accepted_rows("", limit, before, after_seq)]
+
+    def _accepted_rows(
+        self, more: str, limit: int | None, before: float | None, after_seq: int
+    ) -> list[tuple[Any, ...]]:
+        """``accepted`` rows: :class:`JournaledWebhook`'s columns, then ``more`` (a
+        constant: ``", topic, key, value"`` or none)."""
         if not self.path.exists():
             return []
         sql = (
-            "SELECT seq, topic, key, value, request_id, account_id, integration_id,"
-            " journaled_at FROM accepted WHERE seq > ?"
+            f"SELECT seq, request_id, account_id, integration_id, journaled_at{more}"  # noqa: S608 - a constant column list
+            " FROM accepted WHERE seq > ?"
         )
         params: list[Any] = [after_seq]
         if before is not None:
@@ -423,11 +450,7 @@ class Journal:
             sql += " LIMIT ?"
             params.append(limit)
         with contextlib.closing(connect(self.path)) as connection:
-            rows = connection.execute(sql, params).fetchall()
-        return [
-            Accepted(seq, topic, key, self._open(topic, key, value), *rest)
-            for seq, topic, key, value, *rest in rows
-        ]
+            return connection.execute(sql, params).fetchall()
 
 
 def latest_states(

@@ -196,7 +196,7 @@ def query_clickhouse(data_dir: Path, sql: str) -> list[dict]:
     return json.loads(out.stdout)
 
 
-def journaled_webhooks(data_dir: Path) -> int:
+def journaled_webhook_count(data_dir: Path) -> int:
     """Accepted webhooks ``hookline dev``'s journal still holds (not yet known finished):
     what its next start would publish again."""
     path = data_dir / "journal" / FRONT_FILE

@@ -32,7 +32,7 @@ import contextlib
 import logging
 import time
 
-from core.journal import Accepted, Journal
+from core.journal import Journal, JournaledWebhook
 from hookline.history.finished import RecentlyStored
 from hookline.history.store import HistoryStore
 
@@ -67,7 +67,9 @@ class JournalPruner:
         before = time.time() - self.min_age_seconds
         forgotten = 0
         while True:
-            entries = await asyncio.to_thread(self.journal.accepted, self.page, before, self._after)
+            entries = await asyncio.to_thread(
+                self.journal.journaled_webhooks, self.page, before, self._after
+            )
             if len(entries) < self.page:
                 self._after = 0  # the end: the next round starts from the oldest again
             else:
@@ -88,13 +90,14 @@ class JournalPruner:
         rounds run."""
         forgotten, after = 0, 0
         while True:
-            entries = await asyncio.to_thread(self.journal.accepted, self.page, None, after)
+            page = self.journal.journaled_webhooks
+            entries = await asyncio.to_thread(page, self.page, None, after)
             if not entries:
                 return forgotten
             after = entries[-1].seq
             forgotten += await self._forget_finished(entries)
 
-    async def _forget_finished(self, entries: list[Accepted]) -> int:
+    async def _forget_finished(self, entries: list[JournaledWebhook]) -> int:
         """Forget those of ``entries`` whose processing is entirely stored; how many."""
         done = await self._finished(entries)
         finished = [e.seq for e in entries if e.request_id in done]
@@ -104,7 +107,7 @@ class JournalPruner:
                 self.recently.forget(done)
         return len(finished)
 
-    async def _finished(self, entries: list[Accepted]) -> set[str]:
+    async def _finished(self, entries: list[JournaledWebhook]) -> set[str]:
         """The request ids of ``entries`` whose processing is entirely stored."""
         known = self.recently.finished(e.request_id for e in entries) if self.recently else set()
         ask_before = time.time() - self.ask_after_seconds

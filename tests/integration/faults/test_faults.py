@@ -23,7 +23,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from hookline.embedded.devprocess import DevServer, journaled_webhooks
+from hookline.embedded.devprocess import DevServer, journaled_webhook_count
 from tests.processes import children, kill9, wait_all_dead
 from tests.provider import ProviderStandIn
 from tests.samples import load_samples
@@ -419,7 +419,7 @@ async def test_dev_killed_mid_load_then_restarted(tmp_path: Path) -> None:
             first = await wait_complete(account, list(load.accepted), timeout=120)
             assert first.complete == finished_first, first
             deadline = time.monotonic() + 60
-            while journaled_webhooks(data_dir):  # the pruner forgets them within seconds
+            while journaled_webhook_count(data_dir):  # the pruner forgets them within seconds
                 assert time.monotonic() < deadline, "the journal kept finished webhooks"
                 await asyncio.sleep(0.5)
             stop = asyncio.Event()

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from hookline.embedded.devprocess import DevServer, journaled_webhooks, query_clickhouse
+from hookline.embedded.devprocess import DevServer, journaled_webhook_count, query_clickhouse
 from tests.samples import load_samples
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
@@ -221,7 +221,7 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
     assert "hookline dev: stopped" in server.output
     # Every webhook above was finished: the stop's last sweep of the journal left none
     # for the next start to publish and process again.
-    assert journaled_webhooks(server.data_dir) == 0
+    assert journaled_webhook_count(server.data_dir) == 0
 
     rows = query_clickhouse(
         server.data_dir,

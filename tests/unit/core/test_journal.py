@@ -57,6 +57,49 @@ async def test_accepted_webhooks_come_back_in_order_until_forgotten(journal: Jou
     assert [e.request_id for e in page] == ["r2"]
 
 
+async def test_the_pruner_reads_entries_without_their_envelopes(
+    journal: Journal, tmp_path: Path
+) -> None:
+    """The pruner's page: the same entries, paged and cut off the same way, neither read
+    nor decrypted (a journal opened with another key reads them too)."""
+    for n in range(5):
+        await _accept(journal, n)
+    entries = journal.accepted()
+    await journal.forget_accepted([entries[3].seq])
+    stranger = Journal(journal.path, os.urandom(32))
+    light = stranger.journaled_webhooks()
+    assert [
+        (e.seq, e.request_id, e.account_id, e.integration_id, e.journaled_at) for e in light
+    ] == [
+        (e.seq, e.request_id, e.account_id, e.integration_id, e.journaled_at)
+        for e in journal.accepted()
+    ]
+    assert not hasattr(light[0], "value")
+    page = stranger.journaled_webhooks(limit=2, after_seq=entries[0].seq)
+    assert [e.request_id for e in page] == ["r1", "r2"]
+    assert stranger.journaled_webhooks(before=entries[2].journaled_at) == light[:2]
+    assert Journal(tmp_path / "absent.sqlite", os.urandom(32)).journaled_webhooks() == []
+
+
+async def test_a_journal_written_before_the_envelope_went_last_is_read(tmp_path: Path) -> None:
+    """Files written before stop 33 hold the envelope before the ids: read by name."""
+    path = tmp_path / "front.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as old:
+        old.execute(
+            "CREATE TABLE accepted (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL,"
+            " key BLOB, value BLOB NOT NULL, request_id TEXT NOT NULL, account_id TEXT NOT"
+            " NULL, integration_id TEXT NOT NULL, journaled_at REAL NOT NULL)"
+        )
+    journal = Journal(path, load_key(tmp_path)).open_for_writing()
+    try:
+        await _accept(journal, 1)
+        [whole], [light] = journal.accepted(), journal.journaled_webhooks()
+        assert (whole.request_id, whole.value) == ("r1", b'{"body": "hottok=segredo-1"}')
+        assert (light.request_id, light.integration_id) == ("r1", "int_1")
+    finally:
+        journal.close()
+
+
 async def test_state_keeps_the_latest_value_per_key_config_first(journal: Journal) -> None:
     await journal.put_state("hookline.leads", 3, "acc_1:+55", b"v1", 1000)
     await journal.put_state("hookline.leads", 3, "acc_1:+55", b"v2", 2000)
