@@ -64,6 +64,11 @@ def figures(output: str, wanted: dict[str, re.Pattern[str]]) -> dict[str, float]
     return found
 
 
+def _shown(value: float) -> str:
+    """A figure as benchmarks print it: whole past 100 (1,847), three digits below (0.43)."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def parse_figure(text: str) -> tuple[str, re.Pattern[str]]:
     name, _, regex = text.partition("=")
     if not regex:
@@ -117,7 +122,7 @@ def main() -> None:
             a[name] / b[name] for b, a in zip(results["before"], results["after"], strict=True)
         ]
         pairs = ", ".join(
-            f"{b[name]:,.1f} -> {a[name]:,.1f}"
+            f"{_shown(b[name])} -> {_shown(a[name])}"
             for b, a in zip(results["before"], results["after"], strict=True)
         )
         print(

@@ -33,7 +33,7 @@ def test_each_side_runs_in_its_tree_and_the_ratios_are_printed() -> None:
         text=True,
         check=True,
     )
-    assert "side: 2.0 -> 1.0, 2.0 -> 1.0; after/before 0.50, 0.50 (median 0.50)" in done.stdout
+    assert "side: 2 -> 1, 2 -> 1; after/before 0.50, 0.50 (median 0.50)" in done.stdout
     assert "pair 2/2: after" in done.stderr
     assert {p.name for p in REPOSITORY.parent.iterdir()} == before
 
