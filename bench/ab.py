@@ -25,6 +25,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -97,6 +98,8 @@ def main() -> None:
     args = parser.parse_args()
     wanted = dict(args.figure)
 
+    # A SIGTERM (``timeout``) ends the run through the ``finally`` below, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     # Beside this tree, as it is: the benchmarks find the samples in ../shared/samples.
     scratch = Path(tempfile.mkdtemp(prefix=".hookline-ab-", dir=REPO.parent))
     sides = {"before": scratch.with_name(scratch.name + "-before"), "after": REPO}
