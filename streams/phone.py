@@ -155,6 +155,10 @@ def _normalise(raw: Any, region: str) -> PhoneResult:
 #: region joins only with its test: ``tests/unit/streams/test_phone_at_once.py`` compares
 #: every reading of every area code of the regions here with phonenumbers' answer.
 AT_ONCE_REGIONS = frozenset({"BR"})
+#: The separators phonenumbers also reads as punctuation, the only ones
+#: :func:`_valid_at_once` drops: a tab, a line break or most other Unicode spaces make
+#: phonenumbers refuse the number ("not a number"), and so they still do.
+_PUNCTUATION = re.compile(r"[ \u00a0\u3000\-./()\u2010-\u2015]")
 
 
 def _valid_at_once(dialled: str, region: str) -> str | None:
@@ -166,7 +170,7 @@ def _valid_at_once(dialled: str, region: str) -> str | None:
     time: 15 µs to parse, 4 to validate. None: ask phonenumbers."""
     if region not in AT_ONCE_REGIONS:
         return None
-    digits = dialled if _plain_digits(dialled) else _SEPARATORS.sub("", dialled)
+    digits = dialled if _plain_digits(dialled) else _PUNCTUATION.sub("", dialled)
     code, valid = _region_numbers(region)
     if digits.startswith("+"):
         national = digits[1 + len(code) :] if digits.startswith(code, 1) else ""

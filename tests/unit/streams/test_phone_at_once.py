@@ -5,9 +5,12 @@ phonenumbers' own (the slow path's, with no region skipping it)."""
 from __future__ import annotations
 
 import random
+import sys
 
 import phonenumbers
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from streams import phone
 from streams.phone import AT_ONCE_REGIONS, _normalise, _valid_at_once
@@ -69,6 +72,50 @@ def test_every_reading_matches_phonenumbers(region: str, monkeypatch) -> None:
     valid = [raw for raw, r in unprefixed if r.e164 and _is_valid(r.e164)]
     skipped = [raw for raw in valid if _valid_at_once(str(raw), region) is not None]
     assert len(skipped) > 0.99 * len(valid) > 0
+
+
+@pytest.mark.parametrize("region", sorted(AT_ONCE_REGIONS))
+def test_every_separator_is_read_as_phonenumbers_reads_it(region: str, monkeypatch) -> None:
+    """Every character the slow path drops as a separator, in every place: phonenumbers
+    refuses some (a tab, most Unicode spaces), and then so does the fast path."""
+    code, _ = phone._region_numbers(region)
+    separators = [chr(c) for c in range(sys.maxunicode + 1) if phone._SEPARATORS.match(chr(c))]
+    inputs = [
+        spelling
+        for s in separators
+        for spelling in (
+            f"11{s}99999{s}8888",
+            f"+{code}{s}11{s}999998888",
+            f"({s}11) 3333-4444",
+            f"{s}11999998888{s}",
+            f"{code}{s}11999998888",
+        )
+    ]
+    at_once = [_normalise(raw, region) for raw in inputs]
+    monkeypatch.setattr(phone, "AT_ONCE_REGIONS", frozenset())
+    slow = [_normalise(raw, region) for raw in inputs]
+    assert [(raw, a) for raw, a, s in zip(inputs, at_once, slow, strict=True) if a != s] == []
+    assert len(separators) > 30 and any(r.error for r in slow)  # some refused, as before
+
+
+#: What a fuzzed phone is made of: digits, the prefixes, every separator, letters,
+#: extensions and schemes, digits past ASCII.
+_PIECES = [
+    *"0123456789",
+    *"+#x",
+    *(chr(c) for c in range(sys.maxunicode + 1) if phone._SEPARATORS.match(chr(c))),
+    *("00", "55", "+55", "11", "9", "ext", "ramal", "whatsapp:", "tel:", "\u0661", "\uff11"),
+]
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=16).map("".join))
+def test_any_text_gets_phonenumbers_answer(text: str) -> None:
+    region = "BR"
+    at_once = _normalise(text, region)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(phone, "AT_ONCE_REGIONS", frozenset())
+        assert _normalise(text, region) == at_once
 
 
 def test_other_regions_and_doubtful_numbers_ask_phonenumbers() -> None:
