@@ -89,9 +89,9 @@ class JournalPruner:
         webhooks, every one processed again and recognised). Not while :meth:`start`'s
         rounds run."""
         forgotten, after = 0, 0
+        read = self.journal.journaled_webhooks
         while True:
-            page = self.journal.journaled_webhooks
-            entries = await asyncio.to_thread(page, self.page, None, after)
+            entries = await asyncio.to_thread(read, self.page, None, after)
             if not entries:
                 return forgotten
             after = entries[-1].seq
