@@ -35,9 +35,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _beside_repo(side: str) -> Path:
+    """A new empty directory beside this tree, for one side's tree."""
+    return Path(tempfile.mkdtemp(prefix=f".hookline-ab-{side}-", dir=REPO.parent))
+
+
 def extract(rev: str, into: Path) -> None:
-    """The tree of ``rev`` written into ``into``."""
-    into.mkdir(parents=True)
+    """The tree of ``rev`` written into ``into`` (an empty directory)."""
     archive = subprocess.run(
         ["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True
     ).stdout
@@ -101,10 +105,9 @@ def main() -> None:
     # A SIGTERM (``timeout``) ends the run through the ``finally`` below, as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     # Beside this tree, as it is: the benchmarks find the samples in ../shared/samples.
-    scratch = Path(tempfile.mkdtemp(prefix=".hookline-ab-", dir=REPO.parent))
-    sides = {"before": scratch.with_name(scratch.name + "-before"), "after": REPO}
+    sides = {"before": _beside_repo("before"), "after": REPO}
     if args.after:
-        sides["after"] = scratch.with_name(scratch.name + "-after")
+        sides["after"] = _beside_repo("after")
     try:
         extract(args.before, sides["before"])
         if args.after:
@@ -116,8 +119,9 @@ def main() -> None:
                 print(f"pair {pair + 1}/{args.pairs}: {side} ...", file=sys.stderr, flush=True)
                 results[side].append(figures(run(sides[side], args.command), wanted))
     finally:
-        for path in (scratch, *(p for p in sides.values() if p != REPO)):
-            shutil.rmtree(path, ignore_errors=True)
+        for path in sides.values():
+            if path != REPO:
+                shutil.rmtree(path, ignore_errors=True)
 
     print(f"{' '.join(args.command)}: before {args.before}, after {args.after or 'working tree'}")
     for name in wanted:
