@@ -50,6 +50,8 @@ def _spellings(national: str, code: str) -> list[str | int]:
 
 
 PREFIXED = 2
+#: Every character the slow path drops as a separator.
+SEPARATORS = [chr(c) for c in range(sys.maxunicode + 1) if phone._SEPARATORS.match(chr(c))]
 
 
 @pytest.mark.parametrize("region", sorted(AT_ONCE_REGIONS))
@@ -79,10 +81,9 @@ def test_every_separator_is_read_as_phonenumbers_reads_it(region: str, monkeypat
     """Every character the slow path drops as a separator, in every place: phonenumbers
     refuses some (a tab, most Unicode spaces), and then so does the fast path."""
     code, _ = phone._region_numbers(region)
-    separators = [chr(c) for c in range(sys.maxunicode + 1) if phone._SEPARATORS.match(chr(c))]
     inputs = [
         spelling
-        for s in separators
+        for s in SEPARATORS
         for spelling in (
             f"11{s}99999{s}8888",
             f"+{code}{s}11{s}999998888",
@@ -95,7 +96,7 @@ def test_every_separator_is_read_as_phonenumbers_reads_it(region: str, monkeypat
     monkeypatch.setattr(phone, "AT_ONCE_REGIONS", frozenset())
     slow = [_normalise(raw, region) for raw in inputs]
     assert [(raw, a) for raw, a, s in zip(inputs, at_once, slow, strict=True) if a != s] == []
-    assert len(separators) > 30 and any(r.error for r in slow)  # some refused, as before
+    assert len(SEPARATORS) > 30 and any(r.error for r in slow)  # some refused, as before
 
 
 #: What a fuzzed phone is made of: digits, the prefixes, every separator, letters,
@@ -103,7 +104,7 @@ def test_every_separator_is_read_as_phonenumbers_reads_it(region: str, monkeypat
 _PIECES = [
     *"0123456789",
     *"+#x",
-    *(chr(c) for c in range(sys.maxunicode + 1) if phone._SEPARATORS.match(chr(c))),
+    *SEPARATORS,
     *("00", "55", "+55", "11", "9", "ext", "ramal", "whatsapp:", "tel:", "\u0661", "\uff11"),
 ]
 
