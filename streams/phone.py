@@ -4,7 +4,8 @@ Rules, in order (``region`` is the integration's default region, BR unless set):
 
 1. Input must be a ``str`` or an ``int`` (an integral ``float`` is accepted as
    an int; ``bool``, ``None``, lists and dicts are errors). Spaces, dashes,
-   dots, slashes and parentheses are ignored.
+   dots, slashes and parentheses are ignored; a space is any Unicode whitespace (a
+   tab, a line break, a thin or narrow no-break space from a copied number).
 2. ``+`` starts an international number and is kept as is: ``+14133881111``.
 3. ``00`` is read as the international prefix: ``0055 11 99999-9999`` ->
    ``+5511999999999``. Brazil dials abroad as ``00`` + carrier code + country
@@ -56,6 +57,10 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
 
 _SEPARATORS = re.compile(r"[\s\-./()\u2010-\u2015]")
+#: Any Unicode whitespace. phonenumbers reads only a few spaces as punctuation and calls
+#: a number with a tab, a line break or a thin space in it "not a number"; a person
+#: reading the form sees a space, so :func:`_dial_text` makes each such run one.
+_WHITESPACE = re.compile(r"\s+")
 #: ``whatsapp:+55...`` (Twilio), ``tel:``/``sms:`` URIs: an address of a phone, not letters.
 _SCHEME = re.compile(r"^(?:whatsapp|wa|tel|sms|callto)\s*:\s*", re.IGNORECASE)
 #: A trailing extension: ``ext. 123``, ``extension 4``, ``x123``, ``ramal 12``, ``#12``.
@@ -155,10 +160,9 @@ def _normalise(raw: Any, region: str) -> PhoneResult:
 #: region joins only with its test: ``tests/unit/streams/test_phone_at_once.py`` compares
 #: every reading of every area code of the regions here with phonenumbers' answer.
 AT_ONCE_REGIONS = frozenset({"BR"})
-#: The separators phonenumbers also reads as punctuation, the only ones
-#: :func:`_valid_at_once` drops: a tab, a line break or most other Unicode spaces make
-#: phonenumbers refuse the number ("not a number"), and so they still do.
-_PUNCTUATION = re.compile(r"[ \u00a0\u3000\-./()\u2010-\u2015]")
+#: The separators :func:`_valid_at_once` drops, which phonenumbers reads as punctuation
+#: too (whitespace is a plain space by then: :func:`_dial_text`).
+_PUNCTUATION = re.compile(r"[ \-./()\u2010-\u2015]")
 
 
 def _valid_at_once(dialled: str, region: str) -> str | None:
@@ -219,10 +223,11 @@ def _plain_digits(text: str) -> bool:
 
 
 def _dial_text(text: str) -> str:
-    """The number without a channel prefix or an extension; letters left are refused."""
+    """The number without a channel prefix or an extension, its whitespace plain spaces;
+    letters left are refused."""
     if _plain_digits(text):
         return text
-    text = _SCHEME.sub("", text.strip())
+    text = _SCHEME.sub("", _WHITESPACE.sub(" ", text.strip()))
     text = _EXTENSION.sub("", text)
     if _LETTER.search(text):
         raise _Refused("has letters (not a phone number; vanity letters are never converted)")

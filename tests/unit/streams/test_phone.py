@@ -1,4 +1,5 @@
 import dataclasses
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -52,6 +53,34 @@ def test_normalises_to_e164(raw, e164):
 
 def _text(raw):
     return str(int(raw)) if isinstance(raw, float) else str(raw).strip()
+
+
+#: Every character Python calls whitespace: tabs, line breaks and every Unicode space.
+WHITESPACE = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+
+
+@pytest.mark.parametrize(
+    ("spaced", "region", "e164"),
+    [
+        ("11{s}99999-8888", "BR", "+5511999998888"),
+        ("+55{s}11{s}3333{s}4444", "BR", "+551133334444"),
+        ("(11){s}99999{s}8888", "BR", "+5511999998888"),
+        ("+1{s}415{s}555{s}2671", "BR", "+14155552671"),
+        ("020{s}7946{s}0958", "GB", "+442079460958"),
+    ],
+)
+def test_any_unicode_whitespace_is_a_space(spaced, region, e164):
+    """Rule 1: a tab, a line break, a thin or a narrow no-break space (a number copied
+    from a document or a chat) is a space, never "not a number"."""
+    assert len(WHITESPACE) > 20
+    for s in WHITESPACE:
+        raw = spaced.format(s=s)
+        assert normalise_phone(raw, region) == PhoneResult(e164, raw), repr(s)
+
+
+def test_whitespace_never_joins_two_numbers():
+    """Two numbers on two lines are no longer one than with a space between them."""
+    assert normalise_phone("11 98765-4321\n21 99999-8888").error == "too long"
 
 
 def test_default_region_is_br():
