@@ -34,7 +34,6 @@ with what the platform's preset mapping finds in the same payload: agreement, no
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.samples import samples_dir
 from core.body import parse_body
 from core.sources import SourceError, lower_keys, read_source
 from hookline.discovery.detect import detect_platform
@@ -61,13 +61,6 @@ REQUEST_HEADERS: dict[str, dict[str, str]] = {
         "X-Shopify-Shop-Domain": "jsmith.myshopify.com",
     },
 }
-
-
-def samples_dir() -> Path:
-    configured = os.environ.get("HOOKLINE_SAMPLES_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 
 @dataclass

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.baseline_loop import plain_two_stage
 from bench.loadgen import Connection
 from bench.procs import cpu_seconds
+from bench.samples import samples_dir
 from bench.workdir import add_keep_data, work_dir
 from hookline.embedded.devprocess import DevServer, query_clickhouse
 
@@ -55,9 +56,7 @@ PLAIN_MAPPING = {
     "phone": "data.buyer.checkout_phone",
 }
 
-SAMPLE = (
-    Path(__file__).resolve().parents[2] / "shared" / "samples" / "hotmart__PURCHASE_CANCELED.json"
-)
+SAMPLE = samples_dir() / "hotmart__PURCHASE_CANCELED.json"
 
 
 def cpu_by_process(pids: dict[str, int]) -> dict[str, float]:

@@ -13,16 +13,14 @@ says otherwise. Locally a missing directory skips the tests that need it; with
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.samples import samples_dir
 from tests.ci import in_ci, unavailable
-
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 
 @dataclass(frozen=True)
@@ -40,10 +38,6 @@ class Sample:
         if isinstance(self.body, str):
             return self.body.encode("utf-8")
         return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
-
-
-def samples_dir() -> Path:
-    return Path(os.environ.get("HOOKLINE_SAMPLES_DIR") or DEFAULT_DIR)
 
 
 def require_samples_dir() -> Path:

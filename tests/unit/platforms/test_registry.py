@@ -15,7 +15,8 @@ import jmespath
 import pytest
 
 import platforms
-from bench.discovery import load_samples, samples_dir
+from bench.discovery import load_samples
+from bench.samples import samples_dir
 from core.body import parse_body
 from core.sources import lower_keys, read_source
 from ingest.verify import check_platform_schemes, scheme_names
