@@ -214,6 +214,17 @@ async def raw_produce_rate(bootstrap: str, payloads: list[bytes], concurrency: i
         await producer.stop()
 
 
+async def partition_count(bootstrap: str, topic: str) -> int:
+    from core.kafka import new_producer
+
+    producer = new_producer(bootstrap)
+    await producer.start()
+    try:
+        return len(await producer.partitions_for(topic))
+    finally:
+        await producer.stop()
+
+
 def applied_webhooks(data: Path, integration_id: str) -> list[dict]:
     """From ``hookline dev``'s ClickHouse in ``data`` (after it stopped): each webhook of
     the integration whose commands were applied, as ``received`` (gateway) and
@@ -398,8 +409,11 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
         print("measuring the raw produce baseline ...", file=sys.stderr)
         baseline = await raw_produce_rate(bootstrap, payloads, args.concurrency)
         print("measuring the plain two-stage loop ...", file=sys.stderr)
+        # On as many partitions as the pipeline's webhooks topic: the embedded broker's
+        # cost is per record batch, so the count weighs on both alike.
+        partitions = await partition_count(bootstrap, "hookline.webhooks")
         broker_cpu, loop_cpu = cpu_seconds(processes["broker"]), time.process_time()
-        plain = await plain_two_stage(bootstrap, payloads, PLAIN_MAPPING)
+        plain = await plain_two_stage(bootstrap, payloads, PLAIN_MAPPING, partitions)
         plain_cpu = {
             "loop": time.process_time() - loop_cpu,
             "broker": cpu_seconds(processes["broker"]) - broker_cpu,
@@ -442,7 +456,8 @@ async def run(args: argparse.Namespace, data: Path) -> dict[str, float]:
     )
     processed_rate = len(rows) / span
     print(
-        f"baseline plain two-stage aiokafka loop (same broker): {plain:,.0f} webhooks/s"
+        f"baseline plain two-stage aiokafka loop (same broker, {partitions} partitions a"
+        f" topic like the pipeline's): {plain:,.0f} webhooks/s"
         f"  -> worker/plain ratio {processed_rate / plain:.2f}"
     )
     # CPU per webhook (user + system), from the resume (without --backlog: the first

@@ -14,7 +14,7 @@ import logging
 import random
 import struct
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -44,9 +44,13 @@ def topic_configs(spec: TopicSpec, replication_factor: int = 1) -> dict[str, str
 
 
 async def ensure_topics(
-    bootstrap: str, specs: Iterable[TopicSpec] = ALL_TOPICS, replication_factor: int = 1
+    bootstrap: str,
+    specs: Iterable[TopicSpec] = ALL_TOPICS,
+    replication_factor: int = 1,
+    partitions: Mapping[str, int] | None = None,
 ) -> None:
-    """Create topics with explicit partition counts; existing ones are left alone.
+    """Create topics with explicit partition counts (``partitions`` by topic name, else
+    each spec's); existing ones are left alone.
 
     With ``replication_factor`` > 1 (production: 3), a write acknowledged with
     acks=all is on at least ``replication_factor - 1`` brokers (min.insync.replicas):
@@ -60,7 +64,10 @@ async def ensure_topics(
                 await admin.create_topics(
                     [
                         NewTopic(
-                            spec.name, spec.partitions, replication_factor, topic_configs=configs
+                            spec.name,
+                            (partitions or {}).get(spec.name, spec.partitions),
+                            replication_factor,
+                            topic_configs=configs,
                         )
                     ]
                 )

@@ -72,13 +72,23 @@ class WorkerServices(mode.Service):
         )
         self.http: aiohttp.ClientSession | None = None
         self.ready = asyncio.Event()
-        #: This process's share of the commands topic's partitions: the part of each
-        #: account's message rate it may use (``actions/pacing.py``).
-        self.commands_share = 1.0
+        self._commands_owned = 0
+        #: The topic's own count, known once started: the embedded broker's may be
+        #: below the declared one (``hookline/embedded/partitions.py``).
+        self._commands_partitions = COMMANDS.partitions
         self._preload: asyncio.Future[None] | None = None
         # A revoked partition's state may be written by its next owner: forget it.
         app.on_partitions_revoked.connect(self._on_revoked)
         app.on_partitions_assigned.connect(self._on_assigned)
+
+    @property
+    def commands_share(self) -> float:
+        """This process's share of the commands topic's partitions: the part of each
+        account's message rate it may use (``actions/pacing.py``); all of it until it
+        is assigned some."""
+        if not self._commands_owned:
+            return 1.0
+        return self._commands_owned / self._commands_partitions
 
     @property
     def stores(self) -> tuple[PartitionStore[Any], ...]:
@@ -104,8 +114,7 @@ class WorkerServices(mode.Service):
         """``assigned`` is this process's whole assignment after a rebalance. Its store
         partitions start loading now, in the background, rather than when their first
         event comes: that event would wait for the load."""
-        owned = sum(1 for tp in assigned if tp.topic == COMMANDS.name)
-        self.commands_share = max(owned, 1) / COMMANDS.partitions
+        self._commands_owned = sum(1 for tp in assigned if tp.topic == COMMANDS.name)
         partitions = {
             store: sorted(tp.partition for tp in assigned if tp.topic == store.source.name)
             for store in self.stores
@@ -147,6 +156,7 @@ class WorkerServices(mode.Service):
             linger_ms=0,
         )
         await self.producer.start()
+        self._commands_partitions = len(await self.producer.partitions_for(COMMANDS.name))
         for store in self.stores:
             await store.start(self.producer)
         await self.view.start()

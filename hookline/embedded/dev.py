@@ -48,6 +48,7 @@ from core.kafka import ensure_topics, new_producer
 from core.loop import settle_gc
 from core.settings import Settings
 from hookline.embedded.broker import EmbeddedBroker
+from hookline.embedded.partitions import topic_partitions
 from hookline.embedded.pruner import JournalPruner
 from hookline.embedded.restore import mark_all_stored, restore, take_all_stored_mark
 from hookline.embedded.supervisor import Supervisor, describe_exit, spawn
@@ -295,7 +296,10 @@ async def run_dev(
         **server_options(settings),
     )
     try:
-        await asyncio.gather(ensure_topics(broker.bootstrap), clickhouse.migrate())
+        partitions = topic_partitions(journal_dir, settings.dev_workers)
+        await asyncio.gather(
+            ensure_topics(broker.bootstrap, partitions=partitions), clickhouse.migrate()
+        )
         store = HistoryStore(clickhouse)
         # The broker starts empty: refill it from the journal before anything reads it.
         producer = new_producer(broker.bootstrap)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
+from core.kafka import new_producer
 from hookline.embedded.devprocess import DevServer, journaled_webhook_count, query_clickhouse
 from tests.samples import load_samples
 
@@ -237,8 +238,14 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
     )
     assert leads == [{"tags": ["compra-cancelada"]}]
 
+    # The embedded broker's topics got a partition per worker (hookline dev's default
+    # two), recorded with the journals; the restart makes them so again.
+    recorded = json.loads((server.data_dir / "journal" / "partitions.json").read_text())
+    assert recorded["hookline.webhooks"] == recorded["hookline.commands"] == 2
+
     # Restart on the same data: config and leads come back from ClickHouse.
     with _running(server):
+        assert await _partitions(server, "hookline.commands") == 2
         async with aiohttp.ClientSession() as session:
             api = Api(session, server.base, api.headers["Authorization"].split()[1])
             assert (await api.call("GET", lead_path, 200))["tags"] == ["compra-cancelada"]
@@ -248,6 +255,17 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
             messages = await _eventually(lambda: _at_least(api, lead_path, 2))
             assert len(messages) == 2
             assert (await api.call("GET", lead_path, 200))["tags"] == ["compra-cancelada"]
+
+
+async def _partitions(server: DevServer, topic: str) -> int:
+    """How many partitions ``topic`` has on the running ``hookline dev``'s broker."""
+    bootstrap = [line for line in server.output if line.startswith("hookline dev: broker ")]
+    producer = new_producer(bootstrap[-1].split()[-1])
+    await producer.start()
+    try:
+        return len(await producer.partitions_for(topic))
+    finally:
+        await producer.stop()
 
 
 async def _messages(api: Api, lead_path: str) -> list:
