@@ -28,7 +28,11 @@ from core.settings import Settings
     "--workers",
     type=click.IntRange(1, 8),
     default=None,
-    help="Worker processes, about a core each under load [default: HOOKLINE_DEV_WORKERS or 2].",
+    help=(
+        "Worker processes, about a core each under load [default: HOOKLINE_DEV_WORKERS or 2]."
+        " A new data directory's topics get as many partitions, kept for good: more"
+        " workers on it later stay idle."
+    ),
 )
 def dev(port: int, host: str, data_dir: Path, workers: int | None) -> None:
     """Run the whole pipeline on this machine (embedded broker and ClickHouse).

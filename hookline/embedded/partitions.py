@@ -57,7 +57,9 @@ def topic_partitions(journal_dir: Path, workers: int) -> dict[str, int]:
     partitions = {**declared(at_most=workers), **recorded}
     if workers > partitions[WEBHOOKS.name]:
         log.warning(
-            "more workers than partitions: the extra ones stay idle",
+            "more workers than partitions: the extra ones stay idle. The count was fixed"
+            " at this data directory's first start; a new one started with as many"
+            " workers gets as many partitions",
             extra={
                 "workers": workers,
                 "partitions": partitions[WEBHOOKS.name],
