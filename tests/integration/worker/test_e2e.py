@@ -15,7 +15,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from core.kafka import new_producer
+from bench.e2e import partition_count
 from hookline.embedded.devprocess import DevServer, journaled_webhook_count, query_clickhouse
 from tests.samples import load_samples
 
@@ -260,12 +260,7 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
 async def _partitions(server: DevServer, topic: str) -> int:
     """How many partitions ``topic`` has on the running ``hookline dev``'s broker."""
     bootstrap = [line for line in server.output if line.startswith("hookline dev: broker ")]
-    producer = new_producer(bootstrap[-1].split()[-1])
-    await producer.start()
-    try:
-        return len(await producer.partitions_for(topic))
-    finally:
-        await producer.stop()
+    return await partition_count(bootstrap[-1].split()[-1], topic)
 
 
 async def _messages(api: Api, lead_path: str) -> list:
