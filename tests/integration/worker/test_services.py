@@ -290,3 +290,35 @@ async def test_a_config_view_never_takes_a_late_handled_fetch_answer_for_a_fresh
         os.kill(own.pid, signal.SIGCONT)
         await view.stop()
         own.stop()
+
+
+async def test_a_workers_send_share_counts_the_commands_topics_own_partitions(tmp_path) -> None:
+    """``hookline dev`` gives the commands topic a partition per worker, fewer than
+    declared (hookline/embedded/partitions.py): a worker owning one of two partitions
+    may use half of each account's message rate, not one partition's share of the
+    declared count (with two workers, a quarter of the rate in all)."""
+    import faust
+
+    from core.settings import Settings
+    from core.worker.services import WorkerServices
+    from schemas.topics import COMMANDS
+
+    broker = started_broker()  # its own: the session broker's topics have the declared counts
+    try:
+        await ensure_topics(broker.bootstrap, partitions={COMMANDS.name: 2})
+        settings = Settings(
+            bootstrap_servers=broker.bootstrap, embedded_broker=True, journal_dir=tmp_path
+        )
+        services = WorkerServices(
+            faust.App("share-test", broker=f"kafka://{broker.bootstrap}"), settings
+        )
+        assert services.commands_share == 1.0  # not assigned yet: all of it
+        await services.on_start()
+        try:
+            assigned = {TopicPartition(COMMANDS.name, 1), TopicPartition(WEBHOOKS.name, 1)}
+            await services._on_assigned(None, assigned)
+            assert services.commands_share == 0.5
+        finally:
+            await services.on_stop()
+    finally:
+        broker.stop()
