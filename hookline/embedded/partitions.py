@@ -5,9 +5,10 @@ Why fewer than on Apache Kafka: tansu's cost is per record batch. Every batch it
 writes, and every batch it hands to a reader, costs it tens of microseconds, and a
 produce request holds at most one batch per partition. With 8 partitions a topic, the
 records produced together at 1,000 webhooks/s spread over 8 batches; with 2, over 2.
-``bench/e2e.py --webhooks 15000 --rate 1000``, two rounds each, one session: the
-broker took 481-494 µs of CPU a webhook with 8 partitions a topic, 393-399 with 4,
-317-323 with 2; the end-to-end p99 went from 205-227 ms to 168-178.
+``bench/e2e.py --webhooks 15000 --rate 1000``, three pairs alternating with the commit
+before (stop 34, docs/performance.md): the broker took 351-360 µs of CPU a webhook with
+2 partitions a topic against 481-499 with 8, and the end-to-end p99 went from 208-218
+ms to 147-157.
 
 So a new data directory gets a partition per worker (``HOOKLINE_DEV_WORKERS``): the
 parallelism ``hookline dev`` runs with, never more than ``schemas/topics.py`` declares
