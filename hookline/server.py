@@ -5,11 +5,14 @@ every route shares: request id, access log, JSON errors (``core/http.py``)."""
 from __future__ import annotations
 
 import asyncio
+import socket
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from core.http import ACCESS_LOG, DRAINING, request_context
+from core.listen import refuse_new_connections
 from core.settings import Settings
 from hookline.health import add_health_routes
 from hookline.runtime import RUNTIME, Runtime, runtime_context
@@ -65,15 +68,23 @@ def build_http_app(runtime: Runtime, *, gateway: bool = True, api: bool = True) 
     return app
 
 
-async def stop_serving(runner: web.AppRunner, settle_seconds: float = 0.2) -> None:
+async def stop_serving(
+    runner: web.AppRunner, closing: Sequence[socket.socket] = (), settle_seconds: float = 0.2
+) -> None:
     """Stop accepting connections, give those just accepted ``settle_seconds`` for their
     request to arrive and be answered (closing its connection: the app is draining),
     then stop the server. aiohttp closes at once a connection with no request yet, and
     a platform writing one down it then sees an error (about eight a ``hookline dev``
-    recycle, in ``test_broker_recycle``). New connections meanwhile wait in the port's
-    queue when the socket is someone else's (``hookline dev``'s, open through a recycle:
-    ``listener.py``), and are refused otherwise, for the platform to retry."""
+    recycle, in ``test_broker_recycle``).
+
+    ``closing``: the listening sockets, when they close after this (the caller's). New
+    connections to them are refused from the start, and the server first accepts and
+    answers those the kernel had queued, which closing the socket would reset
+    (``core/listen.py``). Sockets that stay open (``hookline dev``'s, through a
+    recycle: ``listener.py``) are not passed: new connections wait in their queue."""
     runner.app[DRAINING].set()  # if the caller's drain has not begun already
+    if closing and refuse_new_connections(list(closing)):
+        await asyncio.sleep(settle_seconds)  # the server accepts what was queued
     for site in list(runner.sites):
         await site.stop()
     await asyncio.sleep(settle_seconds)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from core import embedded_fetch
 from core.http import DRAINING
+from core.listen import bind
 from core.logs import setup_logging
 from core.loop import run, settle_gc_on_startup
 from core.settings import Settings
@@ -34,9 +35,11 @@ def _serve(gateway: bool, api: bool, host: str, port: int) -> None:
         stopping = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
+        sockets = bind(host, port)
         try:
             await runner.setup()
-            await web.TCPSite(runner, host, port).start()
+            for sock in sockets:
+                await web.SockSite(runner, sock).start()
             await stopping.wait()
             # SIGTERM: serve on for the drain (/readyz 503, answers closing their
             # connections), stop accepting, let in-flight requests finish (up to the
@@ -44,7 +47,9 @@ def _serve(gateway: bool, api: bool, host: str, port: int) -> None:
             app[DRAINING].set()
             await asyncio.sleep(settings.shutdown_drain_seconds)
         finally:
-            await stop_serving(runner)
+            await stop_serving(runner, closing=sockets)
+            for sock in sockets:
+                sock.close()
 
     run(serve(), settings.event_loop)
 

@@ -351,7 +351,9 @@ async def run_dev(
         if broker.running:
             runner.app[DRAINING].set()  # answers close their connections from now
             workers_clean = await workers.stop(timeout=20.0)
-            await stop_serving(runner)
+            # The sockets stay open through a recycle, queuing what comes meanwhile;
+            # otherwise they close after this (hookline/cli/dev.py).
+            await stop_serving(runner, closing=() if status == RECYCLE else sockets)
         else:
             await runner.cleanup()
             workers_clean = await workers.stop(timeout=5.0)

@@ -4,14 +4,16 @@ A recycle stops everything in order and starts the same program again in the sam
 process (``os.execv``, ``hookline/cli/dev.py``): a few seconds without a server.
 Had the port been closed meanwhile, every platform delivering then would have been
 refused (connection refused) and left to retry. Instead the sockets stay open and
-listening through the exec: the kernel completes new connections and queues them
-(up to :data:`BACKLOG`, beyond which it drops SYNs, which clients send again), and the
-restarted program adopts the same sockets and answers them. A platform sees a slow
+listening through the exec: the kernel completes new connections and queues them (up
+to ``core.listen.BACKLOG``, beyond which it drops SYNs, which clients send again), and
+the restarted program adopts the same sockets and answers them. A platform sees a slow
 answer, not an error.
 
 Open connections are another matter: the old server drains them before it stops
 (``stop_serving`` in ``hookline/server.py``: its answers close their connections, and
-requests already in progress finish, ``Settings.shutdown_timeout_seconds``).
+requests already in progress finish, ``Settings.shutdown_timeout_seconds``). On the
+last stop (no recycle) the sockets close, so new connections are refused first and the
+queued ones answered (``core/listen.py``).
 
 The sockets pass through the exec as inherited file descriptors named in
 :data:`FDS_ENV`; children (broker, workers) never inherit them (``subprocess`` closes
@@ -23,20 +25,19 @@ from __future__ import annotations
 import os
 import socket
 
+from core.listen import bind
+
 #: The environment variable that hands the listening sockets' descriptors to the
 #: program started again by the exec: comma-separated numbers.
 FDS_ENV = "HOOKLINE_DEV_LISTEN_FDS"
-#: Connections the kernel queues while no server accepts (capped by
-#: net.core.somaxconn): a recycle's seconds at a few hundred webhooks a second.
-BACKLOG = 4096
 
 
 def listening_sockets(host: str, port: int) -> list[socket.socket]:
     """The sockets handed over by the program before the exec when they listen on
-    ``port`` (any, for port 0); else new ones bound to every address of ``host``, as
-    aiohttp's TCPSite binds them (``loop.create_server``)."""
+    ``port`` (any, for port 0); else new ones bound to every address of ``host``
+    (``core/listen.py``)."""
     adopted = _adopt(os.environ.pop(FDS_ENV, ""), port)
-    return adopted or _bind(host, port)
+    return adopted or bind(host, port)
 
 
 def hand_over(sockets: list[socket.socket]) -> None:
@@ -60,25 +61,4 @@ def _adopt(fds: str, port: int) -> list[socket.socket]:
         for sock in sockets:  # listening elsewhere: another --port this time
             sock.close()
         return []
-    return sockets
-
-
-def _bind(host: str, port: int) -> list[socket.socket]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    sockets: list[socket.socket] = []
-    try:
-        for family, kind, proto, _, address in dict.fromkeys(infos):
-            sock = socket.socket(family, kind, proto)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                # As asyncio does: each address family gets its own socket.
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.bind(address)
-            sock.listen(BACKLOG)
-            sock.setblocking(False)
-    except OSError:
-        for sock in sockets:
-            sock.close()
-        raise
     return sockets

@@ -250,7 +250,12 @@ async def test_the_gateway_drains_on_sigterm_and_cuts_no_request_off(bootstrap: 
     drain, ``/readyz`` answering 503 (``draining``) and every answer closing its
     connection; then it stops accepting and exits. Clients posting on kept-alive
     connections throughout see 200s, then refused connections (the process gone), and
-    never a connection closed under a request; every 200 is on the topic."""
+    never a connection closed under a request; every 200 is on the topic.
+
+    After the signal, 64 clients post at full speed, each on a new connection, so some
+    are always in the kernel's queue when the socket closes: those are answered, not
+    reset (``core/listen.py``). Closing the socket as before, 5 runs of 6 failed here
+    with 1 to 9 resets (``ClientOSError``)."""
     port = free_port()
     process = await gateway_command(bootstrap, port, HOOKLINE_SHUTDOWN_DRAIN_SECONDS="1.5")
     base = f"http://127.0.0.1:{port}"
@@ -280,10 +285,11 @@ async def test_the_gateway_drains_on_sigterm_and_cuts_no_request_off(bootstrap: 
                         continue
                     accepted.append(request_id)
                     if signalled.is_set():
-                        after_signal.append(request_id)
-                    await asyncio.sleep(0.02)  # about 300 a second in all: a few to read back
+                        after_signal.append(request_id)  # and at once a new connection
+                    else:
+                        await asyncio.sleep(0.02)  # about 300 a second: a few to read back
 
-            clients = [asyncio.create_task(client()) for _ in range(8)]
+            clients = [asyncio.create_task(client()) for _ in range(64)]
             while len(accepted) < 200:
                 await asyncio.sleep(0.01)
             process.send_signal(signal.SIGTERM)
