@@ -1,0 +1,230 @@
+"""The worker's webhook stage on every platform's real payload, in process (no broker).
+
+    .venv/bin/python bench/platforms.py --rounds 5
+    .venv/bin/python bench/platforms.py --platform shopify --platform cakto
+
+``bench/worker_cpu.py`` times one payload (Hotmart's); bodies differ a lot between
+platforms: size, depth, credentials in the body (masked before history keeps it). Here
+each platform sample (``platforms/samples/<id>.json``, and the team's real payloads in
+the samples directory when present) goes through what the webhook agent does per
+envelope: decode it, ``process_envelope`` with the platform's preset mapping and, when
+the mapped event is there, a conversion event of three actions (add a tag, update a
+field, send a message), then encode its commands, history record and dedup mark.
+
+Beside it, in the same run, the bare work on the same body: ``json.loads`` and
+``json.dumps`` (form bodies: ``urllib.parse.parse_qs``). CPU per webhook, median and
+range over the rounds; the phone is normalised again every webhook (no memo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.samples import samples_dir
+from bench.worker_cpu import ACCOUNT, EVENT, INTEGRATION
+from core.config.state import ConfigState, secret_hash
+from platforms import PLATFORM_IDS, get_platform
+from schemas.config import (
+    Account,
+    Action,
+    ConversionEvent,
+    CustomField,
+    Integration,
+    IntegrationMapping,
+    RateLimit,
+    UrlToken,
+)
+from schemas.dedup import DedupMark
+from schemas.envelope import WebhookEnvelope
+from schemas.topics import COMMANDS, DEDUP, HISTORY, WEBHOOKS
+from schemas.types import Plan, utcnow
+from streams.phone import forget_phones
+from streams.process import process_envelope
+
+REPOSITORY_SAMPLES = Path(__file__).resolve().parents[1] / "platforms" / "samples"
+ACTIONS = (
+    {"type": "add_tag", "tag": "cliente"},
+    {"type": "update_field", "field": "produto", "value": "{{name}}"},
+    {"type": "send_message", "text": "Oi {{name}}"},
+)
+
+
+@dataclass(frozen=True)
+class Payload:
+    name: str
+    platform: str
+    content_type: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def payloads(only: list[str]) -> Iterator[Payload]:
+    """Every sample of a known platform: the repository's, then the team's."""
+    shared = samples_dir()
+    paths = sorted(REPOSITORY_SAMPLES.glob("*.json"))
+    paths += sorted(shared.glob("*.json")) if shared.is_dir() else []
+    for path in paths:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        # The team's samples name it for people ("Hotmart"), the repository's by its id.
+        platform = str(doc.get("platform", path.stem)).lower()
+        if platform not in PLATFORM_IDS or (only and platform not in only):
+            continue
+        content_type = doc.get("content_type") or "application/json"
+        body = doc["body"]
+        if isinstance(body, str):
+            raw = body.encode()
+        elif "json" in content_type:
+            raw = json.dumps(body, ensure_ascii=False).encode()
+        else:
+            raw = urllib.parse.urlencode(body, doseq=True).encode()
+        headers = {k.lower(): v for k, v in (doc.get("headers") or {}).items()}
+        headers["content-type"] = content_type
+        name = f"platforms/samples/{path.name}" if path.parent == REPOSITORY_SAMPLES else path.name
+        yield Payload(name, platform, content_type, headers, raw)
+
+
+def config_state(platform: str, event: str | None) -> ConfigState:
+    """An integration of ``platform`` with its preset mapping; with ``event``, a
+    conversion event of :data:`ACTIONS` on it."""
+    mapping = get_platform(platform).preset.mapping
+    records: list[Any] = [
+        Account(id=ACCOUNT, name="bench", plan=Plan.elite, api_key_hash=secret_hash("key")),
+        Integration(
+            id=INTEGRATION,
+            account_id=ACCOUNT,
+            name="bench",
+            platform=platform,
+            tokens=[UrlToken(hash=secret_hash("token"))],
+            rate_limit=RateLimit(per_second=100_000, burst=100_000),
+        ),
+        CustomField(id="fld_3a9e0c11", account_id=ACCOUNT, name="produto"),
+    ]
+    if mapping is not None:
+        records.append(IntegrationMapping(id=INTEGRATION, account_id=ACCOUNT, mapping=mapping))
+    if event is not None:
+        records.append(
+            ConversionEvent(
+                id=EVENT,
+                account_id=ACCOUNT,
+                integration_id=INTEGRATION,
+                name="bench",
+                identification=event,
+            )
+        )
+        records += [
+            Action(
+                id=f"act_{i:08x}",
+                account_id=ACCOUNT,
+                integration_id=INTEGRATION,
+                event_id=EVENT,
+                params=params,
+            )
+            for i, params in enumerate(ACTIONS)
+        ]
+    state = ConfigState()
+    for record in records:
+        state.apply(record.key, record)
+    return state
+
+
+def envelope(payload: Payload) -> bytes:
+    return WEBHOOKS.encode(
+        WebhookEnvelope(
+            request_id=uuid.uuid4().hex,
+            integration_id=INTEGRATION,
+            account_id=ACCOUNT,
+            received_at=utcnow(),
+            content_type=payload.content_type,
+            headers=payload.headers,
+            body=payload.body,
+            delivery_id="bench",
+        )
+    )
+
+
+def webhook_stage(value: bytes, state: ConfigState, count: int) -> str:
+    """The webhook agent's work on ``value``, ``count`` times; answers the last status."""
+    status = ""
+    for _ in range(count):
+        forget_phones()
+        decoded = WEBHOOKS.decode(value)
+        outcome = process_envelope(decoded, state)
+        COMMANDS.encode(outcome.commands)
+        HISTORY.encode(outcome.history)
+        DEDUP.encode(DedupMark(request_id=decoded.request_id, received_at=decoded.received_at))
+        status = outcome.history.status
+    return status
+
+
+def bare_work(payload: Payload, count: int) -> None:
+    """Parse the body and write it again, ``count`` times."""
+    text = payload.body.decode("utf-8", errors="replace")
+    for _ in range(count):
+        if "json" in payload.content_type:
+            json.dumps(json.loads(text))
+        else:
+            urllib.parse.parse_qs(text)
+
+
+def cpu_us(count: int, work: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """CPU µs per webhook of ``work(*args, count)``, and what it answered."""
+    started = time.process_time()
+    answer = work(*args, count)
+    return (time.process_time() - started) * 1e6 / count, answer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--webhooks", type=int, default=500, help="per platform and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--platform", action="append", default=[], help="only this platform (repeatable)"
+    )
+    args = parser.parse_args()
+    print(
+        f"webhook stage per webhook, in process: median (min-max) over {args.rounds} rounds"
+        f" of {args.webhooks}; bare = parse and write the body again",
+        flush=True,
+    )
+    print(f"{'sample':58} {'bytes':>6} {'status':>9} {'µs':>7} {'range':>13} {'bare':>6} ratio")
+    totals: list[float] = []
+    for payload in payloads(args.platform):
+        value = envelope(payload)
+        # The event the preset maps from this body, then a conversion event on it.
+        event = process_envelope(WEBHOOKS.decode(value), config_state(payload.platform, None))
+        state = config_state(payload.platform, event.history.event)
+        webhook_stage(value, state, 50)  # warm-up
+        stage, bare = [], []
+        status = ""
+        for _ in range(args.rounds):
+            us, status = cpu_us(args.webhooks, webhook_stage, value, state)
+            stage.append(us)
+            bare.append(cpu_us(args.webhooks, bare_work, payload)[0])
+        median, bare_median = statistics.median(stage), statistics.median(bare)
+        totals.append(median)
+        print(
+            f"{payload.name[:58]:58} {len(payload.body):6} {status:>9} {median:7.1f}"
+            f" {f'({min(stage):.0f}-{max(stage):.0f})':>13} {bare_median:6.1f}"
+            f" {median / bare_median:5.1f}x",
+            flush=True,
+        )
+    if totals:
+        print(f"all samples: median {statistics.median(totals):.1f} µs, sum {sum(totals):.0f} µs")
+
+
+if __name__ == "__main__":
+    main()
