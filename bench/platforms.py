@@ -32,28 +32,20 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import worker_cpu
 from bench.samples import samples_dir
-from bench.worker_cpu import ACCOUNT, EVENT, INTEGRATION
-from core.config.state import ConfigState, secret_hash
+from bench.worker_cpu import ACCOUNT, INTEGRATION
+from core.config.state import ConfigState
 from platforms import PLATFORM_IDS, get_platform
-from schemas.config import (
-    Account,
-    Action,
-    ConversionEvent,
-    CustomField,
-    Integration,
-    IntegrationMapping,
-    RateLimit,
-    UrlToken,
-)
 from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
 from schemas.topics import COMMANDS, DEDUP, HISTORY, WEBHOOKS
-from schemas.types import Plan, utcnow
+from schemas.types import utcnow
 from streams.phone import forget_phones
 from streams.process import process_envelope
 
 REPOSITORY_SAMPLES = Path(__file__).resolve().parents[1] / "platforms" / "samples"
+#: Every platform maps a name, not always a product: the field takes the name.
 ACTIONS = (
     {"type": "add_tag", "tag": "cliente"},
     {"type": "update_field", "field": "produto", "value": "{{name}}"},
@@ -98,45 +90,7 @@ def payloads(only: list[str]) -> Iterator[Payload]:
 def config_state(platform: str, event: str | None) -> ConfigState:
     """An integration of ``platform`` with its preset mapping; with ``event``, a
     conversion event of :data:`ACTIONS` on it."""
-    mapping = get_platform(platform).preset.mapping
-    records: list[Any] = [
-        Account(id=ACCOUNT, name="bench", plan=Plan.elite, api_key_hash=secret_hash("key")),
-        Integration(
-            id=INTEGRATION,
-            account_id=ACCOUNT,
-            name="bench",
-            platform=platform,
-            tokens=[UrlToken(hash=secret_hash("token"))],
-            rate_limit=RateLimit(per_second=100_000, burst=100_000),
-        ),
-        CustomField(id="fld_3a9e0c11", account_id=ACCOUNT, name="produto"),
-    ]
-    if mapping is not None:
-        records.append(IntegrationMapping(id=INTEGRATION, account_id=ACCOUNT, mapping=mapping))
-    if event is not None:
-        records.append(
-            ConversionEvent(
-                id=EVENT,
-                account_id=ACCOUNT,
-                integration_id=INTEGRATION,
-                name="bench",
-                identification=event,
-            )
-        )
-        records += [
-            Action(
-                id=f"act_{i:08x}",
-                account_id=ACCOUNT,
-                integration_id=INTEGRATION,
-                event_id=EVENT,
-                params=params,
-            )
-            for i, params in enumerate(ACTIONS)
-        ]
-    state = ConfigState()
-    for record in records:
-        state.apply(record.key, record)
-    return state
+    return worker_cpu.config_state(platform, get_platform(platform).preset.mapping, event, ACTIONS)
 
 
 def envelope(payload: Payload) -> bytes:

@@ -88,28 +88,48 @@ HEADERS = {
 RECORDED = Delivery.sent(detail="recorded only: no message channel configured")
 
 
-def config_state() -> ConfigState:
-    """The config ``bench/e2e.py configure()`` writes, as a worker's view holds it."""
-    records = [
+#: The conversion event's actions ``bench/e2e.py configure()`` writes.
+ACTIONS: tuple[dict[str, str], ...] = (
+    {"type": "add_tag", "tag": "cancelou"},
+    {"type": "update_field", "field": "produto", "value": "{{fields.product}}"},
+    {"type": "send_message", "text": "Oi {{name}}"},
+)
+
+
+def config_state(
+    platform: str = "hotmart",
+    mapping: Mapping | None = MAPPING,
+    event: str | None = "PURCHASE_CANCELED",
+    actions: tuple[dict[str, str], ...] = ACTIONS,
+) -> ConfigState:
+    """The config ``bench/e2e.py configure()`` writes, as a worker's view holds it: an
+    integration of ``platform`` with ``mapping``, a custom field and, unless ``event`` is
+    None, a conversion event of ``actions`` on that event."""
+    records: list[Any] = [
         Account(id=ACCOUNT, name="bench", plan=Plan.elite, api_key_hash=secret_hash("key")),
         Integration(
             id=INTEGRATION,
             account_id=ACCOUNT,
             name="bench",
-            platform="hotmart",
+            platform=platform,
             tokens=[UrlToken(hash=secret_hash("token"))],
             rate_limit=RateLimit(per_second=100_000, burst=100_000),
         ),
-        IntegrationMapping(id=INTEGRATION, account_id=ACCOUNT, mapping=MAPPING),
         CustomField(id="fld_3a9e0c11", account_id=ACCOUNT, name="produto"),
-        ConversionEvent(
-            id=EVENT,
-            account_id=ACCOUNT,
-            integration_id=INTEGRATION,
-            name="cancel",
-            identification="PURCHASE_CANCELED",
-        ),
-        *(
+    ]
+    if mapping is not None:
+        records.append(IntegrationMapping(id=INTEGRATION, account_id=ACCOUNT, mapping=mapping))
+    if event is not None:
+        records.append(
+            ConversionEvent(
+                id=EVENT,
+                account_id=ACCOUNT,
+                integration_id=INTEGRATION,
+                name="cancel",
+                identification=event,
+            )
+        )
+        records += [
             Action(
                 id=f"act_{i:08x}",
                 account_id=ACCOUNT,
@@ -117,15 +137,8 @@ def config_state() -> ConfigState:
                 event_id=EVENT,
                 params=params,
             )
-            for i, params in enumerate(
-                (
-                    {"type": "add_tag", "tag": "cancelou"},
-                    {"type": "update_field", "field": "produto", "value": "{{fields.product}}"},
-                    {"type": "send_message", "text": "Oi {{name}}"},
-                )
-            )
-        ),
-    ]
+            for i, params in enumerate(actions)
+        ]
     state = ConfigState()
     for record in records:
         state.apply(record.key, record)
