@@ -1,6 +1,11 @@
-"""Prometheus metrics, declared once. Served at ``/metrics`` by the HTTP processes."""
+"""Prometheus metrics, declared once. Served at ``/metrics`` by the HTTP processes, and
+by each worker on ``HOOKLINE_WORKER_METRICS_PORT`` (core/worker/services.py)."""
 
 from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -84,6 +89,56 @@ CONSUMER_PARTITION_LAG = Gauge(
 READY = Gauge(
     "hookline_ready", "What /readyz answered at the last health probe: 1 ready (200), 0 not (503)"
 )
+
+
+# -- workers (``hookline worker``: served on HOOKLINE_WORKER_METRICS_PORT) -----------------
+WEBHOOKS_PROCESSED = Counter(
+    "hookline_webhooks_processed_total",
+    "Webhooks a worker decided, by integration and outcome (their history row's status:"
+    " matched, unmatched, duplicate, error, ...)",
+    ["integration", "status"],
+)
+COMMANDS_EXECUTED = Counter(
+    "hookline_commands_executed_total",
+    "Action commands an executor settled, by action type and outcome",
+    ["type", "status"],
+)
+MESSAGES = Counter(
+    "hookline_messages_total",
+    "Messages an executor sent through a channel or gave up on, by channel and outcome",
+    ["channel", "status"],
+)
+BATCH_EVENTS = Histogram(
+    "hookline_worker_batch_events",
+    "Events an agent took at once, by the topic it reads (more a batch: less work a record)",
+    ["topic"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
+BATCH_SECONDS = Histogram(
+    "hookline_worker_batch_seconds",
+    "Time an agent took on a batch, its outputs acknowledged, by the topic it reads",
+    ["topic"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+#: What a history record counts toward, by its ``kind`` (schemas/history.py): its labels.
+_COUNTED: dict[str, tuple[Counter, Callable[[Any], tuple[str, ...]]]] = {
+    "webhook": (WEBHOOKS_PROCESSED, lambda r: (r.integration_id, r.status)),
+    "command": (COMMANDS_EXECUTED, lambda r: (r.type, r.status)),
+    "message": (MESSAGES, lambda r: (r.channel, r.status)),
+}
+
+
+def count_history(records: Iterable[Any]) -> None:
+    """Count what history records say (a webhook's outcome, a command's, a message's):
+    called with the records an agent's batch produced once the broker has them, so a
+    count is of something done and recorded. A batch done again after a crash counts
+    again in the new process, whose counters start at zero (Prometheus reads a reset)."""
+    tally: collections.Counter[tuple[str, tuple[str, ...]]] = collections.Counter()
+    for record in records:
+        if (counted := _COUNTED.get(getattr(record, "kind", ""))) is not None:
+            tally[record.kind, counted[1](record)] += 1
+    for (kind, labels), count in tally.items():
+        _COUNTED[kind][0].labels(*labels).inc(count)
 
 
 async def metrics_handler(request: web.Request) -> web.Response:

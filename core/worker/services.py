@@ -14,8 +14,10 @@ from typing import Any
 import aiohttp
 import faust
 import mode
+from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
+from core import metrics
 from core.config.view import ConfigView
 from core.journal import Journal, load_key, worker_file, worker_files
 from core.kafka import new_producer
@@ -71,6 +73,8 @@ class WorkerServices(mode.Service):
             SENDS, COMMANDS, settings.bootstrap_servers, mirror, journals=journals(SENDS)
         )
         self.http: aiohttp.ClientSession | None = None
+        #: ``/metrics`` of this worker (``HOOKLINE_WORKER_METRICS_PORT``), when served.
+        self._metrics: web.AppRunner | None = None
         self.ready = asyncio.Event()
         self._commands_owned = 0
         #: The topic's own count, known once started: the embedded broker's may be
@@ -161,6 +165,11 @@ class WorkerServices(mode.Service):
             await store.start(self.producer)
         await self.view.start()
         self.http = aiohttp.ClientSession()
+        if self.settings.worker_metrics_port:
+            self._metrics = await serve_metrics(
+                self.settings.worker_metrics_host,
+                self.settings.worker_metrics_port + self.settings.worker_index,
+            )
         settle_gc()  # what exists now lives as long as the process (core/loop.py)
         self.ready.set()
 
@@ -175,6 +184,8 @@ class WorkerServices(mode.Service):
 
     async def on_stop(self) -> None:
         self._cancel_preload()
+        if self._metrics is not None:
+            await self._metrics.cleanup()
         if self.http is not None:
             await self.http.close()
         await self.view.stop()
@@ -184,6 +195,17 @@ class WorkerServices(mode.Service):
             await self.producer.stop()
         if self.journal is not None:
             self.journal.close()
+
+
+async def serve_metrics(host: str, port: int) -> web.AppRunner:
+    """``GET /metrics`` (Prometheus) on ``host:port``, on the worker's own loop."""
+    app = web.Application()
+    app.router.add_get("/metrics", metrics.metrics_handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("worker metrics served", extra={"host": host, "port": port})
+    return runner
 
 
 def worker_journal(settings: Settings) -> Journal | None:

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn
 
@@ -23,9 +24,10 @@ import faust
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
+from core import metrics
 from core.kafka import enqueue_batches, partition_for
 from core.worker.batches import take_batches
-from schemas.topics import TopicSpec
+from schemas.topics import HISTORY, TopicSpec
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +73,20 @@ class Outputs:
         self._producer = producer
         #: (topic, key, value) in the order added, not produced yet.
         self._records: list[tuple[str, bytes, bytes]] = []
+        #: The history records among them, counted once acknowledged (core/metrics.py).
+        self._history: list[Any] = []
 
     def add(self, spec: TopicSpec, key: str, value: Any) -> None:
         """Encode ``value`` for ``spec``'s topic; it is produced by :meth:`acknowledged`."""
         self._records.append((spec.name, key.encode(), spec.encode(value)))
+        if spec is HISTORY:
+            self._history.append(value)
 
     async def acknowledged(self) -> None:
         """Produce every record added so far and wait until the broker has them all
-        (raises if one failed)."""
+        (raises if one failed); then count what the history records among them say."""
         records, self._records = self._records, []
+        history, self._history = self._history, []
         if not records:
             return
         partitions: dict[str, list[int]] = {}
@@ -98,6 +105,7 @@ class Outputs:
                 for (topic, partition), rows in by_partition.items()
             )
         )
+        metrics.count_history(history)
 
 
 async def produce_batches(
@@ -125,7 +133,11 @@ async def each_batch(
     once ``handle`` returns; if it fails, the worker stops before that can happen
     (:func:`fatal`) and the batch is read again after the restart. An idle agent waits
     for its next event without waking (:mod:`core.worker.batches`)."""
+    topic = stream.channel.get_topic_name()
+    taken = metrics.BATCH_EVENTS.labels(topic)
+    took = metrics.BATCH_SECONDS.labels(topic)
     async for events in take_batches(stream, BATCH_EVENTS, wait_seconds):
+        started = time.perf_counter()
         try:
             await handle(events)
         except Exception:
@@ -136,6 +148,8 @@ async def each_batch(
                 offset=first.offset,
                 events=len(events),
             )
+        took.observe(time.perf_counter() - started)
+        taken.observe(len(events))
 
 
 def fatal(message: str, **extra: Any) -> NoReturn:

@@ -8,14 +8,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.e2e import partition_count
+from hookline.embedded.broker import free_port
 from hookline.embedded.devprocess import DevServer, journaled_webhook_count, query_clickhouse
 from tests.samples import load_samples
 
@@ -130,8 +133,49 @@ async def _post(session, url: str, body: bytes, expect: int = 200) -> dict:
         return payload
 
 
-async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
+def _two_free_ports() -> int:
+    """A port free with the next one: hookline dev's two workers serve their /metrics
+    on HOOKLINE_WORKER_METRICS_PORT and the port after it."""
+    for _ in range(50):
+        base = free_port()
+        with contextlib.suppress(OSError), socket.socket() as sock:
+            sock.bind(("127.0.0.1", base + 1))
+            return base
+    raise RuntimeError("no two free ports in a row")
+
+
+async def _worker_counts(session, base_port: int, integration_id: str) -> dict | None:
+    """The workers' counters summed over both workers' /metrics, once every one
+    this test looks for is there."""
+    matched = (("integration", integration_id), ("status", "matched"))
+    wanted = {
+        ("hookline_webhooks_processed_total", matched),
+        ("hookline_commands_executed_total", (("status", "applied"), ("type", "add_tag"))),
+        ("hookline_commands_executed_total", (("status", "applied"), ("type", "update_field"))),
+        ("hookline_commands_executed_total", (("status", "applied"), ("type", "send_message"))),
+        ("hookline_messages_total", (("channel", "recording"), ("status", "sent"))),
+        ("hookline_worker_batch_events_count", (("topic", "hookline.webhooks"),)),
+        ("hookline_worker_batch_events_count", (("topic", "hookline.commands"),)),
+    }  # fmt: skip
+    found: dict = {}
+    for port in (base_port, base_port + 1):
+        async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+            assert response.status == 200
+            text = await response.text()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                if key in wanted:
+                    found[key] = found.get(key, 0) + sample.value
+    return found if set(found) == wanted else None
+
+
+async def test_pipeline_end_to_end_and_across_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server = DevServer(tmp_path / "dev")
+    metrics_port = _two_free_ports()
+    monkeypatch.setenv("HOOKLINE_WORKER_METRICS_PORT", str(metrics_port))
     with _running(server):
         async with aiohttp.ClientSession() as session:
             api = await _account(session, server, "business")
@@ -160,6 +204,12 @@ async def test_pipeline_end_to_end_and_across_restart(tmp_path: Path) -> None:
             history = await _eventually(lambda: _history(api, integration["id"], 1))
             assert history[0]["status"] == "matched"
             assert history[0]["action_types"] == ["add_tag", "update_field", "send_message"]
+            # What the workers did, in their /metrics (one webhook, three commands, one
+            # message through hookline dev's recording channel, batches of each topic).
+            counts = await _eventually(
+                lambda: _worker_counts(session, metrics_port, integration["id"])
+            )
+            assert set(counts.values()) == {1}, counts
 
             # The platform retries the same delivery: nothing changes. (The gateway may
             # answer it as a duplicate itself; otherwise the worker records a duplicate.)

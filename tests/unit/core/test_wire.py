@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
+from prometheus_client import REGISTRY
 from pydantic import ValidationError
 
 from core.settings import Settings
 from core.worker import wire
 from core.worker.wire import BATCH_EVENTS, Outputs, each_batch
 from schemas.dedup import DedupMark
-from schemas.topics import DEDUP
+from schemas.history import CommandResult, WebhookHistory
+from schemas.topics import DEDUP, HISTORY
 from schemas.types import utcnow
 
 
@@ -114,10 +116,82 @@ async def test_each_batch_takes_batches_as_told_and_hands_them_over_in_order(
     async def handle(events: Any) -> None:
         handled.append(list(events))
 
-    stream = object()
+    stream = FakeStream("test-topic")
+    events_before = sample("hookline_worker_batch_events_sum", topic="test-topic")
+    batches_before = sample("hookline_worker_batch_seconds_count", topic="test-topic")
     await each_batch(stream, handle, "test events", 0.02)  # type: ignore[arg-type]
     assert asked == [(stream, BATCH_EVENTS, 0.02)]
     assert handled == [["a", "b"], ["c"]]
+    # Each batch's size and time are observed (/metrics of the worker).
+    assert sample("hookline_worker_batch_events_sum", topic="test-topic") == events_before + 3
+    assert sample("hookline_worker_batch_seconds_count", topic="test-topic") == batches_before + 2
+
+
+class FakeStream:
+    class Channel:
+        def __init__(self, topic: str) -> None:
+            self.topic = topic
+
+        def get_topic_name(self) -> str:
+            return self.topic
+
+    def __init__(self, topic: str) -> None:
+        self.channel = self.Channel(topic)
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def _webhook(status: str) -> WebhookHistory:
+    return WebhookHistory(
+        request_id="r",
+        account_id="acc_0a1",
+        integration_id="int_c0c0a7ed",
+        received_at=utcnow(),
+        processed_at=utcnow(),
+        status=status,
+    )
+
+
+def _result(status: str) -> CommandResult:
+    return CommandResult(
+        command_id="c",
+        account_id="acc_0a1",
+        integration_id="int_c0c0a7ed",
+        request_id="r",
+        phone="+5511999990000",
+        type="add_tag",
+        status=status,
+        applied_at=utcnow(),
+    )
+
+
+async def test_history_records_are_counted_once_acknowledged() -> None:
+    def counts() -> tuple[float, float, float]:
+        return (
+            sample(
+                "hookline_webhooks_processed_total", integration="int_c0c0a7ed", status="matched"
+            ),
+            sample("hookline_webhooks_processed_total", integration="int_c0c0a7ed", status="error"),
+            sample("hookline_commands_executed_total", type="add_tag", status="applied"),
+        )
+
+    before = counts()
+    failing = Outputs(FakeProducer(partitions=2, fail=True))  # type: ignore[arg-type]
+    failing.add(HISTORY, "r", _webhook("matched"))
+    with pytest.raises(RuntimeError):
+        await failing.acknowledged()
+    assert counts() == before  # not acknowledged: not counted
+    outputs = Outputs(FakeProducer(partitions=2))  # type: ignore[arg-type]
+    for record in (_webhook("matched"), _webhook("matched"), _webhook("error"), _result("applied")):
+        outputs.add(HISTORY, "r", record)
+    outputs.add(DEDUP, "k", _mark(1))  # not history: not counted
+    assert counts() == before  # nothing counted before the broker has them
+    await outputs.acknowledged()
+    assert counts() == (before[0] + 2, before[1] + 1, before[2] + 1)
+    await outputs.acknowledged()  # nothing new
+    assert counts() == (before[0] + 2, before[1] + 1, before[2] + 1)
 
 
 def test_the_workers_batch_wait_is_a_setting_in_milliseconds(monkeypatch: Any) -> None:
