@@ -197,13 +197,21 @@ class WorkerServices(mode.Service):
             self.journal.close()
 
 
-async def serve_metrics(host: str, port: int) -> web.AppRunner:
-    """``GET /metrics`` (Prometheus) on ``host:port``, on the worker's own loop."""
+async def serve_metrics(host: str, port: int) -> web.AppRunner | None:
+    """``GET /metrics`` (Prometheus) on ``host:port``, on the worker's own loop. A port
+    it cannot have is logged, not fatal: webhooks go on being processed unmeasured."""
     app = web.Application()
     app.router.add_get("/metrics", metrics.metrics_handler)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        log.error(
+            "worker metrics not served", extra={"host": host, "port": port, "error": str(exc)}
+        )
+        await runner.cleanup()
+        return None
     log.info("worker metrics served", extra={"host": host, "port": port})
     return runner
 
