@@ -1,14 +1,17 @@
-"""Prometheus metrics, declared once. Served at ``/metrics`` by the HTTP processes, and
-by each worker on ``HOOKLINE_WORKER_METRICS_PORT`` (core/worker/services.py)."""
+"""Prometheus metrics, declared once. Served at ``/metrics`` by the HTTP processes, and by
+``hookline worker`` and ``hookline sink`` on ``HOOKLINE_METRICS_PORT`` (:func:`serve_metrics`)."""
 
 from __future__ import annotations
 
 import collections
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+log = logging.getLogger(__name__)
 
 WEBHOOK_REQUESTS = Counter(
     "hookline_webhook_requests_total",
@@ -91,7 +94,7 @@ READY = Gauge(
 )
 
 
-# -- workers (``hookline worker``: served on HOOKLINE_WORKER_METRICS_PORT) -----------------
+# -- workers (``hookline worker``: served on HOOKLINE_METRICS_PORT) ------------------------
 WEBHOOKS_PROCESSED = Counter(
     "hookline_webhooks_processed_total",
     "Webhooks a worker decided, by integration and outcome (their history row's status:"
@@ -145,3 +148,21 @@ async def metrics_handler(request: web.Request) -> web.Response:
     response = web.Response(body=generate_latest())
     response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
     return response
+
+
+async def serve_metrics(host: str, port: int) -> web.AppRunner | None:
+    """``GET /metrics`` (Prometheus) on ``host:port``, on the running loop: for the
+    processes with no HTTP server of their own (``HOOKLINE_METRICS_PORT``). A port it
+    cannot have is logged, not fatal: the process goes on with its work unmeasured."""
+    app = web.Application()
+    app.router.add_get("/metrics", metrics_handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        log.error("metrics not served", extra={"host": host, "port": port, "error": str(exc)})
+        await runner.cleanup()
+        return None
+    log.info("metrics served", extra={"host": host, "port": port})
+    return runner

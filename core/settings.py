@@ -92,11 +92,12 @@ class Settings(BaseSettings):
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     #: Faust worker's web port (0 disables its web server).
     worker_web_port: int = 0
-    #: Each worker's Prometheus ``/metrics`` (webhooks decided, commands, messages, batch
-    #: sizes and times) on this port plus its ``worker_index`` (0: not served).
-    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
-    #: Where a worker serves ``/metrics`` (``hookline dev``'s workers: 127.0.0.1).
-    worker_metrics_host: str = "0.0.0.0"  # noqa: S104 - a server, for Prometheus to scrape
+    #: Prometheus ``/metrics`` of the processes with no HTTP server of their own,
+    #: ``hookline worker`` and ``hookline sink``, on this port (a worker adds its
+    #: ``worker_index``: ``hookline dev``'s second worker serves on the port + 1); 0: none.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    #: Where they serve it (``hookline dev``'s workers: 127.0.0.1).
+    metrics_host: str = "0.0.0.0"  # noqa: S104 - a server, for Prometheus to scrape
     #: Replicas of every topic ``hookline topics`` creates (production: 3, so a write
     #: acknowledged with acks=all survives the loss of a broker).
     topic_replication_factor: int = Field(default=1, ge=1)

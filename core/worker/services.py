@@ -14,7 +14,6 @@ from typing import Any
 import aiohttp
 import faust
 import mode
-from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
 from core import metrics
@@ -73,8 +72,8 @@ class WorkerServices(mode.Service):
             SENDS, COMMANDS, settings.bootstrap_servers, mirror, journals=journals(SENDS)
         )
         self.http: aiohttp.ClientSession | None = None
-        #: ``/metrics`` of this worker (``HOOKLINE_WORKER_METRICS_PORT``), when served.
-        self._metrics: web.AppRunner | None = None
+        #: ``/metrics`` of this worker (``HOOKLINE_METRICS_PORT``), when served.
+        self._metrics: aiohttp.web.AppRunner | None = None
         self.ready = asyncio.Event()
         self._commands_owned = 0
         #: The topic's own count, known once started: the embedded broker's may be
@@ -165,10 +164,9 @@ class WorkerServices(mode.Service):
             await store.start(self.producer)
         await self.view.start()
         self.http = aiohttp.ClientSession()
-        if self.settings.worker_metrics_port:
-            self._metrics = await serve_metrics(
-                self.settings.worker_metrics_host,
-                self.settings.worker_metrics_port + self.settings.worker_index,
+        if self.settings.metrics_port:
+            self._metrics = await metrics.serve_metrics(
+                self.settings.metrics_host, self.settings.metrics_port + self.settings.worker_index
             )
         settle_gc()  # what exists now lives as long as the process (core/loop.py)
         self.ready.set()
@@ -195,25 +193,6 @@ class WorkerServices(mode.Service):
             await self.producer.stop()
         if self.journal is not None:
             self.journal.close()
-
-
-async def serve_metrics(host: str, port: int) -> web.AppRunner | None:
-    """``GET /metrics`` (Prometheus) on ``host:port``, on the worker's own loop. A port
-    it cannot have is logged, not fatal: webhooks go on being processed unmeasured."""
-    app = web.Application()
-    app.router.add_get("/metrics", metrics.metrics_handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except OSError as exc:
-        log.error(
-            "worker metrics not served", extra={"host": host, "port": port, "error": str(exc)}
-        )
-        await runner.cleanup()
-        return None
-    log.info("worker metrics served", extra={"host": host, "port": port})
-    return runner
 
 
 def worker_journal(settings: Settings) -> Journal | None:

@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from core import embedded_fetch
+from core import embedded_fetch, metrics
 from core.logs import setup_logging
 from core.loop import run as run_loop
 from core.loop import settle_gc
@@ -29,10 +29,15 @@ def sink() -> None:
         await clickhouse.migrate()
         sink = HistorySink(settings, HistoryStore(clickhouse))
         await sink.start()
+        served = None
+        if settings.metrics_port:  # rows written, batch times, failed writes
+            served = await metrics.serve_metrics(settings.metrics_host, settings.metrics_port)
         settle_gc()  # what exists now lives as long as the process (core/loop.py)
         try:
             await asyncio.Event().wait()
         finally:
+            if served is not None:
+                await served.cleanup()
             await sink.stop()
             clickhouse.close()
 

@@ -71,8 +71,8 @@ def start_worker(settings: Settings, index: int, log_path: Path) -> subprocess.P
         "HOOKLINE_LOG_LEVEL": settings.log_level,
         "HOOKLINE_WORKER_INDEX": str(index),
     }
-    # Its /metrics, if HOOKLINE_WORKER_METRICS_PORT asks for them: on this machine only.
-    env.setdefault("HOOKLINE_WORKER_METRICS_HOST", "127.0.0.1")
+    # Its /metrics, if HOOKLINE_METRICS_PORT asks for them: on this machine only.
+    env.setdefault("HOOKLINE_METRICS_HOST", "127.0.0.1")
     if settings.journal_dir is not None:
         env["HOOKLINE_JOURNAL_DIR"] = str(settings.journal_dir)
     with open(log_path, "ab") as out:

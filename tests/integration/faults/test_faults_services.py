@@ -187,6 +187,7 @@ async def test_sink_killed_mid_stream_stores_every_record_once(
         "HOOKLINE_CLICKHOUSE_DSN": f"chdb://{clickhouse}",
         "HOOKLINE_HISTORY_BATCH_SIZE": "200",
         "HOOKLINE_HISTORY_FLUSH_SECONDS": "0.2",
+        "HOOKLINE_METRICS_PORT": str(metrics_port := free_port()),
     }
     log = tmp_path / "sink.log"
     producer = new_producer(bootstrap)
@@ -218,6 +219,17 @@ async def test_sink_killed_mid_stream_stores_every_record_once(
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             assert alive(sink.pid), log.read_text()[-3000:]
             await asyncio.sleep(0.5)
+        # The restarted sink's /metrics (HOOKLINE_METRICS_PORT): what it wrote, from zero.
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{metrics_port}/metrics") as response:
+                assert response.status == 200
+                text = await response.text()
+        written = [
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith('hookline_history_rows_total{table="webhooks"}')
+        ]
+        assert written and records // 2 <= written[0] <= records, text
     finally:
         await producer.stop()
         _stop(sink)

@@ -135,7 +135,7 @@ async def _post(session, url: str, body: bytes, expect: int = 200) -> dict:
 
 def _two_free_ports() -> int:
     """A port free with the next one: hookline dev's two workers serve their /metrics
-    on HOOKLINE_WORKER_METRICS_PORT and the port after it."""
+    on HOOKLINE_METRICS_PORT and the port after it."""
     for _ in range(50):
         base = free_port()
         with contextlib.suppress(OSError), socket.socket() as sock:
@@ -175,7 +175,7 @@ async def test_pipeline_end_to_end_and_across_restart(
 ) -> None:
     server = DevServer(tmp_path / "dev")
     metrics_port = _two_free_ports()
-    monkeypatch.setenv("HOOKLINE_WORKER_METRICS_PORT", str(metrics_port))
+    monkeypatch.setenv("HOOKLINE_METRICS_PORT", str(metrics_port))
     with _running(server):
         async with aiohttp.ClientSession() as session:
             api = await _account(session, server, "business")

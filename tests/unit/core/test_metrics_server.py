@@ -1,5 +1,5 @@
-"""A worker's /metrics (HOOKLINE_WORKER_METRICS_PORT): served, or logged when its port is
-taken, never fatal."""
+"""/metrics of the processes with no HTTP server (HOOKLINE_METRICS_PORT: workers, the
+sink): served, or logged when its port is taken, never fatal."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import socket
 import aiohttp
 import pytest
 
-from core.worker.services import serve_metrics
+from core.metrics import serve_metrics
 from hookline.embedded.broker import free_port
 
 
-async def test_the_worker_serves_its_metrics() -> None:
+async def test_the_metrics_are_served() -> None:
     port = free_port()
     runner = await serve_metrics("127.0.0.1", port)
     assert runner is not None
@@ -28,7 +28,7 @@ async def test_the_worker_serves_its_metrics() -> None:
         await runner.cleanup()
 
 
-async def test_a_taken_port_is_logged_and_the_worker_goes_on(
+async def test_a_taken_port_is_logged_and_the_process_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with socket.socket() as taken:
@@ -37,4 +37,4 @@ async def test_a_taken_port_is_logged_and_the_worker_goes_on(
         port = taken.getsockname()[1]
         with caplog.at_level(logging.ERROR):
             assert await serve_metrics("127.0.0.1", port) is None
-    assert "worker metrics not served" in caplog.text
+    assert "metrics not served" in caplog.text
