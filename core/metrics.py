@@ -137,11 +137,14 @@ def count_history(records: Iterable[Any]) -> None:
     count is of something done and recorded. A batch done again after a crash counts
     again in the new process, whose counters start at zero (Prometheus reads a reset)."""
     tally: collections.Counter[tuple[str, tuple[str, ...]]] = collections.Counter()
-    for record in records:
-        if (counted := _COUNTED.get(getattr(record, "kind", ""))) is not None:
-            tally[record.kind, counted[1](record)] += 1
-    for (kind, labels), count in tally.items():
-        _COUNTED[kind][0].labels(*labels).inc(count)
+    try:
+        for record in records:
+            if (counted := _COUNTED.get(getattr(record, "kind", ""))) is not None:
+                tally[record.kind, counted[1](record)] += 1
+        for (kind, labels), count in tally.items():
+            _COUNTED[kind][0].labels(*labels).inc(count)
+    except Exception:  # a count is never worth a worker: its batch is done and stored
+        log.exception("history records not counted")
 
 
 async def metrics_handler(request: web.Request) -> web.Response:

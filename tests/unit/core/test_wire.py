@@ -11,6 +11,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import REGISTRY
 from pydantic import ValidationError
 
+from core import metrics
 from core.settings import Settings
 from core.worker import wire
 from core.worker.wire import BATCH_EVENTS, Outputs, each_batch
@@ -202,3 +203,16 @@ def test_the_workers_batch_wait_is_a_setting_in_milliseconds(monkeypatch: Any) -
         monkeypatch.setenv("HOOKLINE_WORKER_BATCH_WAIT_MS", wrong)
         with pytest.raises(ValidationError):
             Settings()
+
+
+def test_a_record_that_cannot_be_counted_never_fails_its_batch(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Counting runs after the batch's records are acknowledged: a failure there is
+    logged, never raised into the agent (which would stop the worker over a count)."""
+
+    class Odd:
+        kind = "webhook"  # but none of a webhook row's fields
+
+    metrics.count_history([Odd()])
+    assert "history records not counted" in caplog.text
