@@ -37,9 +37,8 @@ from bench.samples import samples_dir
 from bench.worker_cpu import ACCOUNT, INTEGRATION
 from core.config.state import ConfigState
 from platforms import PLATFORM_IDS, get_platform
-from schemas.dedup import DedupMark
 from schemas.envelope import WebhookEnvelope
-from schemas.topics import COMMANDS, DEDUP, HISTORY, WEBHOOKS
+from schemas.topics import WEBHOOKS
 from schemas.types import utcnow
 from streams.phone import forget_phones
 from streams.process import process_envelope
@@ -108,18 +107,21 @@ def envelope(payload: Payload) -> bytes:
     )
 
 
-def webhook_stage(value: bytes, state: ConfigState, count: int) -> str:
-    """The webhook agent's work on ``value``, ``count`` times; answers the last status."""
-    status = ""
+def webhook_stage(value: bytes, state: ConfigState, count: int) -> None:
+    """The webhook agent's work on ``value`` (``bench/worker_cpu.py``'s), ``count``
+    times, the phone normalised anew each time (no memo: the body is the same)."""
     for _ in range(count):
         forget_phones()
-        decoded = WEBHOOKS.decode(value)
-        outcome = process_envelope(decoded, state)
-        COMMANDS.encode(outcome.commands)
-        HISTORY.encode(outcome.history)
-        DEDUP.encode(DedupMark(request_id=decoded.request_id, received_at=decoded.received_at))
-        status = outcome.history.status
-    return status
+        worker_cpu.webhook_stage([value], state)
+
+
+def prepared(payload: Payload) -> tuple[bytes, ConfigState, str]:
+    """The payload's envelope; its platform's config with a conversion event on the event
+    the preset maps from this body; the status its webhook then gets."""
+    value = envelope(payload)
+    mapped = process_envelope(WEBHOOKS.decode(value), config_state(payload.platform, None))
+    state = config_state(payload.platform, mapped.history.event)
+    return value, state, process_envelope(WEBHOOKS.decode(value), state).history.status
 
 
 def bare_work(payload: Payload, count: int) -> None:
@@ -157,16 +159,11 @@ def main() -> None:
     print(f"{'sample':58} {'bytes':>6} {'status':>9} {'µs':>7} {'range':>13} {'bare':>6} ratio")
     totals: list[float] = []
     for payload in payloads(args.platform):
-        value = envelope(payload)
-        # The event the preset maps from this body, then a conversion event on it.
-        event = process_envelope(WEBHOOKS.decode(value), config_state(payload.platform, None))
-        state = config_state(payload.platform, event.history.event)
+        value, state, status = prepared(payload)
         webhook_stage(value, state, 50)  # warm-up
         stage, bare = [], []
-        status = ""
         for _ in range(args.rounds):
-            us, status = cpu_us(args.webhooks, webhook_stage, value, state)
-            stage.append(us)
+            stage.append(cpu_us(args.webhooks, webhook_stage, value, state)[0])
             bare.append(cpu_us(args.webhooks, bare_work, payload)[0])
         median, bare_median = statistics.median(stage), statistics.median(bare)
         totals.append(median)
