@@ -123,15 +123,18 @@ def unmatched(index: int, fraction: float) -> bool:
     return int((index + 1) * fraction) > int(index * fraction)
 
 
-def bodies(count: int, leads: int | None = None, unmatched_fraction: float = 0.0) -> list[bytes]:
+def bodies(
+    count: int, leads: int | None = None, unmatched_fraction: float = 0.0, start: int = 0
+) -> list[bytes]:
     """The sample's body, a distinct id each; a distinct phone each, or (``leads``) the
     same ``leads`` phones in turn: repeat leads, which remember the commands applied to
     them (up to 500) and write all of it with every change. ``unmatched_fraction`` of
-    them carry an event nothing matches: no action, as a platform's other events."""
+    them carry an event nothing matches: no action, as a platform's other events.
+    ``start`` numbers them from there (another batch of distinct ids)."""
     template = json.loads(SAMPLE.read_text())["body"]
     event = template["event"]
     out = []
-    for i in range(count):
+    for i in range(start, start + count):
         template["event"] = UNMATCHED_EVENT if unmatched(i, unmatched_fraction) else event
         template["id"] = f"bench-{i}"
         lead = i % leads if leads else i
