@@ -41,6 +41,8 @@ CREDENTIAL_QUERY = credential_query()
 def header_text(value: str) -> str:
     """A header value as text that can be stored: bytes that are not UTF-8 (aiohttp keeps
     them as surrogates, which JSON cannot encode) are read as latin-1, losing nothing."""
+    if value.isascii():  # nearly every value: no encoding to try
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -48,10 +50,14 @@ def header_text(value: str) -> str:
     return value
 
 
+#: What :func:`selected_headers` always drops (built once: it runs for every webhook).
+_NEVER_WRITTEN = CREDENTIAL_HEADERS | TRANSPORT_HEADERS
+
+
 def selected_headers(
     headers: Mapping[str, str], extra_secret: Iterable[str] = ()
 ) -> dict[str, str]:
-    drop = CREDENTIAL_HEADERS | TRANSPORT_HEADERS | {h.lower() for h in extra_secret}
+    drop = _NEVER_WRITTEN.union(h.lower() for h in extra_secret) if extra_secret else _NEVER_WRITTEN
     return {k.lower(): header_text(v) for k, v in headers.items() if k.lower() not in drop}
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import ItemsView, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,6 +24,17 @@ class Headers(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()]
+
+    # Mapping's own get, items and __contains__ go through __getitem__ and __iter__ one
+    # key at a time; these run for every webhook, so they read the dict directly.
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self._items.get(name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._items
+
+    def items(self) -> ItemsView[str, str]:
+        return self._items.items()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
@@ -48,11 +59,14 @@ class UnverifiedRequest:
     body: bytes
     #: Unix seconds when the gateway received the request (timestamp tolerance).
     received_at: float
-    #: Query parameters; when empty, parsed from ``url``.
-    query: dict[str, list[str]] = field(default_factory=dict)
+    #: Query parameters; when not given, parsed from ``url`` (the gateway gives them, the
+    #: same as its URL's, so a request without any is not parsed again).
+    query: dict[str, list[str]] | None = None
 
     def __post_init__(self) -> None:
-        query = self.query or parse_qs(urlsplit(self.url).query, keep_blank_values=True)
+        query = self.query
+        if query is None:
+            query = parse_qs(urlsplit(self.url).query, keep_blank_values=True)
         object.__setattr__(self, "method", self.method.upper())
         object.__setattr__(self, "headers", Headers(self.headers))
         object.__setattr__(self, "query", {key: list(values) for key, values in query.items()})

@@ -79,7 +79,7 @@ def secret_bytes(config: SignatureConfig) -> bytes:
 
 
 def hmac_digest(config: SignatureConfig, algorithm: Algorithm, message: bytes) -> bytes:
-    return hmac.new(secret_bytes(config), message, algorithm).digest()
+    return hmac.digest(secret_bytes(config), message, algorithm)  # one call into OpenSSL
 
 
 def decode_digest(value: str, encoding: Encoding, size: int) -> bytes | None:

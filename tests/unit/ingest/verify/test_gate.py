@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from ingest.verify import (
     NO_SCHEME,
+    Headers,
     SchemeOptionsError,
     SignatureRejected,
     UnknownSchemeError,
@@ -187,6 +188,22 @@ def test_request_query_defaults_to_the_url_query() -> None:
         query={"signature": ["ab"]},
     )  # fmt: skip
     assert explicit.query == {"signature": ["ab"]}
+    # Given empty (the gateway's request had none), it stays empty: the URL is not read.
+    given_none = UnverifiedRequest(
+        method="POST", url="https://h/x?a=1", headers={}, body=b"", received_at=0, query={}
+    )
+    assert given_none.query == {}
+
+
+def test_headers_read_case_blind_whichever_way_they_are_read() -> None:
+    headers = Headers({"X-Hotmart-Hottok": "abc", "Content-Type": "application/json"})
+    assert headers["x-hotmart-HOTTOK"] == "abc" and headers.get("X-HOTMART-HOTTOK") == "abc"
+    assert headers.get("x-missing") is None and headers.get("x-missing", "d") == "d"
+    assert "X-Hotmart-Hottok" in headers and "x-missing" not in headers and 1 not in headers
+    assert dict(headers.items()) == {
+        "x-hotmart-hottok": "abc",
+        "content-type": "application/json",
+    }
 
 
 @pytest.mark.parametrize(
