@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from core.body import ParsedBody, parse_body
+import core.body
+from core.body import ParsedBody, parse_body, parsed_once
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -265,3 +266,21 @@ def test_parsed_body_is_frozen():
 @pytest.mark.parametrize("raw", [bytearray(b'{"a": 1}'), memoryview(b'{"a": 1}')])
 def test_bytes_like_input(raw):
     assert parse_body(raw, None).data == {"a": 1}
+
+
+def test_parsed_once_parses_on_the_first_call_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[bytes] = []
+
+    def counted(raw: bytes, content_type: str | None) -> ParsedBody:
+        calls.append(raw)
+        return parse_body(raw, content_type)
+
+    monkeypatch.setattr(core.body, "parse_body", counted)
+    unread = parsed_once(b'{"a": 1}', "application/json")
+    assert calls == []  # no reader asked: no parse
+    data = parsed_once(b'{"a": [1, 2]}', "application/json")
+    assert data() == {"a": [1, 2]} and data() is data()  # the delivery id's and the key's
+    assert calls == [b'{"a": [1, 2]}']
+    empty = parsed_once(b"", "application/json")
+    assert empty() is None and empty() is None and len(calls) == 2  # None is kept too
+    del unread

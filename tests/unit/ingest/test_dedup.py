@@ -115,3 +115,20 @@ async def test_other_keys_do_not_wait() -> None:
         async with asyncio.timeout(1):
             async with recent.claim("b") as other:
                 assert other is None
+
+
+async def test_a_copy_cancelled_while_waiting_leaves_nothing_held() -> None:
+    recent = RecentDeliveries(ttl=60, max_entries=10)
+    write: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    holder = asyncio.create_task(_copy(recent, "r0", write))
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(_copy(recent, "r1", write))
+    await asyncio.sleep(0)
+    waiter.cancel()  # the platform hung up while its copy waited for r0's write
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    write.set_result(True)
+    assert await holder == "written by r0"
+    done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    done.set_result(True)
+    assert await asyncio.wait_for(_copy(recent, "r2", done), 1) == "duplicate of r0"
