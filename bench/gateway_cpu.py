@@ -30,14 +30,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import gc
 import hashlib
 import hmac
 import json
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -49,7 +47,7 @@ from aiohttp.test_utils import make_mocked_request
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.e2e import bodies as hotmart_bodies
-from bench.worker_cpu import ACCOUNT, config_state
+from bench.worker_cpu import ACCOUNT, config_state, cpu_us, summary
 from core.config.state import ConfigState, secret_hash
 from core.http import REQUEST_ID
 from core.loop import new_event_loop
@@ -171,20 +169,6 @@ def bare_work(bodies: list[tuple[bytes, dict[str, str]]]) -> int:
     return len(bodies)
 
 
-def cpu_us(count: int, work: Callable[[], Any]) -> float:
-    gc.collect()
-    started = time.process_time()
-    done = work()
-    elapsed = time.process_time() - started
-    if done != count:
-        raise RuntimeError(f"{done} of {count} handled")
-    return elapsed / count * 1e6
-
-
-def summary(values: list[float]) -> str:
-    return f"{statistics.median(values):6.1f} ({min(values):.1f}-{max(values):.1f})"
-
-
 async def run(
     args: argparse.Namespace, producer: KeptRecords | None = None
 ) -> dict[str, list[float]]:
@@ -206,7 +190,9 @@ async def run(
             started = time.process_time()
             await handled(batch)
             spent = (time.process_time() - started) / len(batch) * 1e6
-            bare = cpu_us(len(bodies), lambda bodies=bodies: bare_work(bodies))
+            bare, done = cpu_us(len(bodies), bare_work, bodies)
+            if done != len(bodies):
+                raise RuntimeError(f"bare work: {done} of {len(bodies)} done")
             if round_index:
                 figures.setdefault(name, []).append(spent)
                 figures.setdefault(f"{name} bare", []).append(bare)
