@@ -7,12 +7,14 @@ ClickHouse, and how long the integration views take with many stored webhooks.
 A fresh chdb ClickHouse in a temporary directory, migrated as ``hookline dev`` does.
 
 1. **Sink**: records of each kind (webhooks with ~1-3 KB platform bodies, commands) are
-   encoded as they travel on ``hookline.history``, then written the way HistorySink
-   writes a batch: ``decode`` (the topic's record), ``rows_for`` (the table's row) and
-   ``HistoryStore.write``, in batches of ``history_batch_size``. Beside it, the bare
-   engine: the same rows, read back pre-encoded (``FORMAT Native``), inserted into a twin
-   table with ``INSERT ... FORMAT Native`` in batches of the same size. Rounds alternate
-   the two; the figures are each one's median.
+   encoded as they travel on ``hookline.history``, then stored by the sink's own
+   ``Batch`` in batches of ``history_batch_size``, three ways: ClickHouse reading the
+   records (the sink on embedded ClickHouse); the same noting what the journal pruner
+   reads (``hookline dev``); each record decoded and its row built in Python (the sink
+   against a ClickHouse server, and on embedded ClickHouse before stop 37). Beside them,
+   the bare engine: the same rows, read back pre-encoded (``FORMAT Native``), inserted
+   into a twin table with ``INSERT ... FORMAT Native`` in batches of the same size.
+   Rounds alternate them; the figures are each one's median.
 2. **Views**: a history of ``--webhooks`` webhooks over three accounts and five
    integrations (one holding 70% of them), with their commands, messages, dead letters
    (half replayed), re-delivered rows and the leads' states (some written twice), is
@@ -54,7 +56,8 @@ from core.loop import settle_gc
 from core.settings import Settings
 from hookline.embedded.broker import EmbeddedBroker, free_port
 from hookline.history.clickhouse import ClickHouse
-from hookline.history.sink import decode
+from hookline.history.finished import RecentlyStored
+from hookline.history.sink import Batch
 from hookline.history.store import HistoryStore, LeadFilter
 from hookline.history.tables import BY_NAME, rows_for
 from hookline.runtime import Runtime
@@ -434,20 +437,30 @@ async def store_records(store: HistoryStore, records: dict[str, list[Any]], batc
 
 
 # -- 1. the sink ---------------------------------------------------------------------------
+#: The sink's paths timed, each beside a bare Native insert of the same rows.
+SINK_PATHS = (
+    "sink (ClickHouse reads the records)",
+    "sink, noting for the pruner (hookline dev)",
+    "records decoded in Python (a ClickHouse server)",
+)
+
+
 @dataclass
 class SinkFigure:
     table: str
     rows: int
-    sink: float
+    #: Rows/s of each of SINK_PATHS.
+    paths: list[float]
     baseline: float
-    #: Seconds per row of each stage of the sink's path.
-    stages: dict[str, float]
+    #: The process's CPU (every thread) a row, of each of SINK_PATHS and the bare insert.
+    cpu: list[float]
 
 
 async def measure_sink(
     clickhouse: ClickHouse, table: str, records: list[Any], batch: int, rounds: int
 ) -> SinkFigure:
-    """Rows/s of the sink's path beside a bare Native insert of the same rows."""
+    """Rows/s of the sink's paths (its own Batch) beside a bare Native insert of the same
+    rows, in alternating rounds."""
     db = clickhouse.with_database(f"bench_sink_{table}")
     await db.migrate()
     store = HistoryStore(db)
@@ -459,25 +472,23 @@ async def measure_sink(
     ]
     twin = f"{db.database}.{table}_bare"
     await db._call(db.client.command, f"CREATE TABLE {twin} AS {db.database}.{table}")
+    options = (
+        {"read_json": True},
+        {"read_json": True, "recently": RecentlyStored()},
+        {"read_json": False},
+    )
 
-    async def sink_round() -> tuple[float, dict[str, float]]:
-        stages = dict.fromkeys(("decode", "rows_for", "write"), 0.0)
-        started = time.perf_counter()
+    async def sink_round(**kwargs: Any) -> tuple[float, float]:
+        started, cpu = time.perf_counter(), time.process_time()
         for start in range(0, len(encoded), batch):
-            t0 = time.perf_counter()
-            decoded = [decode(record) for record in encoded[start : start + batch]]
-            t1 = time.perf_counter()
-            rows = [rows_for(item)[1] for item in decoded]
-            t2 = time.perf_counter()
-            await store.write(table, rows)
-            t3 = time.perf_counter()
-            stages["decode"] += t1 - t0
-            stages["rows_for"] += t2 - t1
-            stages["write"] += t3 - t2
-        return time.perf_counter() - started, stages
+            held = Batch(store, **kwargs)
+            for record in encoded[start : start + batch]:
+                held.add(record)
+            await held.store()
+        return time.perf_counter() - started, time.process_time() - cpu
 
     # The same rows, pre-encoded by the engine itself, batch by batch.
-    await sink_round()
+    await sink_round(read_json=False)
     blocks = [
         await db._call(
             db.client.raw_query,
@@ -487,20 +498,20 @@ async def measure_sink(
         for start in range(0, len(records), batch)
     ]
 
-    async def bare_round() -> float:
-        started = time.perf_counter()
+    async def bare_round() -> tuple[float, float]:
+        started, cpu = time.perf_counter(), time.process_time()
         for block in blocks:
             await db._call(db.client.raw_insert, twin, columns, insert_block=block, fmt="Native")
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
 
     # The collector as in hookline's servers (what lives on is frozen, young collections
     # are rarer): the rounds time the sink's allocations, not scans of the bench's records.
     settle_gc()
-    sink_times, bare_times, stage_runs = [], [], []
+    path_times: list[list[tuple[float, float]]] = [[] for _ in options]
+    bare_times = []
     for _ in range(rounds):
-        seconds, stages = await sink_round()
-        sink_times.append(seconds)
-        stage_runs.append(stages)
+        for times, kwargs in zip(path_times, options, strict=True):
+            times.append(await sink_round(**kwargs))
         bare_times.append(await bare_round())
     gc.unfreeze()
     await db._call(db.client.command, f"DROP DATABASE {db.database}")
@@ -508,24 +519,27 @@ async def measure_sink(
     return SinkFigure(
         table,
         n,
-        n / statistics.median(sink_times),
-        n / statistics.median(bare_times),
-        {k: statistics.median(s[k] for s in stage_runs) / n for k in stage_runs[0]},
+        [n / statistics.median(wall for wall, _ in times) for times in path_times],
+        n / statistics.median(wall for wall, _ in bare_times),
+        [statistics.median(cpu for _, cpu in times) / n for times in [*path_times, bare_times]],
     )
 
 
 def print_sink(figures: list[SinkFigure], batch: int) -> None:
     print(f"\n## Sink into chdb (batches of {batch} rows; median of rounds)\n")
     print(
-        "| table | rows | sink path rows/s | bare Native insert rows/s | ratio | target |"
-        " decode / rows_for / write (us per row) |"
+        "| table | rows | "
+        + " | ".join(f"{path} rows/s" for path in SINK_PATHS)
+        + " | bare Native insert rows/s | ratio (first path) | target"
+        + " | CPU a row, each in turn (us) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|" + "---:|" * (len(SINK_PATHS) + 3) + "---|")
     for f in figures:
-        stages = " / ".join(f"{v * 1e6:.1f}" for v in f.stages.values())
+        paths = " | ".join(f"{rate:,.0f}" for rate in f.paths)
+        cpu = " / ".join(f"{seconds * 1e6:.1f}" for seconds in f.cpu)
         print(
-            f"| {f.table} | {f.rows:,} | {f.sink:,.0f} | {f.baseline:,.0f} |"
-            f" {f.sink / f.baseline:.2f}x | {TARGET_ROWS_PER_S:,} | {stages} |"
+            f"| {f.table} | {f.rows:,} | {paths} | {f.baseline:,.0f} |"
+            f" {f.paths[0] / f.baseline:.2f}x | {TARGET_ROWS_PER_S:,} | {cpu} |"
         )
 
 

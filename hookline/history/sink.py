@@ -29,7 +29,7 @@ from core.kafka import MAX_MESSAGE_BYTES, stamp_fetch_answers_when_sent
 from core.settings import Settings
 from hookline.history.finished import RecentlyStored
 from hookline.history.store import HistoryStore
-from hookline.history.tables import rows_for
+from hookline.history.tables import BY_NAME, READ_BY_CLICKHOUSE, Table, rows_for
 from schemas.history import ConfigChange
 from schemas.topics import CONFIG, DEADLETTER, HISTORY, LEADS
 from schemas.types import redact_secrets
@@ -84,6 +84,124 @@ def latest_per_key(records: list[ConsumerRecord]) -> list[ConsumerRecord]:
     if len(last) == len(records):
         return records
     return [record for index, record in enumerate(records) if last[record.key] == index]
+
+
+def _undecodable(record: ConsumerRecord, exc: Exception) -> None:
+    log.error(
+        "undecodable record skipped by history sink",
+        extra={
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "error": str(exc)[:500],
+        },
+    )
+
+
+#: How every record on hookline.history starts: pydantic writes a model's fields in the
+#: order declared, and ``kind`` comes first in each (schemas/history.py).
+_KIND_PREFIX = b'{"kind":"'
+
+
+def _read_by_clickhouse(record: ConsumerRecord) -> Table | None:
+    """The table ClickHouse fills from this record as written, if any."""
+    value = record.value
+    if record.topic != HISTORY.name or not value or not value.startswith(_KIND_PREFIX):
+        return None
+    end = value.find(b'"', len(_KIND_PREFIX))
+    return _BY_KIND_BYTES.get(value[len(_KIND_PREFIX) : end])
+
+
+_BY_KIND_BYTES = {kind.encode(): table for kind, table in READ_BY_CLICKHOUSE.items()}
+
+
+class Batch:
+    """What the sink holds until it is stored: rows built in Python, by table, and, where
+    ClickHouse computes the rows itself (``HistoryStore.write_json``: embedded ClickHouse),
+    the records as written, by table. A webhook's history record is about 5 KB of JSON
+    (its body twice, escaped): decoding it and building its row took the sink about
+    40 µs of Python a webhook, the GIL held (bench/history.py)."""
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        recently: RecentlyStored | None = None,
+        read_json: bool | None = None,
+    ) -> None:
+        self._store = store
+        self._recently = recently
+        #: Whether ClickHouse reads the records it can (None: wherever the store can;
+        #: False: every record decoded here, as against a ClickHouse server).
+        self._read_json = store.reads_json if read_json is None else read_json
+        self._rows: defaultdict[str, list[list[Any]]] = defaultdict(list)
+        #: The decoded records, for :class:`RecentlyStored`.
+        self._items: list[Any] = []
+        #: By table name (hashing a Table hashes all its columns).
+        self._records: defaultdict[str, list[ConsumerRecord]] = defaultdict(list)
+        self.size = 0
+
+    def add(self, record: ConsumerRecord) -> None:
+        """Take a record (one that is not history, or does not decode, is left out)."""
+        table = _read_by_clickhouse(record) if self._read_json else None
+        if table is not None:
+            self._records[table.name].append(record)
+            self.size += 1
+            return
+        try:
+            item = decode(record)
+        except (ValidationError, KeyError, UnicodeDecodeError) as exc:
+            _undecodable(record, exc)
+            return
+        if item is not None:
+            self._take(item)
+
+    def _take(self, item: Any) -> None:
+        table, row = rows_for(item)
+        self._rows[table].append(row)
+        if self._recently is not None:
+            self._items.append(item)
+        self.size += 1
+
+    async def store(self) -> list[Any]:
+        """Store it all; what :class:`RecentlyStored` notes of it. Records ClickHouse
+        refuses (one that does not parse fails its whole insert; or ClickHouse is down)
+        are decoded here instead, and those that do not decode left out with an error,
+        as on the Python path."""
+        noted = list(self._items)
+        for table, rows in self._rows.items():
+            await self._store.write(table, rows)
+        for name, records in self._records.items():
+            table = BY_NAME[name]
+            try:
+                await self._store.write_json(name, [r.value for r in records])
+            except Exception as exc:
+                log.warning(
+                    "history records not read by ClickHouse; decoding them here",
+                    extra={"table": name, "records": len(records), "error": str(exc)[:500]},
+                )
+                rows = []
+                for record in records:
+                    try:
+                        item = decode(record)
+                    except (ValidationError, KeyError, UnicodeDecodeError) as error:
+                        _undecodable(record, error)
+                        continue
+                    rows.append(table.row(item))
+                    noted.append(item)
+                await self._store.write(name, rows)
+            else:
+                if self._recently is not None:
+                    kind = table.kind or ""
+                    notes = (self._recently.note(kind, r.value) for r in records)
+                    noted += [note for note in notes if note is not None]
+        return noted
+
+    def counts(self) -> dict[str, int]:
+        """Records by table."""
+        counts = {table: len(rows) for table, rows in self._rows.items()}
+        for table, records in self._records.items():
+            counts[table] = counts.get(table, 0) + len(records)
+        return counts
 
 
 class HistorySink:
@@ -208,10 +326,7 @@ class HistorySink:
 
     async def _run(self) -> None:
         assert self._consumer is not None
-        batch: defaultdict[str, list[list[Any]]] = defaultdict(list)
-        #: The batch's decoded records, for :attr:`recently` once they are stored.
-        items: list[Any] = []
-        pending = 0
+        batch = Batch(self.store, self.recently)
         deadline = time.monotonic() + self.settings.history_flush_seconds
         while True:
             fetched = await self._consumer.getmany(timeout_ms=100, max_records=5000)
@@ -219,38 +334,18 @@ class HistorySink:
                 if partition.topic == LEADS.name:
                     records = latest_per_key(records)
                 for record in records:
-                    try:
-                        item = decode(record)
-                    except (ValidationError, KeyError, UnicodeDecodeError) as exc:
-                        log.error(
-                            "undecodable record skipped by history sink",
-                            extra={
-                                "topic": record.topic,
-                                "partition": record.partition,
-                                "offset": record.offset,
-                                "error": str(exc)[:500],
-                            },
-                        )
-                        continue
-                    if item is not None:
-                        table, row = rows_for(item)
-                        batch[table].append(row)
-                        if self.recently is not None:
-                            items.append(item)
-                        pending += 1
+                    batch.add(record)
             now = time.monotonic()
             due = now >= deadline or self._draining
-            if pending >= self.settings.history_batch_size or (pending and due):
-                await self._flush(batch, items)
-                batch.clear()
-                items.clear()
-                pending = 0
-            if not pending and fetched:
+            if batch.size >= self.settings.history_batch_size or (batch.size and due):
+                await self._flush(batch)
+                batch = Batch(self.store, self.recently)
+            if not batch.size and fetched:
                 await self._commit()
             if now >= deadline:
                 deadline = now + self.settings.history_flush_seconds
 
-    async def _flush(self, batch: dict[str, list[list[Any]]], items: list[Any]) -> None:
+    async def _flush(self, batch: Batch) -> None:
         """Store the batch, retrying for as long as ClickHouse is down: the offsets are
         committed only once it is stored, so nothing is lost and nothing skipped.
         :attr:`recently` is told before the commit: once :meth:`drained` says all is
@@ -263,12 +358,11 @@ class HistorySink:
         )
         async for attempt in retrying:
             with attempt:
-                for table, rows in batch.items():
-                    await self.store.write(table, rows)
+                stored = await batch.store()
         if self.recently is not None:
-            self.recently.stored(items)
-        for table, rows in batch.items():
-            metrics.HISTORY_ROWS.labels(table).inc(len(rows))
+            self.recently.stored(stored)
+        for table, count in batch.counts().items():
+            metrics.HISTORY_ROWS.labels(table).inc(count)
         metrics.HISTORY_FLUSH_SECONDS.observe(time.perf_counter() - started)
         await self._commit()
 

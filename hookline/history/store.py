@@ -178,6 +178,16 @@ class HistoryStore:
     async def write(self, table: str, rows: list[list[Any]]) -> None:
         await self.db.insert(table, rows, BY_NAME[table].column_names)
 
+    @property
+    def reads_json(self) -> bool:
+        """Whether :meth:`write_json` works here (embedded ClickHouse)."""
+        return self.db.reads_json
+
+    async def write_json(self, table: str, records: list[bytes]) -> None:
+        """Store records as written to their topic, ClickHouse computing the rows."""
+        definition = BY_NAME[table]
+        await self.db.insert_json(table, definition.column_names, records, definition.json_select)
+
     async def lead_versions(self) -> dict[str, int]:
         """Every stored lead's latest version, by lead key: a restore after a crash
         publishes only the journaled leads that are not here at their version."""

@@ -160,6 +160,39 @@ async def test_a_sink_notes_what_it_stored_for_the_journal_pruner(
         assert await store.completed([(i, account, "int_1") for i in ids]) == set(ids)
 
 
+async def test_a_record_clickhouse_cannot_read_is_left_out_and_the_rest_stored(
+    bootstrap: str, clickhouse, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One record that does not parse fails ClickHouse's insert of its whole batch: the
+    batch is then decoded in Python, that record logged and left out, the rest stored,
+    as the Python path always did."""
+    account = f"acc_{secrets.token_hex(4)}"
+    good = [
+        WebhookHistory(
+            request_id=f"{account}-{n}",
+            account_id=account,
+            integration_id="int_1",
+            received_at=utcnow(),
+            status="unmatched",
+        )
+        for n in range(2)
+    ]
+    cut_short = HISTORY.encode(good[0])[:40]
+    assert cut_short.startswith(b'{"kind":"webhook"')
+    async with running_sink(bootstrap, clickhouse) as (store, producer, sink):
+        for record in (good[0], cut_short, good[1]):
+            value = record if isinstance(record, bytes) else HISTORY.encode(record)
+            # One key, one partition: the three in one batch.
+            await producer.send(HISTORY.name, key=account.encode(), value=value)
+        await producer.flush()
+        assert await sink.drained(timeout=30.0)
+        rows = await store.webhooks(account, "int_1")
+    assert sorted(r["request_id"] for r in rows) == [good[0].request_id, good[1].request_id]
+    said = [r.getMessage() for r in caplog.records]
+    assert "history records not read by ClickHouse; decoding them here" in said
+    assert "undecodable record skipped by history sink" in said
+
+
 async def _two(fetch):
     rows = await fetch()
     return rows if len(rows) == 2 else None

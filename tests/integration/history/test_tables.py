@@ -13,7 +13,7 @@ import pytest
 
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.store import HistoryStore
-from hookline.history.tables import TABLES, rows_for
+from hookline.history.tables import READ_BY_CLICKHOUSE, TABLES, rows_for
 from schemas.commands import ActionCommand
 from schemas.deadletter import DeadLetter
 from schemas.envelope import WebhookEnvelope
@@ -25,6 +25,7 @@ from schemas.history import (
     WebhookHistory,
 )
 from schemas.leads import CommandOutcome, LeadState
+from schemas.topics import HISTORY
 
 AT = datetime(2026, 11, 29, 12, 30, 1, 250000, tzinfo=UTC)
 ACCOUNT, INTEGRATION = "acc_1a2b", "int_3c4d"
@@ -221,3 +222,64 @@ async def test_a_time_in_another_zone_is_stored_as_the_same_instant(
         await store.write(table, [row])
     rows = await clickhouse.query("SELECT applied_at FROM {db}.commands ORDER BY command_id")
     assert [r["applied_at"].replace(tzinfo=UTC) for r in rows] == [AT, AT]
+
+
+def _awkward() -> list[Any]:
+    """Records with what the JSON path could read differently from the Python one: a
+    time to the microsecond, naive and in another zone, absent optional strings,
+    credential headers in any case, non-ASCII text, slashes, quotes, nested fields."""
+    brasilia = timezone(timedelta(hours=-3))
+    webhook, command, message, *_ = one_of_each()
+    return [
+        webhook,
+        webhook.model_copy(
+            update={
+                "request_id": "req-3",
+                "delivery_id": None,
+                "content_type": None,
+                "received_at": datetime(2026, 11, 29, 9, 30, 1, 999999, tzinfo=brasilia),
+                "processed_at": datetime(2026, 11, 29, 12, 30, 2, 123456),
+                "fields": {"produto": 'Ação "dupla" / 2', "itens": [{"n": 1}], "vazio": None},
+                "headers": {
+                    "x-hub-signature-256": "sha256=abc",
+                    "X-Api-KEY": "k",
+                    "x-request-id": "a/b\\c",
+                    "x-nome": "São Paulo ✓",
+                },
+                "body_text": '€ \u0000 "q"',
+            }
+        ),
+        command,
+        command.model_copy(update={"command_id": "cmd-9", "detail": "", "applied_at": AT}),
+        message,
+        message.model_copy(update={"command_id": "cmd-8", "command": None, "reason": ""}),
+    ]
+
+
+async def test_clickhouse_reads_each_record_as_python_builds_its_row(
+    clickhouse: ClickHouse,
+) -> None:
+    """The sink's two paths store the same rows: ClickHouse computing them from the
+    records as written (``HistoryStore.write_json``) and Python building them."""
+    assert clickhouse.reads_json
+    other = clickhouse.with_database(f"{clickhouse.database}_json")
+    await other.migrate()
+    try:
+        python, from_json = HistoryStore(clickhouse), HistoryStore(other)
+        for record in _awkward():
+            table, row = rows_for(record)
+            assert table in {t.name for t in READ_BY_CLICKHOUSE.values()}
+            await python.write(table, [row])
+            await from_json.write_json(table, [HISTORY.encode(record)])
+        for table in {rows_for(record)[0] for record in _awkward()}:
+            query = f"SELECT * FROM {{db}}.{table} ORDER BY ALL"
+            expected, got = await clickhouse.query(query), await other.query(query)
+            assert got == expected and len(got) == 2, table
+    finally:
+        await other._call(other.client.command, f"DROP DATABASE {other.database}")
+
+
+def test_the_tables_of_every_webhook_are_read_by_clickhouse() -> None:
+    """A column given no ``sql`` would quietly send its table back to the Python path,
+    a third as fast: the tables a webhook writes to stay on ClickHouse's."""
+    assert {"webhooks", "commands", "messages"} <= {t.name for t in READ_BY_CLICKHOUSE.values()}

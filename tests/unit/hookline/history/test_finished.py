@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from hookline.history.finished import RecentlyStored
 from schemas.history import CommandResult, MessageSent, WebhookHistory
+from schemas.topics import HISTORY
 from schemas.types import utcnow
 from tests.integration.history.records import dead_letter
 
@@ -31,6 +32,17 @@ def result(request_id: str, n: int) -> CommandResult:
         phone="+5511999990001",
         type="add_tag",
         status="applied",
+    )
+
+
+def sent() -> MessageSent:
+    return MessageSent(
+        command_id="c1",
+        account_id="acc_1",
+        phone="+5511999990001",
+        channel="recording",
+        message_type="text",
+        content="Oi",
     )
 
 
@@ -76,14 +88,7 @@ def test_the_latest_webhook_row_wins_as_in_clickhouse() -> None:
 
 def test_other_records_are_ignored() -> None:
     recently = RecentlyStored()
-    message = MessageSent(
-        command_id="c1",
-        account_id="acc_1",
-        phone="+5511999990001",
-        channel="recording",
-        message_type="text",
-        content="Oi",
-    )
+    message = sent()
     recently.stored([message])
     assert len(recently) == 0
 
@@ -102,3 +107,22 @@ def test_notes_are_dropped_once_forgotten_or_old() -> None:
     now[0] += 60
     recently.stored([])
     assert len(recently) == 0
+
+
+def test_a_note_read_from_a_records_json_counts_as_the_record() -> None:
+    """Records ClickHouse reads itself are never decoded by the sink: their notes are
+    read from the JSON as written on hookline.history, and mean what the records do."""
+    from_json, from_records = RecentlyStored(), RecentlyStored()
+    records = [webhook("r1"), result("r1", 0), result("r1", 1), webhook("r2"), result("r2", 0)]
+    notes = [from_json.note(r.kind, HISTORY.encode(r)) for r in records]
+    from_json.stored(notes)
+    from_records.stored(records)
+    assert from_json.finished(["r1", "r2"]) == from_records.finished(["r1", "r2"]) == {"r1"}
+    assert notes[0].command_ids == ["r1:0", "r1:1"] and notes[0].status == "matched"
+
+
+def test_no_note_of_a_kind_not_noted_or_of_json_that_does_not_parse() -> None:
+    message = sent()
+    assert RecentlyStored.note("message", HISTORY.encode(message)) is None
+    assert RecentlyStored.note("webhook", b'{"kind":"webhook","request_id":') is None
+    assert RecentlyStored.note("webhook", b'{"kind":"webhook"}') is None  # fields missing
