@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from core.kafka import new_producer
+from core.kafka import ensure_topics, new_producer
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.finished import RecentlyStored
 from hookline.history.sink import HistorySink
@@ -23,7 +23,7 @@ from schemas.history import CommandResult, MessageSent, WebhookHistory
 from schemas.leads import LeadState
 from schemas.topics import CONFIG, DEADLETTER, HISTORY, LEADS
 from schemas.types import Plan, fingerprint, utcnow
-from tests.conftest import new_sink
+from tests.conftest import new_sink, started_broker
 from tests.integration.history.records import dead_letter
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
@@ -161,11 +161,12 @@ async def test_a_sink_notes_what_it_stored_for_the_journal_pruner(
 
 
 async def test_a_record_clickhouse_cannot_read_is_left_out_and_the_rest_stored(
-    bootstrap: str, clickhouse, caplog: pytest.LogCaptureFixture
+    clickhouse, caplog: pytest.LogCaptureFixture
 ) -> None:
     """One record that does not parse fails ClickHouse's insert of its whole batch: the
     batch is then decoded in Python, that record logged and left out, the rest stored,
-    as the Python path always did."""
+    as the Python path always did. On a broker of its own: other tests read the session
+    broker's history topic and fail on that record."""
     account = f"acc_{secrets.token_hex(4)}"
     good = [
         WebhookHistory(
@@ -179,14 +180,19 @@ async def test_a_record_clickhouse_cannot_read_is_left_out_and_the_rest_stored(
     ]
     cut_short = HISTORY.encode(good[0])[:40]
     assert cut_short.startswith(b'{"kind":"webhook"')
-    async with running_sink(bootstrap, clickhouse) as (store, producer, sink):
-        for record in (good[0], cut_short, good[1]):
-            value = record if isinstance(record, bytes) else HISTORY.encode(record)
-            # One key, one partition: the three in one batch.
-            await producer.send(HISTORY.name, key=account.encode(), value=value)
-        await producer.flush()
-        assert await sink.drained(timeout=30.0)
-        rows = await store.webhooks(account, "int_1")
+    broker = started_broker()
+    try:
+        await ensure_topics(broker.bootstrap)
+        async with running_sink(broker.bootstrap, clickhouse) as (store, producer, sink):
+            for record in (good[0], cut_short, good[1]):
+                value = record if isinstance(record, bytes) else HISTORY.encode(record)
+                # One key, one partition: the three in one batch.
+                await producer.send(HISTORY.name, key=account.encode(), value=value)
+            await producer.flush()
+            assert await sink.drained(timeout=30.0)
+            rows = await store.webhooks(account, "int_1")
+    finally:
+        broker.stop()
     assert sorted(r["request_id"] for r in rows) == [good[0].request_id, good[1].request_id]
     said = [r.getMessage() for r in caplog.records]
     assert "history records not read by ClickHouse; decoding them here" in said
