@@ -86,16 +86,21 @@ def latest_per_key(records: list[ConsumerRecord]) -> list[ConsumerRecord]:
     return [record for index, record in enumerate(records) if last[record.key] == index]
 
 
-def _undecodable(record: ConsumerRecord, exc: Exception) -> None:
-    log.error(
-        "undecodable record skipped by history sink",
-        extra={
-            "topic": record.topic,
-            "partition": record.partition,
-            "offset": record.offset,
-            "error": str(exc)[:500],
-        },
-    )
+def _decoded(record: ConsumerRecord) -> Any | None:
+    """:func:`decode`, a record that does not decode logged and left out (None)."""
+    try:
+        return decode(record)
+    except (ValidationError, KeyError, UnicodeDecodeError) as exc:
+        log.error(
+            "undecodable record skipped by history sink",
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": str(exc)[:500],
+            },
+        )
+        return None
 
 
 #: How every record on hookline.history starts: pydantic writes a model's fields in the
@@ -139,6 +144,8 @@ class Batch:
         #: By table name (hashing a Table hashes all its columns).
         self._records: defaultdict[str, list[ConsumerRecord]] = defaultdict(list)
         self.size = 0
+        #: Rows stored by table, once :meth:`store` returned.
+        self.written: dict[str, int] = {}
 
     def add(self, record: ConsumerRecord) -> None:
         """Take a record (one that is not history, or does not decode, is left out)."""
@@ -147,20 +154,13 @@ class Batch:
             self._records[table.name].append(record)
             self.size += 1
             return
-        try:
-            item = decode(record)
-        except (ValidationError, KeyError, UnicodeDecodeError) as exc:
-            _undecodable(record, exc)
-            return
+        item = _decoded(record)
         if item is not None:
-            self._take(item)
-
-    def _take(self, item: Any) -> None:
-        table, row = rows_for(item)
-        self._rows[table].append(row)
-        if self._recently is not None:
-            self._items.append(item)
-        self.size += 1
+            table, row = rows_for(item)
+            self._rows[table].append(row)
+            if self._recently is not None:
+                self._items.append(item)
+            self.size += 1
 
     async def store(self) -> list[Any]:
         """Store it all; what :class:`RecentlyStored` notes of it. Records ClickHouse
@@ -168,6 +168,7 @@ class Batch:
         are decoded here instead, and those that do not decode left out with an error,
         as on the Python path."""
         noted = list(self._items)
+        written = {table: len(rows) for table, rows in self._rows.items()}
         for table, rows in self._rows.items():
             await self._store.write(table, rows)
         for name, records in self._records.items():
@@ -179,29 +180,18 @@ class Batch:
                     "history records not read by ClickHouse; decoding them here",
                     extra={"table": name, "records": len(records), "error": str(exc)[:500]},
                 )
-                rows = []
-                for record in records:
-                    try:
-                        item = decode(record)
-                    except (ValidationError, KeyError, UnicodeDecodeError) as error:
-                        _undecodable(record, error)
-                        continue
-                    rows.append(table.row(item))
-                    noted.append(item)
-                await self._store.write(name, rows)
-            else:
+                items = [item for item in map(_decoded, records) if item is not None]
+                await self._store.write(name, [table.row(item) for item in items])
+                written[name] = written.get(name, 0) + len(items)
                 if self._recently is not None:
-                    kind = table.kind or ""
-                    notes = (self._recently.note(kind, r.value) for r in records)
-                    noted += [note for note in notes if note is not None]
+                    noted += items
+                continue
+            written[name] = written.get(name, 0) + len(records)
+            if self._recently is not None:
+                notes = (self._recently.note(table.kind or "", r.value) for r in records)
+                noted += [note for note in notes if note is not None]
+        self.written = written
         return noted
-
-    def counts(self) -> dict[str, int]:
-        """Records by table."""
-        counts = {table: len(rows) for table, rows in self._rows.items()}
-        for table, records in self._records.items():
-            counts[table] = counts.get(table, 0) + len(records)
-        return counts
 
 
 class HistorySink:
@@ -361,7 +351,7 @@ class HistorySink:
                 stored = await batch.store()
         if self.recently is not None:
             self.recently.stored(stored)
-        for table, count in batch.counts().items():
+        for table, count in batch.written.items():
             metrics.HISTORY_ROWS.labels(table).inc(count)
         metrics.HISTORY_FLUSH_SECONDS.observe(time.perf_counter() - started)
         await self._commit()

@@ -12,6 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from core import metrics
 from core.kafka import ensure_topics, new_producer
 from hookline.history.clickhouse import ClickHouse
 from hookline.history.finished import RecentlyStored
@@ -180,6 +181,8 @@ async def test_a_record_clickhouse_cannot_read_is_left_out_and_the_rest_stored(
     ]
     cut_short = HISTORY.encode(good[0])[:40]
     assert cut_short.startswith(b'{"kind":"webhook"')
+    rows_written = metrics.HISTORY_ROWS.labels("webhooks")
+    written_before = rows_written._value.get()
     broker = started_broker()
     try:
         await ensure_topics(broker.bootstrap)
@@ -194,6 +197,7 @@ async def test_a_record_clickhouse_cannot_read_is_left_out_and_the_rest_stored(
     finally:
         broker.stop()
     assert sorted(r["request_id"] for r in rows) == [good[0].request_id, good[1].request_id]
+    assert rows_written._value.get() - written_before == 2  # rows, not records
     said = [r.getMessage() for r in caplog.records]
     assert "history records not read by ClickHouse; decoding them here" in said
     assert "undecodable record skipped by history sink" in said
