@@ -39,16 +39,18 @@ _DECLARED = re.compile(r"\b(?:INDEX|PROJECTION) (\w+)")
 
 #: How records are read from JSON: fields the table does not store (``kind``) skipped,
 #: objects kept as their text (``fields``), times as written (ISO 8601 with a zone).
-_JSON_INPUT = {
-    "input_format_skip_unknown_fields": 1,
-    "input_format_json_read_objects_as_strings": 1,
-    "date_time_input_format": "best_effort",
+#: In the statement's SETTINGS clause: given apart, clickhouse-connect's chdb backend
+#: reads system.settings and runs a SET before and after the insert for each of them
+#: (11 queries an insert, half the insert's time in py-spy's samples).
+_JSON_INPUT = (
+    "input_format_skip_unknown_fields = 1, input_format_json_read_objects_as_strings = 1,"
+    " date_time_input_format = 'best_effort',"
     # toJSONString (masked headers) writes "/" as jsontext does.
-    "output_format_json_escape_forward_slashes": 0,
+    " output_format_json_escape_forward_slashes = 0,"
     # Parsing in one thread: 35,500 webhook rows/s and 29 us of CPU a row, against 30,600
     # and 40 us in parallel (bench/history.py, stop 37): the batch is one block anyway.
-    "input_format_parallel_parsing": 0,
-}
+    " input_format_parallel_parsing = 0"
+)
 
 
 #: From a table's column types (by column), the SELECT list computing its columns from
@@ -205,8 +207,8 @@ class ClickHouse:
             # (hookline/history/tables.py); no value of a record is in the statement.
             target = f"{self.database}.{table} ({', '.join(map(checked_identifier, columns))})"
             source = f"file('/proc/self/fd/{fd}', 'JSONEachRow', {literal(structure)})"
-            insert = f"INSERT INTO {target} SELECT {expressions} FROM {source}"  # noqa: S608
-            self.client.command(insert, settings=_JSON_INPUT)
+            select_all = f"SELECT {expressions} FROM {source} SETTINGS {_JSON_INPUT}"  # noqa: S608
+            self.client.command(f"INSERT INTO {target} {select_all}")
         except Exception:
             self._column_types.pop(table, None)  # the table may have been changed under us
             raise
