@@ -49,7 +49,8 @@ _JSON_INPUT = (
     " output_format_json_escape_forward_slashes = 0,"
     # Parsing in one thread: 35,500 webhook rows/s and 29 us of CPU a row, against 30,600
     # and 40 us in parallel (bench/history.py, stop 37): the batch is one block anyway.
-    " input_format_parallel_parsing = 0"
+    # One thread for the whole insert: in hookline dev the other core is the workers'.
+    " input_format_parallel_parsing = 0, max_threads = 1"
 )
 
 
