@@ -16,7 +16,7 @@ Each column also says how ClickHouse computes it from the record's JSON (``sql``
 the record's fields read as ``json_type``), so the history sink can hand a batch of
 records as written to the topic to ClickHouse, which parses them in C++ without the
 GIL (:meth:`Table.json_select`): on embedded ClickHouse, decoding and building rows in
-Python is a third as fast for webhooks, a quarter for commands (bench/history.py).
+Python stored about half as many rows a second (bench/history.py, stop 37).
 ``tests/integration/history/test_tables.py`` stores the same records both ways and
 compares the rows."""
 
