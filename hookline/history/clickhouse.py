@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
+from clickhouse_connect.driver.binding import format_str
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.insert import InsertContext
 
@@ -82,11 +83,6 @@ def _is_chdb(client: Client) -> bool:
     return type(client).__module__.endswith("_chdbclient")
 
 
-def literal(text: str) -> str:
-    """A ClickHouse string literal."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def checked_identifier(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"invalid ClickHouse identifier {name!r}")
@@ -115,8 +111,9 @@ class ClickHouse:
         self._thread = thread or ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
         #: By table and columns; used and changed on the worker thread only.
         self._insert_contexts: dict[tuple[str, tuple[str, ...]], InsertContext] = {}
-        #: Each table's column types, by column (read once; worker thread only).
-        self._column_types: dict[str, dict[str, str]] = {}
+        #: Each table's SELECT list and JSON structure for :meth:`insert_json`, built
+        #: once from its column types (worker thread only).
+        self._json_selects: dict[str, tuple[str, str]] = {}
 
     def with_database(self, database: str) -> ClickHouse:
         """Another database on the same client and thread (tests isolate by database)."""
@@ -144,7 +141,7 @@ class ClickHouse:
 
     def _forget_tables(self) -> None:
         self._insert_contexts.clear()
-        self._column_types.clear()
+        self._json_selects.clear()
 
     @property
     def reads_json(self) -> bool:
@@ -194,12 +191,12 @@ class ClickHouse:
     def _insert_json(
         self, table: str, columns: list[str], records: list[bytes], select: Select
     ) -> None:
-        types = self._column_types.get(table)
-        if types is None:
+        built = self._json_selects.get(table)
+        if built is None:
             described = self.client.query(f"DESCRIBE TABLE {self.database}.{table}")
-            types = {row[0]: row[1] for row in described.result_rows}
-            self._column_types[table] = types
-        expressions, structure = select(types)
+            built = select({row[0]: row[1] for row in described.result_rows})
+            self._json_selects[table] = built
+        expressions, structure = built
         fd = os.memfd_create(f"hookline-{table}", os.MFD_CLOEXEC)
         try:
             with open(fd, "wb", closefd=False) as batch:
@@ -207,11 +204,11 @@ class ClickHouse:
             # Identifiers checked; the expressions and structure are the code's own
             # (hookline/history/tables.py); no value of a record is in the statement.
             target = f"{self.database}.{table} ({', '.join(map(checked_identifier, columns))})"
-            source = f"file('/proc/self/fd/{fd}', 'JSONEachRow', {literal(structure)})"
+            source = f"file('/proc/self/fd/{fd}', 'JSONEachRow', {format_str(structure)})"
             select_all = f"SELECT {expressions} FROM {source} SETTINGS {_JSON_INPUT}"  # noqa: S608
             self.client.command(f"INSERT INTO {target} {select_all}")
         except Exception:
-            self._column_types.pop(table, None)  # the table may have been changed under us
+            self._json_selects.pop(table, None)  # the table may have been changed under us
             raise
         finally:
             os.close(fd)

@@ -28,11 +28,11 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any
 
+from clickhouse_connect.driver.binding import format_str
 from pydantic import BaseModel
 
 from core import jsontext
 from core.redact import CREDENTIAL_WORDS, MASK, mask_headers
-from hookline.history.clickhouse import literal
 from schemas.deadletter import DeadLetter
 from schemas.history import (
     CommandResult,
@@ -97,8 +97,8 @@ def as_json(name: str, column: str) -> Column:
 def masked_headers(name: str = "headers") -> Column:
     get = attrgetter(name)
     # core.redact.is_credential_name: the lower-cased name holds a credential word.
-    words = ", ".join(map(literal, CREDENTIAL_WORDS))
-    masked = f"if(multiSearchAny(lowerUTF8(k), [{words}]), {literal(MASK)}, v)"
+    words = ", ".join(map(format_str, CREDENTIAL_WORDS))
+    masked = f"if(multiSearchAny(lowerUTF8(k), [{words}]), {format_str(MASK)}, v)"
     return Column(
         f"{name}_json",
         lambda r: jsontext.dumps(mask_headers(get(r))),
