@@ -47,6 +47,17 @@ async def running_sink(
         await producer.stop()
 
 
+def unmatched(account: str, request_id: str) -> WebhookHistory:
+    """A webhook of ``int_1`` that matched nothing."""
+    return WebhookHistory(
+        request_id=request_id,
+        account_id=account,
+        integration_id="int_1",
+        received_at=utcnow(),
+        status="unmatched",
+    )
+
+
 async def _eventually(check, timeout: float = 20.0):
     async with asyncio.timeout(timeout):
         while not (result := await check()):
@@ -169,16 +180,7 @@ async def test_a_record_clickhouse_cannot_read_is_left_out_and_the_rest_stored(
     as the Python path always did. On a broker of its own: other tests read the session
     broker's history topic and fail on that record."""
     account = f"acc_{secrets.token_hex(4)}"
-    good = [
-        WebhookHistory(
-            request_id=f"{account}-{n}",
-            account_id=account,
-            integration_id="int_1",
-            received_at=utcnow(),
-            status="unmatched",
-        )
-        for n in range(2)
-    ]
+    good = [unmatched(account, f"{account}-{n}") for n in range(2)]
     cut_short = HISTORY.encode(good[0])[:40]
     assert cut_short.startswith(b'{"kind":"webhook"')
     rows_written = metrics.HISTORY_ROWS.labels("webhooks")
@@ -260,13 +262,7 @@ async def test_sink_keeps_retrying_while_clickhouse_cannot_store(
     try:
         async with running_sink(bootstrap, late_db) as (store, producer, sink):
             for i in range(3):
-                record = WebhookHistory(
-                    request_id=f"late-{i}",
-                    account_id=account,
-                    integration_id="int_1",
-                    received_at=utcnow(),
-                    status="unmatched",
-                )
+                record = unmatched(account, f"late-{i}")
                 await producer.send_and_wait(
                     HISTORY.name, key=record.request_id.encode(), value=HISTORY.encode(record)
                 )
@@ -298,16 +294,7 @@ async def test_a_draining_sink_stores_at_once_everything_written_before(
         # Caught up and idle first: fetches are on their way that know nothing of what
         # follows (the sink stores what it fetches at once from now on, too).
         assert await sink.drained(timeout=60.0)
-        records = [
-            WebhookHistory(
-                request_id=f"drain-{i}",
-                account_id=account,
-                integration_id="int_1",
-                received_at=utcnow(),
-                status="unmatched",
-            )
-            for i in range(300)
-        ]
+        records = [unmatched(account, f"drain-{i}") for i in range(300)]
         sent = [
             await producer.send(HISTORY.name, key=r.request_id.encode(), value=HISTORY.encode(r))
             for r in records
@@ -374,13 +361,7 @@ async def test_sink_survives_failed_fetches_and_refused_commits(bootstrap: str, 
     try:
 
         async def send(request_id: str) -> None:
-            record = WebhookHistory(
-                request_id=request_id,
-                account_id=account,
-                integration_id="int_1",
-                received_at=utcnow(),
-                status="unmatched",
-            )
+            record = unmatched(account, request_id)
             await producer.send_and_wait(
                 HISTORY.name, key=request_id.encode(), value=HISTORY.encode(record)
             )
